@@ -1,0 +1,75 @@
+package dev.cnnzoo.onnx;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelInfo;
+import dev.cnnzoo.api.Preprocessing;
+import dev.cnnzoo.graph.Summary;
+import dev.cnnzoo.weights.Weights;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Exports a zoo {@link Model}, with its id, paper and preprocessing recorded in {@code metadata_props}. */
+public final class ModelExporter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ModelExporter() {
+    }
+
+    public static List<Path> write(Model model, Weights weights, Path file, ExportOptions options) throws IOException {
+        return OnnxExporter.write(model.graph(), weights, file, withModelMetadata(model, options));
+    }
+
+    public static byte[] toBytes(Model model, Weights weights, ExportOptions options) {
+        return OnnxExporter.toBytes(model.graph(), weights, withModelMetadata(model, options));
+    }
+
+    /** The options with the model's metadata and a doc string citing its paper. */
+    public static ExportOptions withModelMetadata(Model model, ExportOptions options) {
+        ExportOptions o = options.metadata(metadata(model));
+        return o.docString().isEmpty() ? o.docString(model.info().description() + ". " + model.info().paper().citation()) : o;
+    }
+
+    /**
+     * {@code zoo.id}, {@code zoo.family}, {@code zoo.paper}, {@code zoo.preprocessing} (JSON),
+     * {@code zoo.parameters}, {@code zoo.macs}, {@code zoo.input}, {@code zoo.classes}, {@code zoo.config} (JSON).
+     */
+    public static Map<String, String> metadata(Model model) {
+        ModelInfo info = model.info();
+        Summary summary = Summary.of(model.graph());
+        int[] size = model.config().inputSize();
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("zoo.id", info.id());
+        m.put("zoo.family", info.family());
+        m.put("zoo.paper", info.paper().citation() + (info.paper().url() != null ? " " + info.paper().url() : ""));
+        m.put("zoo.preprocessing", json(preprocessing(info.preprocessing())));
+        m.put("zoo.parameters", Long.toString(summary.parameters()));
+        m.put("zoo.macs", Long.toString(summary.macs()));
+        m.put("zoo.input", model.config().inputChannels() + "x" + size[0] + "x" + size[1]);
+        m.put("zoo.classes", Integer.toString(model.config().classes()));
+        m.put("zoo.config", json(model.config().describe()));
+        return m;
+    }
+
+    private static Map<String, Object> preprocessing(Preprocessing p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("resize", p.resize());
+        m.put("crop", p.crop());
+        m.put("mean", p.mean());
+        m.put("std", p.std());
+        m.put("interpolation", p.interpolation());
+        return m;
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

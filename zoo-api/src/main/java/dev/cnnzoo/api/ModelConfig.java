@@ -1,0 +1,260 @@
+package dev.cnnzoo.api;
+
+import dev.cnnzoo.nn.GlobalPool;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Overrides every provider understands, in the spirit of timm's {@code num_classes}, {@code in_chans},
+ * {@code global_pool} and Keras's {@code include_top}, {@code pooling}, {@code input_shape}. Unset
+ * values take the model's defaults when the zoo {@linkplain #resolve resolves} the configuration.
+ */
+public final class ModelConfig {
+    private final Integer classes;
+    private final Integer inputChannels;
+    private final int[] inputSize;
+    private final Boolean includeTop;
+    private final GlobalPool globalPool;
+    private final Double dropout;
+    private final Boolean auxiliary;
+    private final Long seed;
+    private final Map<String, String> options;
+
+    private ModelConfig(Builder b) {
+        this.classes = b.classes;
+        this.inputChannels = b.inputChannels;
+        this.inputSize = b.inputSize == null ? null : b.inputSize.clone();
+        this.includeTop = b.includeTop;
+        this.globalPool = b.globalPool;
+        this.dropout = b.dropout;
+        this.auxiliary = b.auxiliary;
+        this.seed = b.seed;
+        this.options = Map.copyOf(b.options);
+    }
+
+    /** Every default. */
+    public static ModelConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.classes = classes;
+        b.inputChannels = inputChannels;
+        b.inputSize = inputSize;
+        b.includeTop = includeTop;
+        b.globalPool = globalPool;
+        b.dropout = dropout;
+        b.auxiliary = auxiliary;
+        b.seed = seed;
+        b.options.putAll(options);
+        return b;
+    }
+
+    /**
+     * This configuration with the model's defaults filled in, after checking every value.
+     *
+     * @throws InvalidConfigException naming the value and why it cannot work
+     */
+    public ModelConfig resolve(ModelInfo info) {
+        Builder b = toBuilder();
+        b.classes = classes != null ? classes : info.classes();
+        b.inputChannels = inputChannels != null ? inputChannels : info.inputShape()[0];
+        b.inputSize = inputSize != null ? inputSize : Arrays.copyOfRange(info.inputShape(), 1, 3);
+        b.includeTop = includeTop == null || includeTop;
+        b.globalPool = globalPool != null ? globalPool : GlobalPool.AVG;
+        b.seed = seed != null ? seed : 0L;
+        if (b.classes < 1) {
+            throw new InvalidConfigException("classes must be at least 1, got " + b.classes);
+        }
+        if (b.inputChannels < 1) {
+            throw new InvalidConfigException("input channels must be at least 1, got " + b.inputChannels);
+        }
+        if (b.inputSize.length != 2 || b.inputSize[0] < 1 || b.inputSize[1] < 1) {
+            throw new InvalidConfigException("input size must be two positive values (height, width), got "
+                    + Arrays.toString(b.inputSize));
+        }
+        if (dropout != null && (dropout < 0 || dropout >= 1)) {
+            throw new InvalidConfigException("dropout rate must be in [0, 1), got " + dropout);
+        }
+        if (auxiliary != null && auxiliary && !info.auxiliary()) {
+            throw new InvalidConfigException(info.id() + " has no auxiliary classifiers to turn on");
+        }
+        b.auxiliary = auxiliary != null ? auxiliary : info.auxiliary();
+        for (String key : options.keySet()) {
+            if (!info.options().containsKey(key)) {
+                throw new InvalidConfigException("unknown option '" + key + "' for " + info.id()
+                        + (info.options().isEmpty() ? "; it takes none" : "; it understands " + new TreeMap<>(info.options()).keySet()));
+            }
+        }
+        return b.build();
+    }
+
+    public int classes() {
+        return require(classes, "classes");
+    }
+
+    public int inputChannels() {
+        return require(inputChannels, "inputChannels");
+    }
+
+    /** Height and width. */
+    public int[] inputSize() {
+        return require(inputSize, "inputSize").clone();
+    }
+
+    public boolean includeTop() {
+        return require(includeTop, "includeTop");
+    }
+
+    public GlobalPool globalPool() {
+        return require(globalPool, "globalPool");
+    }
+
+    /** Whether auxiliary classifiers are built (as auxiliary outputs). */
+    public boolean auxiliary() {
+        return require(auxiliary, "auxiliary");
+    }
+
+    public long seed() {
+        return require(seed, "seed");
+    }
+
+    /** The dropout rate asked for, else the paper's {@code paperRate}. */
+    public double dropoutOr(double paperRate) {
+        return dropout != null ? dropout : paperRate;
+    }
+
+    /** A family option's value, else {@code fallback}. */
+    public String option(String name, String fallback) {
+        return options.getOrDefault(name, fallback);
+    }
+
+    /** A yes/no family option: "true", "yes" or "1" turn it on. */
+    public boolean flag(String name) {
+        String v = options.get(name);
+        return v != null && (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1"));
+    }
+
+    public Map<String, String> options() {
+        return options;
+    }
+
+    /** The overrides that were set, for metadata and checkpoints. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (classes != null) {
+            m.put("classes", classes);
+        }
+        if (inputChannels != null) {
+            m.put("inputChannels", inputChannels);
+        }
+        if (inputSize != null) {
+            m.put("inputSize", inputSize.clone());
+        }
+        if (includeTop != null) {
+            m.put("includeTop", includeTop);
+        }
+        if (globalPool != null) {
+            m.put("globalPool", globalPool.name());
+        }
+        if (dropout != null) {
+            m.put("dropout", dropout);
+        }
+        if (auxiliary != null) {
+            m.put("auxiliary", auxiliary);
+        }
+        if (seed != null) {
+            m.put("seed", seed);
+        }
+        if (!options.isEmpty()) {
+            m.put("options", new TreeMap<>(options));
+        }
+        return m;
+    }
+
+    private static <T> T require(T value, String name) {
+        if (value == null) {
+            throw new IllegalStateException(name + " is not resolved; call resolve(ModelInfo) first");
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "ModelConfig" + describe();
+    }
+
+    public static final class Builder {
+        private Integer classes;
+        private Integer inputChannels;
+        private int[] inputSize;
+        private Boolean includeTop;
+        private GlobalPool globalPool;
+        private Double dropout;
+        private Boolean auxiliary;
+        private Long seed;
+        private final Map<String, String> options = new LinkedHashMap<>();
+
+        public Builder classes(int n) {
+            this.classes = n;
+            return this;
+        }
+
+        public Builder inputChannels(int n) {
+            this.inputChannels = n;
+            return this;
+        }
+
+        public Builder inputSize(int height, int width) {
+            this.inputSize = new int[] {height, width};
+            return this;
+        }
+
+        /** Channels, height, width at once. */
+        public Builder input(int channels, int height, int width) {
+            return inputChannels(channels).inputSize(height, width);
+        }
+
+        public Builder includeTop(boolean top) {
+            this.includeTop = top;
+            return this;
+        }
+
+        public Builder globalPool(GlobalPool pool) {
+            this.globalPool = pool;
+            return this;
+        }
+
+        public Builder dropout(double rate) {
+            this.dropout = rate;
+            return this;
+        }
+
+        public Builder auxiliary(boolean on) {
+            this.auxiliary = on;
+            return this;
+        }
+
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        public Builder option(String name, String value) {
+            options.put(name, value);
+            return this;
+        }
+
+        public ModelConfig build() {
+            return new ModelConfig(this);
+        }
+    }
+}

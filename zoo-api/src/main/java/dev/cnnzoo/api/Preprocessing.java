@@ -1,0 +1,46 @@
+package dev.cnnzoo.api;
+
+import java.util.Arrays;
+
+/**
+ * How an image becomes the network's input: resize the shorter side to {@code resize}, crop the
+ * centre {@code crop}×{@code crop}, scale pixels to [0, 1], then subtract {@code mean} and divide by
+ * {@code std} per channel. {@code resize} equal to {@code crop} means a plain resize.
+ */
+public record Preprocessing(int resize, int crop, float[] mean, float[] std, String interpolation) {
+    /** torchvision's ImageNet recipe: 256 → 224 centre crop, ImageNet mean and std. */
+    public static Preprocessing imagenet(int resize, int crop) {
+        return new Preprocessing(resize, crop, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
+                "bilinear");
+    }
+
+    /** Inception's recipe: pixels scaled to [−1, 1] (mean 0.5, std 0.5). */
+    public static Preprocessing inception(int resize, int crop) {
+        return new Preprocessing(resize, crop, new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f}, "bilinear");
+    }
+
+    /** One grey channel at its native size with the given statistics. */
+    public static Preprocessing grey(int size, float mean, float std) {
+        return new Preprocessing(size, size, new float[] {mean}, new float[] {std}, "bilinear");
+    }
+
+    public int channels() {
+        return mean.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Preprocessing p && resize == p.resize && crop == p.crop && Arrays.equals(mean, p.mean)
+                && Arrays.equals(std, p.std) && interpolation.equals(p.interpolation);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * resize + crop) + Arrays.hashCode(mean);
+    }
+
+    @Override
+    public String toString() {
+        return "resize " + resize + ", crop " + crop + ", mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std);
+    }
+}

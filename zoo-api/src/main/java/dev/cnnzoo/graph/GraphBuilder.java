@@ -1,0 +1,263 @@
+package dev.cnnzoo.graph;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a {@link Graph} node by node, inferring each output's shape as it goes. Names come from
+ * a stack of scopes: inside {@code scope("layer1")} and {@code scope("0")}, a parameter
+ * {@code "weight"} is named {@code layer1.0.weight}, as in a torchvision state dict.
+ */
+public final class GraphBuilder {
+    private final String name;
+    private final List<Value> inputs = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Graph.Output> outputs = new ArrayList<>();
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> constants = new LinkedHashMap<>();
+    private final Map<String, Value> values = new HashMap<>();
+    private final Map<String, Integer> counters = new HashMap<>();
+    private final java.util.Set<String> nodeNames = new java.util.HashSet<>();
+    private final java.util.Set<String> topLayers = new java.util.HashSet<>();
+    private final Deque<String> scopes = new ArrayDeque<>();
+
+    public GraphBuilder(String name) {
+        this.name = name;
+    }
+
+    /** A builder holding all of {@code graph}, to which more nodes and outputs can be added. */
+    public static GraphBuilder extending(Graph graph) {
+        GraphBuilder b = new GraphBuilder(graph.name());
+        graph.inputs().forEach(v -> b.register(v, b.inputs));
+        b.parameters.putAll(graph.parameters());
+        graph.parameters().values().forEach(p -> b.values.put(p.name(), p.value()));
+        graph.constants().forEach((k, t) -> {
+            b.constants.put(k, t);
+        });
+        for (Node n : graph.nodes()) {
+            for (Value v : n.inputs()) {
+                if (v != null && v.kind() == Value.Kind.CONSTANT) {
+                    b.values.put(v.name(), v);
+                }
+            }
+            n.outputs().forEach(v -> b.values.put(v.name(), v));
+            b.nodes.add(n);
+            b.nodeNames.add(n.name());
+        }
+        b.outputs.addAll(graph.outputs());
+        return b;
+    }
+
+    // ---- scopes ----------------------------------------------------------------------------
+
+    /** A name scope, closed with try-with-resources. */
+    public final class Scope implements AutoCloseable {
+        private final int depth;
+
+        private Scope(int depth) {
+            this.depth = depth;
+        }
+
+        @Override
+        public void close() {
+            if (scopes.size() != depth) {
+                throw new IllegalStateException("scopes closed out of order");
+            }
+            scopes.removeLast();
+        }
+    }
+
+    public Scope scope(String scopeName) {
+        if (scopeName == null || scopeName.isEmpty()) {
+            throw new IllegalArgumentException("empty scope name");
+        }
+        scopes.addLast(scopeName);
+        return new Scope(scopes.size());
+    }
+
+    /** The current scope path, {@code layer1.0.conv1}, or "" at the top. */
+    public String scopePath() {
+        return String.join(".", scopes);
+    }
+
+    /** {@code local} qualified by the current scope. */
+    public String qualify(String local) {
+        return scopes.isEmpty() ? local : scopePath() + "." + local;
+    }
+
+    // ---- values ----------------------------------------------------------------------------
+
+    public Value input(String inputName, DType dtype, Shape shape) {
+        return register(new Value(inputName, dtype, shape, Value.Kind.INPUT), inputs);
+    }
+
+    /** A trainable parameter named {@code local} in the current scope. */
+    public Value parameter(String local, Shape shape, Init init) {
+        return weight(local, shape, init, Value.Kind.PARAMETER);
+    }
+
+    /** Non-trainable state (running statistics) named {@code local} in the current scope. */
+    public Value state(String local, Shape shape, Init init) {
+        return weight(local, shape, init, Value.Kind.STATE);
+    }
+
+    private Value weight(String local, Shape shape, Init init, Value.Kind kind) {
+        if (!shape.isStatic()) {
+            throw new IllegalArgumentException("weight " + qualify(local) + " needs a static shape, got " + shape);
+        }
+        Value v = register(new Value(qualify(local), DType.FLOAT, shape, kind), null);
+        parameters.put(v.name(), new Parameter(v, init));
+        return v;
+    }
+
+    /** Constant data named {@code local} in the current scope. */
+    public Value constant(String local, Tensor data) {
+        Value v = register(new Value(qualify(local), data.dtype(), data.shape(), Value.Kind.CONSTANT), null);
+        constants.put(v.name(), data);
+        return v;
+    }
+
+    /** Constant data with a generated name. */
+    public Value constant(Tensor data) {
+        return constant(unique("const"), data);
+    }
+
+    /** An INT64 vector constant (axes, pads, shapes). */
+    public Value int64s(long... values) {
+        return constant(Tensor.int64s(values));
+    }
+
+    public Value scalar(float value) {
+        return constant(Tensor.scalar(value));
+    }
+
+    /** The data of a constant value, or null if {@code v} is not constant. */
+    public Tensor constantData(Value v) {
+        return v != null && v.kind() == Value.Kind.CONSTANT ? constants.get(v.name()) : null;
+    }
+
+    public Value value(String valueName) {
+        return values.get(valueName);
+    }
+
+    public Parameter parameterNamed(String parameterName) {
+        return parameters.get(parameterName);
+    }
+
+    private Value register(Value v, List<Value> list) {
+        if (values.containsKey(v.name())) {
+            throw new IllegalArgumentException("the name '" + v.name() + "' is already used in graph " + name);
+        }
+        values.put(v.name(), v);
+        if (list != null) {
+            list.add(v);
+        }
+        return v;
+    }
+
+    private String unique(String base) {
+        return fresh(base, candidate -> values.containsKey(qualify(candidate)));
+    }
+
+    /** {@code base}, or {@code base_1}, {@code base_2}... whichever is first not {@code taken}. */
+    private String fresh(String base, java.util.function.Predicate<String> taken) {
+        while (true) {
+            int n = counters.merge(qualify(base) + "#" + base, 1, Integer::sum) - 1;
+            String candidate = n == 0 ? base : base + "_" + n;
+            if (!taken.test(candidate)) {
+                return candidate;
+            }
+        }
+    }
+
+    // ---- nodes -----------------------------------------------------------------------------
+
+    /** Adds an operator with one output. */
+    public Value op(String opType, Attributes attributes, Value... operands) {
+        return op(opType, 1, attributes, operands).get(0);
+    }
+
+    /** Adds an operator with {@code outputCount} outputs. */
+    public List<Value> op(String opType, int outputCount, Attributes attributes, Value... operands) {
+        // At the top level every operator is a layer of its own: relu, relu_1...
+        String layer = scopes.isEmpty() ? fresh(opType.toLowerCase(), topLayers::contains) : scopePath();
+        if (scopes.isEmpty()) {
+            topLayers.add(layer);
+        }
+        List<Value> ins = Arrays.asList(operands.clone());
+        for (Value v : ins) {
+            if (v != null && values.get(v.name()) != v) {
+                throw new IllegalArgumentException("layer '" + layer + "': value " + v.name() + " is not part of graph " + name);
+            }
+        }
+        List<ShapeInference.Out> shapes = ShapeInference.infer(layer, opType, ins, attributes, outputCount, this::constantData);
+        String nodeName = uniqueNodeName(layer + "/" + opType);
+        List<Value> outs = new ArrayList<>();
+        for (int i = 0; i < shapes.size(); i++) {
+            String valueName = shapes.size() == 1 ? nodeName : nodeName + ":" + i;
+            outs.add(register(new Value(valueName, shapes.get(i).dtype(), shapes.get(i).shape(), Value.Kind.ACTIVATION), null));
+        }
+        nodes.add(new Node(nodeName, opType, ins, outs, attributes, layer));
+        return outs;
+    }
+
+    private String uniqueNodeName(String base) {
+        String chosen = fresh(base, candidate -> nodeNames.contains(candidate) || values.containsKey(candidate));
+        nodeNames.add(chosen);
+        return chosen;
+    }
+
+    // ---- outputs ---------------------------------------------------------------------------
+
+    /** Declares {@code v} an output named {@code outputName}. */
+    public Value output(String outputName, Value v) {
+        return addOutput(outputName, v, false);
+    }
+
+    /** Declares an auxiliary output: kept in training graphs, dropped from the inference export. */
+    public Value auxiliaryOutput(String outputName, Value v) {
+        return addOutput(outputName, v, true);
+    }
+
+    private Value addOutput(String outputName, Value v, boolean auxiliary) {
+        boolean renamable = v.kind() == Value.Kind.ACTIVATION && outputs.stream().noneMatch(o -> o.value() == v);
+        Value out;
+        if (renamable && !outputName.equals(v.name())) {
+            if (values.containsKey(outputName)) {
+                throw new IllegalArgumentException("the name '" + outputName + "' is already used in graph " + name);
+            }
+            values.remove(v.name());
+            v.rename(outputName);
+            values.put(outputName, v);
+            out = v;
+        } else if (renamable) {
+            out = v;
+        } else {
+            out = new Value(outputName, v.dtype(), v.shape(), Value.Kind.ACTIVATION);
+            register(out, null);
+            nodes.add(new Node(uniqueNodeName(outputName + "/Identity"), "Identity", List.of(v), List.of(out),
+                    Attributes.none(), outputName));
+        }
+        outputs.add(new Graph.Output(out, auxiliary));
+        return out;
+    }
+
+    /** Removes every output, so that a graph being extended can declare its own. */
+    public void clearOutputs() {
+        outputs.clear();
+    }
+
+    public Graph build() {
+        if (outputs.isEmpty()) {
+            throw new IllegalStateException("graph " + name + " has no outputs");
+        }
+        Graph full = new Graph(name, inputs, nodes, outputs, parameters, constants);
+        return full.pruned(nodes, outputs);
+    }
+}

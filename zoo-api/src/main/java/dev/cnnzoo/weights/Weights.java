@@ -1,0 +1,116 @@
+package dev.cnnzoo.weights;
+
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Graph;
+import dev.cnnzoo.graph.Parameter;
+import dev.cnnzoo.graph.Tensor;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** Named tensors: a network's parameters and state, as a state dict holds them. */
+public final class Weights {
+    private final Map<String, Tensor> tensors;
+
+    private Weights(Map<String, Tensor> tensors) {
+        this.tensors = tensors;
+    }
+
+    public static Weights of(Map<String, Tensor> tensors) {
+        return new Weights(new LinkedHashMap<>(tensors));
+    }
+
+    /**
+     * First values of every parameter and piece of state of {@code graph}, each drawn by its
+     * initialiser from a stream seeded by {@code seed} and the parameter's name, so one layer's
+     * values do not depend on which other layers exist.
+     */
+    public static Weights initial(Graph graph, long seed) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Parameter p : graph.parameters().values()) {
+            SplittableRandom random = new SplittableRandom(seed ^ fnv1a(p.name()));
+            m.put(p.name(), Tensor.of(p.shape(), p.init().sample(p.shape(), random)));
+        }
+        return new Weights(m);
+    }
+
+    public Tensor get(String name) {
+        return tensors.get(name);
+    }
+
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public List<String> names() {
+        return List.copyOf(tensors.keySet());
+    }
+
+    public int size() {
+        return tensors.size();
+    }
+
+    public Map<String, Tensor> asMap() {
+        return Collections.unmodifiableMap(tensors);
+    }
+
+    /** A copy with {@code name} set to {@code value}. */
+    public Weights with(String name, Tensor value) {
+        Map<String, Tensor> m = new LinkedHashMap<>(tensors);
+        m.put(name, value);
+        return new Weights(m);
+    }
+
+    /**
+     * Exactly the tensors {@code graph} needs, taken from these weights by name, in the graph's order.
+     *
+     * @throws ZooException naming a missing tensor, or a tensor whose shape differs, with both shapes
+     */
+    public Weights bind(Graph graph) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (Parameter p : graph.parameters().values()) {
+            Tensor t = tensors.get(p.name());
+            if (t == null) {
+                missing.add(p.name() + " (" + p.shape() + ")");
+                continue;
+            }
+            if (!t.shape().equals(p.shape())) {
+                throw new ZooException("tensor '" + p.name() + "' has shape " + t.shape() + " in the weights but "
+                        + p.shape() + " in " + graph.name());
+            }
+            m.put(p.name(), t);
+        }
+        if (!missing.isEmpty()) {
+            throw new ZooException("the weights lack " + missing.size() + " tensor(s) that " + graph.name() + " needs: "
+                    + String.join(", ", missing.subList(0, Math.min(8, missing.size()))) + (missing.size() > 8 ? ", …" : ""));
+        }
+        return new Weights(m);
+    }
+
+    /** Names in these weights that {@code graph} has no parameter for. */
+    public List<String> unused(Graph graph) {
+        return tensors.keySet().stream().filter(n -> !graph.parameters().containsKey(n)).toList();
+    }
+
+    /** Bit-for-bit equality of every tensor and of the names. */
+    public boolean bitEquals(Weights other) {
+        if (!tensors.keySet().equals(other.tensors.keySet())) {
+            return false;
+        }
+        return tensors.entrySet().stream().allMatch(e -> e.getValue().bitEquals(other.tensors.get(e.getKey())));
+    }
+
+    static long fnv1a(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.cnnzoo.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelZooTest {
+    @Test
+    void serviceLoaderFindsAProviderRegisteredOnlyOnTheTestClassPath() {
+        ModelZoo zoo = ModelZoo.load();
+        assertEquals(List.of("toy-cnn", "toy-cnn-wide"), zoo.family("toy").stream().map(ModelInfo::id).toList());
+    }
+
+    @Test
+    void globsAndFamilies() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        assertEquals(2, zoo.list("toy*").size());
+        assertEquals(List.of("toy-cnn-wide"), zoo.list("*wide").stream().map(ModelInfo::id).toList());
+        assertEquals(List.of("toy-cnn"), zoo.list("toy-cn?").stream().map(ModelInfo::id).toList());
+        assertEquals(2, zoo.list("toy").size(), "a family name lists the family");
+        assertTrue(zoo.list("resnet*").isEmpty());
+    }
+
+    @Test
+    void unknownIdSuggestsTheNearest() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        UnknownModelException e = assertThrows(UnknownModelException.class, () -> zoo.find("toy-cmn"));
+        assertEquals("toy-cnn", e.suggestions().get(0));
+        assertTrue(e.getMessage().contains("did you mean toy-cnn"), e.getMessage());
+        assertTrue(assertThrows(UnknownModelException.class, () -> zoo.find("alexnet")).suggestions().isEmpty());
+    }
+
+    @Test
+    void invalidValuesAreNamed() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        assertEquals("classes must be at least 1, got 0", assertThrows(InvalidConfigException.class,
+                () -> zoo.build("toy-cnn", ModelConfig.builder().classes(0).build())).getMessage());
+        assertTrue(assertThrows(InvalidConfigException.class,
+                () -> zoo.build("toy-cnn", ModelConfig.builder().dropout(1.5).build())).getMessage().contains("dropout rate"));
+        assertTrue(assertThrows(InvalidConfigException.class,
+                () -> zoo.build("toy-cnn", ModelConfig.builder().auxiliary(true).build())).getMessage().contains("no auxiliary"));
+        assertTrue(assertThrows(InvalidConfigException.class,
+                () -> zoo.build("toy-cnn", ModelConfig.builder().option("depth", "9").build())).getMessage().contains("unknown option 'depth'"));
+    }
+
+    @Test
+    void inputTooSmallNamesTheInputAndTheLayer() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> zoo.build("toy-cnn", ModelConfig.builder().input(3, 2, 2).build()));
+        assertTrue(e.getMessage().startsWith("input 3×2×2 does not fit toy-cnn (default 3×16×16): layer 'conv2'"), e.getMessage());
+    }
+
+    @Test
+    void configOverridesReachTheGraph() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        Model m = zoo.build("toy-cnn", ModelConfig.builder().classes(7).input(1, 20, 24).build());
+        assertEquals("N×7", m.graph().mainOutput().shape().toString());
+        assertEquals("N×1×20×24", m.graph().inputs().get(0).shape().toString());
+        Model headless = zoo.build("toy-cnn", ModelConfig.builder().includeTop(false).build());
+        assertEquals("features", headless.graph().mainOutput().name());
+        assertEquals("N×8", headless.graph().mainOutput().shape().toString());
+    }
+
+    @Test
+    void duplicateIdsAreRefused() {
+        ZooException e = assertThrows(ZooException.class, () -> ModelZoo.of(List.of(new ToyProvider(), new ToyProvider())));
+        assertTrue(e.getMessage().contains("toy-cnn"), e.getMessage());
+    }
+
+    @Test
+    void editDistance() {
+        assertEquals(1, ModelZoo.editDistance("resnet50", "resnet5"));
+        assertEquals(3, ModelZoo.editDistance("vgg16", "vgg19bn"));
+    }
+}

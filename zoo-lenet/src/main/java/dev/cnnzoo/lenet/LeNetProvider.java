@@ -1,0 +1,53 @@
+package dev.cnnzoo.lenet;
+
+import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelInfo;
+import dev.cnnzoo.api.ModelProvider;
+import dev.cnnzoo.api.Paper;
+import dev.cnnzoo.api.Preprocessing;
+import dev.cnnzoo.api.ReportedError;
+import dev.cnnzoo.graph.Graph;
+import java.util.List;
+import java.util.Map;
+
+/** The LeNet family: small networks for 28×28 grey images (MNIST, Fashion-MNIST). */
+public final class LeNetProvider implements ModelProvider {
+    static final String FAMILY = "lenet";
+
+    private static final Paper LECUN_1998 = Paper.doi("Y. LeCun, L. Bottou, Y. Bengio, P. Haffner",
+            "Gradient-based learning applied to document recognition", 1998, "Proceedings of the IEEE 86(11)",
+            "10.1109/5.726791");
+    private static final Paper GERON_2019 = new Paper("A. Géron",
+            "Hands-On Machine Learning with Scikit-Learn, Keras, and TensorFlow (2nd ed.), ch. 14", 2019, "O'Reilly", null, null);
+
+    /** Fashion-MNIST's pixel statistics on [0, 1], the data the zoo's pretrained LeNet weights are trained on. */
+    static final Preprocessing FASHION_MNIST = Preprocessing.grey(28, 0.2860f, 0.3530f);
+
+    private static final List<ModelInfo> MODELS = List.of(
+            new ModelInfo("lenet5", FAMILY,
+                    "LeNet-5 as published: scaled tanh, trainable subsampling, C3 partial connections, RBF output",
+                    LECUN_1998, new int[] {1, 28, 28}, 10, FASHION_MNIST,
+                    new ReportedError(0.95, null, "MNIST test error, no distortions (paper §III.C)"), false, Map.of()),
+            new ModelInfo("lenet5-modern", FAMILY,
+                    "LeNet-5's plan with ReLU, max pooling and a dense softmax output",
+                    LECUN_1998, new int[] {1, 28, 28}, 10, FASHION_MNIST, null, false, Map.of()),
+            new ModelInfo("fashion-cnn", FAMILY,
+                    "The reference text's Fashion-MNIST CNN: 64-128-128-256-256 SAME convolutions, dense 128-64-10, dropout 0.5",
+                    GERON_2019, new int[] {1, 28, 28}, 10, FASHION_MNIST,
+                    new ReportedError(8.0, null, "Fashion-MNIST test error, 'over 92% accuracy' (reference text)"), false, Map.of()));
+
+    @Override
+    public List<ModelInfo> models() {
+        return MODELS;
+    }
+
+    @Override
+    public Graph build(ModelInfo info, ModelConfig config) {
+        return switch (info.id()) {
+            case "lenet5" -> LeNet5.build(info.id(), config);
+            case "lenet5-modern" -> ModernLeNet5.build(info.id(), config);
+            case "fashion-cnn" -> FashionCnn.build(info.id(), config);
+            default -> throw new IllegalArgumentException("not a LeNet id: " + info.id());
+        };
+    }
+}

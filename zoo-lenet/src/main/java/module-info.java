@@ -1,0 +1,6 @@
+/** LeNet-5 and the reference text's Fashion-MNIST network. */
+module dev.cnnzoo.lenet {
+    requires dev.cnnzoo.api;
+
+    provides dev.cnnzoo.api.ModelProvider with dev.cnnzoo.lenet.LeNetProvider;
+}
