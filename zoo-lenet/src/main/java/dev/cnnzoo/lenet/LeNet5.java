@@ -117,10 +117,8 @@ final class LeNet5 {
             }
         }
         GraphBuilder g = net.graph();
-        try (var s = net.scope(name)) {
-            Value inputs = g.op("Gather", Attributes.of("axis", 1), s2, g.constant("maps", Tensor.int64s(indices)));
-            return net.conv("conv", inputs, Conv.of(maps, 5).groups(maps).init(paperInit()).biasInit(paperInit()));
-        }
+        Value inputs = g.op("Gather", Attributes.of("axis", 1), s2, g.constant(name + "_maps", Tensor.int64s(indices)));
+        return net.conv(name, inputs, Conv.of(maps, 5).groups(maps).init(paperInit()).biasInit(paperInit()));
     }
 
     /**

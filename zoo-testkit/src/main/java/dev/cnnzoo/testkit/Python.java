@@ -19,13 +19,20 @@ public final class Python {
     private Python() {
     }
 
-    /** Runs a script held as a class-path resource next to {@code anchor}; returns its standard output. */
+    /**
+     * Runs a script held as a class-path resource next to {@code anchor}, after the test kit's
+     * helpers ({@code zoo_helpers.py}: safetensors reading and writing); returns its standard output.
+     */
     public static String runResource(Class<?> anchor, String resource, String... args) {
+        return run(resource(Python.class, "zoo_helpers.py") + "\n" + resource(anchor, resource), args);
+    }
+
+    private static String resource(Class<?> anchor, String resource) {
         try (InputStream in = anchor.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalArgumentException("no resource " + resource + " beside " + anchor.getName());
             }
-            return run(new String(in.readAllBytes(), StandardCharsets.UTF_8), args);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
