@@ -25,6 +25,7 @@ public final class GraphBuilder {
     private final Map<String, Integer> counters = new HashMap<>();
     private final java.util.Set<String> nodeNames = new java.util.HashSet<>();
     private final java.util.Set<String> topLayers = new java.util.HashSet<>();
+    private final Map<Value, Node> producers = new java.util.IdentityHashMap<>();
     private final Deque<String> scopes = new ArrayDeque<>();
 
     public GraphBuilder(String name) {
@@ -46,7 +47,10 @@ public final class GraphBuilder {
                     b.values.put(v.name(), v);
                 }
             }
-            n.outputs().forEach(v -> b.values.put(v.name(), v));
+            n.outputs().forEach(v -> {
+                b.values.put(v.name(), v);
+                b.producers.put(v, n);
+            });
             b.nodes.add(n);
             b.nodeNames.add(n.name());
         }
@@ -185,11 +189,7 @@ public final class GraphBuilder {
 
     /** Adds an operator with {@code outputCount} outputs. */
     public List<Value> op(String opType, int outputCount, Attributes attributes, Value... operands) {
-        // At the top level every operator is a layer of its own: relu, relu_1...
-        String layer = scopes.isEmpty() ? fresh(opType.toLowerCase(), topLayers::contains) : scopePath();
-        if (scopes.isEmpty()) {
-            topLayers.add(layer);
-        }
+        String layer = scopes.isEmpty() ? unscopedLayer(opType, operands) : scopePath();
         List<Value> ins = Arrays.asList(operands.clone());
         for (Value v : ins) {
             if (v != null && values.get(v.name()) != v) {
@@ -203,8 +203,26 @@ public final class GraphBuilder {
             String valueName = shapes.size() == 1 ? nodeName : nodeName + ":" + i;
             outs.add(register(new Value(valueName, shapes.get(i).dtype(), shapes.get(i).shape(), Value.Kind.ACTIVATION), null));
         }
-        nodes.add(new Node(nodeName, opType, ins, outs, attributes, layer));
+        Node node = new Node(nodeName, opType, ins, outs, attributes, layer);
+        nodes.add(node);
+        outs.forEach(v -> producers.put(v, node));
         return outs;
+    }
+
+    /**
+     * The layer of an operator added outside any scope: the layer whose output it transforms (so an
+     * activation or a flatten joins the convolution before it, as Keras's {@code activation=} does),
+     * else a layer of its own named after the operator ({@code pad}, {@code pad_1}...).
+     */
+    private String unscopedLayer(String opType, Value[] operands) {
+        for (Value v : operands) {
+            if (v != null && producers.containsKey(v)) {
+                return producers.get(v).layer();
+            }
+        }
+        String layer = fresh(opType.toLowerCase(), topLayers::contains);
+        topLayers.add(layer);
+        return layer;
     }
 
     private String uniqueNodeName(String base) {

@@ -53,6 +53,20 @@ class SummaryTest {
     }
 
     @Test
+    void unscopedOperatorsJoinTheLayerTheyFollow() {
+        Net net = new Net("keras-like");
+        Value x = net.input(3, 8, 8);
+        x = net.zeroPad(x, 1);
+        x = net.relu(net.conv("conv", x, Conv.of(4, 3)));
+        x = net.flatten(net.maxPool(x, Pool.of(2)));
+        net.output("out", net.tanh(net.dense("fc", x, 2)));
+        List<Summary.Row> rows = Summary.of(net.build()).rows();
+        assertEquals(List.of("pad", "conv", "fc"), rows.stream().map(Summary.Row::layer).toList());
+        assertEquals("Conv+Relu+MaxPool+Flatten", rows.get(1).ops());
+        assertEquals("Gemm+Tanh", rows.get(2).ops());
+    }
+
+    @Test
     void macsCountConvolutionsAndDenseLayers() {
         Net net = new Net("macs");
         Value x = net.input(3, 8, 8);
@@ -79,6 +93,7 @@ class SummaryTest {
         Summary s = Summary.of(net.build());
         assertEquals(List.of("layer1.0.conv1", "layer1.0", "layer1.1.conv1", "layer1.1"),
                 s.rows().stream().map(Summary.Row::layer).toList());
+        assertEquals("Conv", s.rows().get(0).ops());
         assertEquals(List.of("layer1.0", "layer1.1"), s.rows(2).stream().map(Summary.Row::layer).toList());
         assertEquals(2 * (81 + 3), s.rows(1).get(0).parameters());
     }

@@ -66,7 +66,8 @@ class LeNetModelsTest {
         assertEquals("N×6×14×14", shapes.get("s2"));
         assertEquals("N×16×10×10", shapes.get("c3"));
         assertEquals("N×16×5×5", shapes.get("s4"));
-        assertEquals("N×120×1×1", shapes.get("c5"));
+        // C5 is 120 maps of 1×1; the flatten that follows joins its row.
+        assertEquals("N×120", shapes.get("c5"));
         assertEquals("N×84", shapes.get("f6"));
         assertEquals("N×10", shapes.get("output"));
     }

@@ -1,0 +1,68 @@
+package dev.cnnzoo.cli;
+
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.onnx.ExportOptions;
+import dev.cnnzoo.onnx.ModelExporter;
+import dev.cnnzoo.weights.Weights;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", description = "Write a model as a standard ONNX file (dynamic batch, zoo metadata).")
+final class ExportCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL")
+    String id;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The .onnx file to write.")
+    Path output;
+
+    @Option(names = "--opset", paramLabel = "N", defaultValue = "17",
+            description = "ONNX opset, 13 to 21 (default ${DEFAULT-VALUE}, the newest Debian's onnx checker validates).")
+    int opset;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "Weights (.safetensors) to export instead of seeded initial ones.")
+    Path weights;
+
+    @Option(names = "--training-form", description = "Keep dropout and auxiliary outputs (the graph as built for training).")
+    boolean trainingForm;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Model model = ModelZoo.load().build(id, modelOptions.config());
+        PrintWriter err = spec.commandLine().getErr();
+        Weights w = Weights.initial(model.graph(), model.config().seed());
+        if (weights != null) {
+            w = WeightFiles.load(weights, model, err);
+        }
+        ExportOptions options = ExportOptions.defaults().opset(opset).auxiliary(Boolean.TRUE.equals(modelOptions.auxiliary));
+        if (trainingForm) {
+            options = options.asBuilt();
+        }
+        List<Path> files = ModelExporter.write(model, w, output, options);
+        PrintWriter out = spec.commandLine().getOut();
+        for (Path f : files) {
+            out.printf("wrote %s (%s)%n", f, Format.bytes(Files.size(f)));
+        }
+        out.printf("%s, opset %d, %s parameters, input N×%d×%d×%d%s%n", model.id(), opset,
+                Format.grouped(model.graph().trainableParameterCount()), model.config().inputChannels(),
+                model.config().inputSize()[0], model.config().inputSize()[1],
+                weights == null ? ", seeded initial weights (seed " + model.config().seed() + ")" : ", weights from " + weights);
+        out.flush();
+        return 0;
+    }
+}

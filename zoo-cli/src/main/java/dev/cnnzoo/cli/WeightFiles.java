@@ -1,0 +1,30 @@
+package dev.cnnzoo.cli;
+
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.Weights;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Loading weights for a model from the command line. */
+final class WeightFiles {
+    private WeightFiles() {
+    }
+
+    /**
+     * The model's weights from a safetensors file, matched by name; names the model does not use
+     * are listed on {@code err}, a missing name or shape mismatch is an error.
+     */
+    static Weights load(Path file, Model model, PrintWriter err) {
+        Weights all = Safetensors.read(file);
+        Weights bound = all.bind(model.graph());
+        List<String> unused = all.unused(model.graph());
+        if (!unused.isEmpty()) {
+            err.printf("zoo: %d tensor(s) in %s are not used by %s: %s%n", unused.size(), file, model.id(),
+                    String.join(", ", unused.subList(0, Math.min(10, unused.size()))) + (unused.size() > 10 ? ", …" : ""));
+            err.flush();
+        }
+        return bound;
+    }
+}
