@@ -3,6 +3,7 @@ module dev.cnnzoo.api {
     requires transitive com.fasterxml.jackson.databind;
 
     exports dev.cnnzoo.api;
+    exports dev.cnnzoo.blocks;
     exports dev.cnnzoo.graph;
     exports dev.cnnzoo.nn;
     exports dev.cnnzoo.weights;
