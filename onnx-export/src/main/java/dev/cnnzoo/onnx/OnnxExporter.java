@@ -229,6 +229,7 @@ public final class OnnxExporter {
             TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
             for (int d : v.shape().dims()) {
                 shape.addDim(d == Shape.BATCH ? TensorShapeProto.Dimension.newBuilder().setDimParam(BATCH_PARAM)
+                        : d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam(Shape.dimName(d))
                         : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
             }
             TypeProto type = TypeProto.newBuilder().setTensorType(

@@ -196,7 +196,11 @@ public final class GraphBuilder {
                 throw new IllegalArgumentException("layer '" + layer + "': value " + v.name() + " is not part of graph " + name);
             }
         }
-        List<ShapeInference.Out> shapes = ShapeInference.infer(layer, opType, ins, attributes, outputCount, this::constantData);
+        List<ShapeInference.Out> shapes = ShapeInference.infer(layer, opType, ins, attributes, outputCount, this::constantData,
+                v -> {
+                    Node p = producers.get(v);
+                    return p != null && p.op().equals("Shape") ? p.input(0).shape() : null;
+                });
         String nodeName = uniqueNodeName(layer + "/" + opType);
         List<Value> outs = new ArrayList<>();
         for (int i = 0; i < shapes.size(); i++) {

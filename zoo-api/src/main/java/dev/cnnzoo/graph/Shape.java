@@ -5,20 +5,20 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A tensor shape whose dimensions are all static except, optionally, a symbolic batch
- * dimension {@link #BATCH} (exported as the ONNX dim_param {@code N}).
+ * A tensor shape whose dimensions are all static except, optionally, one symbolic dimension: the
+ * batch {@link #BATCH} (the ONNX dim_param {@code N}) or a multiple of it, −k meaning k·N. Multiples
+ * arise where a gradient folds the batch into another axis (a grouped convolution's weight
+ * gradient runs over G·N channels).
  */
 public final class Shape {
-    /** The symbolic batch dimension. */
+    /** The symbolic batch dimension N; −k stands for k·N. */
     public static final int BATCH = -1;
 
     private final int[] dims;
 
     private Shape(int[] dims) {
-        for (int d : dims) {
-            if (d < 0 && d != BATCH) {
-                throw new IllegalArgumentException("negative dimension in " + Arrays.toString(dims));
-            }
+        if (Arrays.stream(dims).filter(d -> d < 0).count() > 1) {
+            throw new IllegalArgumentException("more than one symbolic dimension in " + Arrays.toString(dims));
         }
         this.dims = dims;
     }
@@ -60,19 +60,25 @@ public final class Shape {
         return Arrays.stream(dims).asLongStream().toArray();
     }
 
+    /** Whether a dimension is the batch or a multiple of it. */
     public boolean hasBatch() {
-        return Arrays.stream(dims).anyMatch(d -> d == BATCH);
+        return Arrays.stream(dims).anyMatch(d -> d < 0);
+    }
+
+    /** Whether dimension value {@code d} is symbolic (N or k·N). */
+    public static boolean isSymbolic(int d) {
+        return d < 0;
     }
 
     public boolean isStatic() {
         return !hasBatch();
     }
 
-    /** Number of elements; the batch dimension, if any, counts as {@code batch}. */
+    /** Number of elements; the batch dimension, if any, counts as {@code batch} (k·N as k·batch). */
     public long elements(int batch) {
         long n = 1;
         for (int d : dims) {
-            n *= d == BATCH ? batch : d;
+            n *= d < 0 ? (long) -d * batch : d;
         }
         return n;
     }
@@ -85,9 +91,9 @@ public final class Shape {
         return elements(1);
     }
 
-    /** This shape with the batch dimension set to {@code batch}. */
+    /** This shape with the batch dimension set to {@code batch} (k·N becomes k·batch). */
     public Shape withBatch(int batch) {
-        return new Shape(Arrays.stream(dims).map(d -> d == BATCH ? batch : d).toArray());
+        return new Shape(Arrays.stream(dims).map(d -> d < 0 ? -d * batch : d).toArray());
     }
 
     public Shape withDim(int i, int value) {
@@ -117,7 +123,11 @@ public final class Shape {
         if (dims.length == 0) {
             return "[]";
         }
-        return IntStream.of(dims).mapToObj(d -> d == BATCH ? "N" : Integer.toString(d))
-                .collect(Collectors.joining("×"));
+        return IntStream.of(dims).mapToObj(Shape::dimName).collect(Collectors.joining("×"));
+    }
+
+    /** "N" for the batch, "4N" for 4·N, else the number. */
+    public static String dimName(int d) {
+        return d == BATCH ? "N" : d < 0 ? -d + "N" : Integer.toString(d);
     }
 }

@@ -20,23 +20,27 @@ final class ShapeInference {
     private final List<Value> in;
     private final Attributes at;
     private final Function<Value, Tensor> constants;
+    private final Function<Value, Shape> shapeValues;
 
-    private ShapeInference(String layer, String op, List<Value> in, Attributes at, Function<Value, Tensor> constants) {
+    private ShapeInference(String layer, String op, List<Value> in, Attributes at, Function<Value, Tensor> constants,
+            Function<Value, Shape> shapeValues) {
         this.layer = layer;
         this.op = op;
         this.in = in;
         this.at = at;
         this.constants = constants;
+        this.shapeValues = shapeValues;
     }
 
     /**
      * Infers the outputs of {@code op} applied to {@code inputs}.
      *
-     * @param constants the data of constant inputs (reshape targets, axes), or null for non-constants
+     * @param constants   the data of constant inputs (reshape targets, axes), or null for non-constants
+     * @param shapeValues for a value computed by {@code Shape(x)}, the shape of x (batch included), else null
      */
     static List<Out> infer(String layer, String op, List<Value> inputs, Attributes attributes, int outputs,
-            Function<Value, Tensor> constants) {
-        return new ShapeInference(layer, op, inputs, attributes, constants).run(outputs);
+            Function<Value, Tensor> constants, Function<Value, Shape> shapeValues) {
+        return new ShapeInference(layer, op, inputs, attributes, constants, shapeValues).run(outputs);
     }
 
     private List<Out> run(int outputs) {
@@ -137,19 +141,26 @@ final class ShapeInference {
                 return List.of(argReduce());
             }
             case "Expand" -> {
-                return List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), Shape.of(constInts(1)))));
+                return List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), shapeInput(1))));
+            }
+            case "ConstantOfShape" -> {
+                Tensor v = at.getTensor("value");
+                return List.of(new Out(v == null ? DType.FLOAT : v.dtype(), shapeInput(0)));
             }
             case "Tile" -> {
                 long[] reps = constInts(1);
                 int[] d = x(0).shape().dims();
                 for (int i = 0; i < d.length; i++) {
-                    d[i] = d[i] == Shape.BATCH ? (reps[i] == 1 ? Shape.BATCH : fail("cannot tile the batch dimension"))
+                    d[i] = d[i] < 0 ? (reps[i] == 1 ? d[i] : fail("cannot tile the batch dimension"))
                             : d[i] * (int) reps[i];
                 }
                 return List.of(new Out(x(0).dtype(), Shape.of(d)));
             }
             case "Shape" -> {
                 return List.of(new Out(DType.INT64, Shape.of(x(0).shape().rank())));
+            }
+            case "Size" -> {
+                return List.of(new Out(DType.INT64, Shape.scalar()));
             }
             case "OneHot" -> {
                 long depth = constInts(1)[0];
@@ -349,7 +360,7 @@ final class ShapeInference {
                     fail("cannot concatenate " + first + " and " + s + " on axis " + axis);
                 }
             }
-            if (out[axis] == Shape.BATCH || s.dim(axis) == Shape.BATCH) {
+            if (out[axis] < 0 || s.dim(axis) < 0) {
                 fail("cannot concatenate along the batch dimension");
             }
             out[axis] += s.dim(axis);
@@ -386,60 +397,56 @@ final class ShapeInference {
         return new Out(x(0).dtype(), Shape.of(product(s, 0, axis), product(s, axis, s.rank())));
     }
 
+    /** Product of dimensions from..to; a symbolic dimension makes the product a multiple of N. */
     private int product(Shape s, int from, int to) {
         int p = 1;
+        boolean symbolic = false;
         for (int i = from; i < to; i++) {
-            if (s.dim(i) == Shape.BATCH) {
-                if (to - from != 1 && product(s.withDim(i, 1), from, to) != 1) {
-                    fail("cannot fold the batch dimension of " + s + " into other dimensions");
-                }
-                return Shape.BATCH;
-            }
-            p *= s.dim(i);
+            symbolic |= s.dim(i) < 0;
+            p *= Math.abs(s.dim(i));
         }
-        return p;
+        return symbolic ? -p : p;
     }
 
     private Out reshape() {
         Shape s = x(0).shape();
+        Shape like = shapeValues.apply(x(1));
+        if (like != null) {
+            if (like.hasBatch() != s.hasBatch() || like.withBatch(1).elements() != s.withBatch(1).elements()) {
+                fail("cannot reshape " + s + " to the shape of " + like);
+            }
+            return new Out(x(0).dtype(), like);
+        }
         long[] target = constInts(1);
+        // Element counts as coefficient × N^symbolic; a shape holds at most one symbolic dimension.
+        long inputCount = s.withBatch(1).elements();
         int[] out = new int[target.length];
         int inferAt = -1;
         long known = 1;
-        boolean batchPlaced = false;
+        boolean symbolicPlaced = false;
         for (int i = 0; i < target.length; i++) {
-            if (target[i] == 0) {
-                out[i] = s.dim(i);
-            } else if (target[i] == -1) {
+            if (target[i] == -1) {
                 if (inferAt >= 0) {
                     fail("reshape target " + Arrays.toString(target) + " has two -1 entries");
                 }
                 inferAt = i;
                 continue;
-            } else {
-                out[i] = (int) target[i];
             }
-            if (out[i] == Shape.BATCH) {
-                batchPlaced = true;
-            } else {
-                known *= out[i];
-            }
+            out[i] = target[i] == 0 ? s.dim(i) : (int) target[i];
+            symbolicPlaced |= out[i] < 0;
+            known *= Math.abs((long) out[i]);
         }
-        long total = s.hasBatch() ? s.withBatch(1).elements() : s.elements();
         if (inferAt >= 0) {
-            if (total % known != 0) {
+            if (known == 0 || inputCount % known != 0) {
                 fail("cannot reshape " + s + " to " + Arrays.toString(target));
             }
-            long rest = total / known;
-            if (s.hasBatch() && !batchPlaced) {
-                if (rest != 1) {
-                    fail("reshape of " + s + " to " + Arrays.toString(target) + " would mix the batch into other dimensions");
-                }
-                out[inferAt] = Shape.BATCH;
-            } else {
-                out[inferAt] = (int) rest;
+            long rest = inputCount / known;
+            // The inferred dimension carries the batch when no other target dimension does.
+            out[inferAt] = (int) (s.hasBatch() && !symbolicPlaced ? -rest : rest);
+            if (!s.hasBatch() && symbolicPlaced) {
+                fail("reshape of static " + s + " to " + Arrays.toString(target) + " would introduce the batch");
             }
-        } else if (known != total || s.hasBatch() != batchPlaced) {
+        } else if (known != inputCount || s.hasBatch() != symbolicPlaced) {
             fail("cannot reshape " + s + " to " + Arrays.toString(target));
         }
         return new Out(x(0).dtype(), Shape.of(out));
@@ -500,7 +507,7 @@ final class ShapeInference {
         }
         int[] out = s.dims();
         for (int i = 0; i < out.length; i++) {
-            if (out[i] == Shape.BATCH) {
+            if (out[i] < 0) {
                 if (pads[i] != 0 || pads[i + out.length] != 0) {
                     fail("cannot pad the batch dimension");
                 }
@@ -522,7 +529,7 @@ final class ShapeInference {
             int a = axes == null ? i : axis(axes[i], s.rank());
             long step = steps == null ? 1 : steps[i];
             int dim = s.dim(a);
-            if (dim == Shape.BATCH) {
+            if (dim < 0) {
                 if (starts[i] != 0 || ends[i] < Integer.MAX_VALUE || step != 1) {
                     fail("cannot slice the batch dimension");
                 }
@@ -645,6 +652,12 @@ final class ShapeInference {
             out[i] = (int) v[i];
         }
         return out;
+    }
+
+    /** A shape given as an input: an INT64 constant, or the output of {@code Shape(x)}. */
+    private Shape shapeInput(int i) {
+        Shape like = shapeValues.apply(x(i));
+        return like != null ? like : Shape.of(constInts(i));
     }
 
     private long[] constInts(int i) {

@@ -1,0 +1,229 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The state of one differentiation and the operator vocabulary the gradient rules write in. Every
+ * helper emits standard ONNX operators (opset 17) into the training graph.
+ */
+final class Differentiator {
+    final GraphBuilder g;
+    private final Set<String> frozen;
+    private final Map<Node, Map<String, Value>> saved = new IdentityHashMap<>();
+    private final Map<String, Value> stateUpdates = new LinkedHashMap<>();
+    private final List<TrainingGraph.DropoutMask> masks = new ArrayList<>();
+    private final Map<String, Integer> maskNames = new HashMap<>();
+
+    Differentiator(GraphBuilder g, Set<String> frozen) {
+        this.g = g;
+        this.frozen = frozen;
+    }
+
+    // ---- bookkeeping for rules -------------------------------------------------------------
+
+    /** Whether a forward parameter is frozen (no gradient, inference-mode batch norm). */
+    boolean isFrozen(Value parameter) {
+        return parameter != null && frozen.contains(parameter.name());
+    }
+
+    /** Keeps a forward tensor for the node's backward (MaxPool's indices, batch norm's x̂). */
+    void save(Node node, String key, Value v) {
+        saved.computeIfAbsent(node, k -> new HashMap<>()).put(key, v);
+    }
+
+    Value saved(Node node, String key) {
+        Value v = saved.getOrDefault(node, Map.of()).get(key);
+        if (v == null) {
+            throw new IllegalStateException("no saved '" + key + "' for " + node.name());
+        }
+        return v;
+    }
+
+    /** Declares the new value of a piece of state (a running statistic) after this step. */
+    void updateState(String stateName, Value newValue) {
+        stateUpdates.put(stateName, newValue);
+    }
+
+    Map<String, Value> stateUpdates() {
+        return stateUpdates;
+    }
+
+    /** A dropout mask input for {@code node}: ones and zeros scaled by 1/(1 − rate), fed by the trainer. */
+    Value dropoutMask(Node node, Shape shape, double rate) {
+        String base = node.layer() + ".dropout_mask";
+        int n = maskNames.merge(base, 1, Integer::sum);
+        String name = n == 1 ? base : base + "_" + (n - 1);
+        masks.add(new TrainingGraph.DropoutMask(name, shape, rate));
+        return g.input(name, DType.FLOAT, shape);
+    }
+
+    List<TrainingGraph.DropoutMask> masks() {
+        return masks;
+    }
+
+    // ---- emitting --------------------------------------------------------------------------
+
+    /** The node as it is, in its own layer. */
+    List<Value> copy(Node node, List<Value> inputs) {
+        try (var s = g.scope(node.layer())) {
+            return g.op(node.op(), node.outputs().size(), node.attributes(), inputs.toArray(Value[]::new));
+        }
+    }
+
+    Value op(String op, Attributes attributes, Value... inputs) {
+        return g.op(op, attributes, inputs);
+    }
+
+    Value op(String op, Value... inputs) {
+        return g.op(op, Attributes.none(), inputs);
+    }
+
+    Value scalar(double v) {
+        return g.scalar((float) v);
+    }
+
+    Value int64s(long... v) {
+        return g.int64s(v);
+    }
+
+    Value constant(Tensor t) {
+        return g.constant(t);
+    }
+
+    Value add(Value a, Value b) {
+        return op("Add", a, b);
+    }
+
+    Value sub(Value a, Value b) {
+        return op("Sub", a, b);
+    }
+
+    Value mul(Value a, Value b) {
+        return op("Mul", a, b);
+    }
+
+    Value div(Value a, Value b) {
+        return op("Div", a, b);
+    }
+
+    Value neg(Value a) {
+        return op("Neg", a);
+    }
+
+    Value scale(Value a, double factor) {
+        return factor == 1 ? a : mul(a, scalar(factor));
+    }
+
+    /** The sum of the gradient contributions (one needs no node). */
+    Value sum(List<Value> terms) {
+        return terms.size() == 1 ? terms.get(0) : op("Sum", terms.toArray(Value[]::new));
+    }
+
+    Value transpose(Value v, int... perm) {
+        return op("Transpose", Attributes.of("perm", perm), v);
+    }
+
+    Value shapeOf(Value v) {
+        return op("Shape", v);
+    }
+
+    /** {@code v} reshaped to {@code like}'s shape (nothing when they already agree). */
+    Value reshapeLike(Value v, Value like) {
+        if (v.shape().equals(like.shape())) {
+            return v;
+        }
+        if (like.shape().isStatic()) {
+            return op("Reshape", v, int64s(like.shape().longDims()));
+        }
+        return op("Reshape", v, shapeOf(like));
+    }
+
+    /** A static-shape reshape. */
+    Value reshape(Value v, long... dims) {
+        return op("Reshape", v, int64s(dims));
+    }
+
+    /** Zeros of {@code like}'s shape, batch included. */
+    Value zerosLike(Value like) {
+        if (like.shape().isStatic()) {
+            return constant(Tensor.zeros(like.shape()));
+        }
+        return op("ConstantOfShape", Attributes.of("value", Tensor.of(Shape.of(1), new float[] {0f})), shapeOf(like));
+    }
+
+    /** {@code v} broadcast to {@code like}'s shape. */
+    Value expandLike(Value v, Value like) {
+        if (v.shape().equals(like.shape())) {
+            return v;
+        }
+        return op("Expand", v, like.shape().isStatic() ? int64s(like.shape().longDims()) : shapeOf(like));
+    }
+
+    /** The batch size as a float scalar-like [1] tensor. */
+    Value batchSize(Value batched) {
+        Value n = op("Gather", Attributes.of("axis", 0), shapeOf(batched), int64s(0));
+        return op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+    }
+
+    /**
+     * Sums a gradient over the axes along which its value was broadcast, giving it the value's
+     * shape: the gradient of a [C,1,1] coefficient applied to N×C×H×W maps sums over N, H and W.
+     */
+    Value unbroadcast(Value grad, Shape target) {
+        Shape s = grad.shape();
+        if (s.equals(target)) {
+            return grad;
+        }
+        int lead = s.rank() - target.rank();
+        List<Long> axes = new ArrayList<>();
+        for (int i = 0; i < s.rank(); i++) {
+            int t = i < lead ? 1 : target.dim(i - lead);
+            if (i < lead || (t == 1 && s.dim(i) != 1)) {
+                axes.add((long) i);
+            } else if (t != s.dim(i)) {
+                throw new ZooException("cannot reduce a gradient of " + s + " to " + target);
+            }
+        }
+        Value reduced = axes.isEmpty() ? grad
+                : op("ReduceSum", Attributes.of("keepdims", 1), grad, int64s(axes.stream().mapToLong(Long::longValue).toArray()));
+        return reduced.shape().equals(target) ? reduced : reshape(reduced, target.longDims());
+    }
+
+    /** ReduceSum over {@code axes}, keeping them. */
+    Value reduceSum(Value v, boolean keep, long... axes) {
+        return op("ReduceSum", Attributes.of("keepdims", keep ? 1 : 0), v, int64s(axes));
+    }
+
+    Value reduceMean(Value v, boolean keep, long... axes) {
+        return op("ReduceMean", Attributes.of("axes", axes, "keepdims", keep ? 1 : 0), v);
+    }
+
+    /** Every axis but the channels (1): the axes batch norm averages over. */
+    static long[] allButChannels(int rank) {
+        long[] axes = new long[rank - 1];
+        axes[0] = 0;
+        for (int i = 2; i < rank; i++) {
+            axes[i - 1] = i;
+        }
+        return axes;
+    }
+
+    static int[] ints(long[] a) {
+        return Arrays.stream(a).mapToInt(Math::toIntExact).toArray();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Activations and element-wise arithmetic (with NumPy broadcasting). */
+final class ElementwiseRules {
+    private ElementwiseRules() {
+    }
+
+    static void register(Map<String, GradientRule> rules) {
+        // y = relu(x): dx = g·[y > 0]; Sign(y) is 1 where y > 0 and 0 where y = 0.
+        rules.put("Relu", unary((d, x, y, g) -> d.mul(g, d.op("Sign", y))));
+        // y = tanh(x): dx = g·(1 − y²)
+        rules.put("Tanh", unary((d, x, y, g) -> d.mul(g, d.sub(d.scalar(1), d.mul(y, y)))));
+        // y = σ(x): dx = g·y·(1 − y)
+        rules.put("Sigmoid", unary((d, x, y, g) -> d.mul(g, d.mul(y, d.sub(d.scalar(1), y)))));
+        rules.put("Neg", unary((d, x, y, g) -> d.neg(g)));
+        rules.put("Identity", unary((d, x, y, g) -> g));
+        rules.put("Exp", unary((d, x, y, g) -> d.mul(g, y)));
+        rules.put("Log", unary((d, x, y, g) -> d.div(g, x)));
+        // y = √x: dx = g / (2y)
+        rules.put("Sqrt", unary((d, x, y, g) -> d.div(g, d.scale(y, 2))));
+        // y = 1/x: dx = −g·y²
+        rules.put("Reciprocal", unary((d, x, y, g) -> d.neg(d.mul(g, d.mul(y, y)))));
+        rules.put("Abs", unary((d, x, y, g) -> d.mul(g, d.op("Sign", x))));
+
+        rules.put("Add", binary((d, a, b, y, g) -> new Value[] {g, g}));
+        rules.put("Sub", binary((d, a, b, y, g) -> new Value[] {g, d.neg(g)}));
+        rules.put("Mul", binary((d, a, b, y, g) -> new Value[] {d.mul(g, b), d.mul(g, a)}));
+        // y = a/b: da = g/b, db = −g·y/b
+        rules.put("Div", binary((d, a, b, y, g) -> new Value[] {d.div(g, b), d.neg(d.div(d.mul(g, y), b))}));
+        rules.put("Pow", new PowRule());
+        rules.put("Sum", (d, node, inputs, outputs, grads, needed) -> {
+            List<Value> out = new ArrayList<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                out.add(needed[i] ? d.unbroadcast(grads.get(0), inputs.get(i).shape()) : null);
+            }
+            return out;
+        });
+    }
+
+    interface Unary {
+        Value grad(Differentiator d, Value x, Value y, Value g);
+    }
+
+    interface Binary {
+        Value[] grads(Differentiator d, Value a, Value b, Value y, Value g);
+    }
+
+    static GradientRule unary(Unary f) {
+        return (d, node, inputs, outputs, grads, needed) ->
+                Arrays.asList(needed[0] ? f.grad(d, inputs.get(0), outputs.get(0), grads.get(0)) : null);
+    }
+
+    /** A binary rule whose gradients are reduced back over the broadcast axes. */
+    static GradientRule binary(Binary f) {
+        return (d, node, inputs, outputs, grads, needed) -> {
+            Value a = inputs.get(0);
+            Value b = inputs.get(1);
+            Value[] raw = f.grads(d, a, b, outputs.get(0), grads.get(0));
+            return Arrays.asList(needed[0] ? d.unbroadcast(raw[0], a.shape()) : null,
+                    needed[1] ? d.unbroadcast(raw[1], b.shape()) : null);
+        };
+    }
+
+    /** y = x^p for a constant exponent p: dx = g·p·x^(p−1). */
+    private static final class PowRule implements GradientRule {
+        @Override
+        public List<Value> backward(Differentiator d, Node node, List<Value> inputs, List<Value> outputs, List<Value> grads,
+                boolean[] needed) {
+            if (needed[1]) {
+                throw new ZooException("node " + node.name() + ": gradients through a Pow exponent are not supported");
+            }
+            Tensor p = d.g.constantData(inputs.get(1));
+            if (p == null || p.elements() != 1) {
+                throw new ZooException("node " + node.name() + ": Pow needs a constant scalar exponent to be differentiated");
+            }
+            float e = p.floats()[0];
+            Value x = inputs.get(0);
+            Value dx = d.mul(grads.get(0), d.scale(d.op("Pow", x, d.scalar(e - 1)), e));
+            return Arrays.asList(d.unbroadcast(dx, x.shape()), null);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Batch normalisation in training mode, local response normalisation, and dropout. */
+final class NormRules {
+    private NormRules() {
+    }
+
+    static void register(Map<String, GradientRule> rules) {
+        rules.put("BatchNormalization", new BatchNormRule());
+        rules.put("LRN", NormRules::lrn);
+        rules.put("Dropout", new DropoutRule());
+    }
+
+    /**
+     * Training-mode batch norm written out in primitives, since ONNX Runtime's CUDA kernel refuses
+     * training mode at opset 14+ and its CPU kernel returns no saved statistics:
+     * μ = mean(x), σ² = mean((x − μ)²) over every axis but the channels, x̂ = (x − μ)/√(σ² + ε),
+     * y = γ·x̂ + β; the running statistics move by the momentum, the variance unbiased by n/(n − 1)
+     * as PyTorch does. The backward pass is the closed form
+     * dx = (γ/√(σ² + ε))·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g.
+     *
+     * <p>A frozen layer (γ and β frozen, as in fine-tuning) runs in inference mode on its running
+     * statistics and leaves them alone, as Keras does for non-trainable batch norm.
+     */
+    private static final class BatchNormRule implements GradientRule {
+        @Override
+        public List<Value> forward(Differentiator d, Node node, List<Value> in) {
+            Value x = in.get(0);
+            Value gamma = in.get(1);
+            Value beta = in.get(2);
+            Value runningMean = in.get(3);
+            Value runningVar = in.get(4);
+            float eps = node.attributes().getFloat("epsilon", 1e-5f);
+            float momentum = node.attributes().getFloat("momentum", 0.9f);
+            int rank = x.shape().rank();
+            long[] axes = Differentiator.allButChannels(rank);
+            long[] channelShape = channelShape(x);
+            try (var s = d.g.scope(node.layer())) {
+                if (d.isFrozen(node.inputs().get(1))) {
+                    Value invStd = d.reshape(d.op("Reciprocal", d.op("Sqrt", d.add(runningVar, d.scalar(eps)))), channelShape);
+                    d.save(node, "inv_std", invStd);
+                    return List.of(d.g.op("BatchNormalization", node.attributes(), in.toArray(Value[]::new)));
+                }
+                Value mean = d.reduceMean(x, true, axes);
+                Value centred = d.sub(x, mean);
+                Value var = d.reduceMean(d.mul(centred, centred), true, axes);
+                Value invStd = d.op("Reciprocal", d.op("Sqrt", d.add(var, d.scalar(eps))));
+                Value xhat = d.mul(centred, invStd);
+                Value y = d.add(d.mul(xhat, d.reshape(gamma, channelShape)), d.reshape(beta, channelShape));
+                d.save(node, "xhat", xhat);
+                d.save(node, "inv_std", invStd);
+
+                int channels = x.shape().dim(1);
+                Value batchMean = d.reshape(mean, channels);
+                // n/(n − 1) with n the number of values per channel, from the batch size at run time.
+                Value perChannel = d.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), d.op("Size", x));
+                Value count = d.div(perChannel, d.scalar(channels));
+                Value unbias = d.div(count, d.sub(count, d.scalar(1)));
+                Value batchVar = d.mul(d.reshape(var, channels), unbias);
+                d.updateState(node.inputs().get(3).name(),
+                        d.add(d.scale(runningMean, momentum), d.scale(batchMean, 1 - momentum)));
+                d.updateState(node.inputs().get(4).name(),
+                        d.add(d.scale(runningVar, momentum), d.scale(batchVar, 1 - momentum)));
+                return List.of(y);
+            }
+        }
+
+        @Override
+        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+            Value g = grads.get(0);
+            Value x = in.get(0);
+            long[] channelShape = channelShape(x);
+            long[] axes = Differentiator.allButChannels(x.shape().rank());
+            Value gamma = d.reshape(in.get(1), channelShape);
+            Value invStd = d.saved(node, "inv_std");
+            if (d.isFrozen(node.inputs().get(1))) {
+                return Arrays.asList(needed[0] ? d.mul(g, d.mul(gamma, invStd)) : null, null, null, null, null);
+            }
+            Value xhat = d.saved(node, "xhat");
+            Value dx = null;
+            if (needed[0]) {
+                Value meanG = d.reduceMean(g, true, axes);
+                Value meanGx = d.reduceMean(d.mul(g, xhat), true, axes);
+                dx = d.mul(d.mul(gamma, invStd), d.sub(d.sub(g, meanG), d.mul(xhat, meanGx)));
+            }
+            Value dGamma = needed[1] ? d.reduceSum(d.mul(g, xhat), false, axes) : null;
+            Value dBeta = needed[2] ? d.reduceSum(g, false, axes) : null;
+            return Arrays.asList(dx, dGamma, dBeta, null, null);
+        }
+
+        /** [C, 1, 1, ...]: a per-channel vector shaped to broadcast over N×C×spatial. */
+        private static long[] channelShape(Value x) {
+            long[] s = new long[x.shape().rank() - 1];
+            Arrays.fill(s, 1);
+            s[0] = x.shape().dim(1);
+            return s;
+        }
+    }
+
+    /**
+     * LRN: b_c = a_c·d_c^(−β), d_c = k + (α/n)·Σ_{j∈W(c)} a_j² over the n = size maps around c.
+     * Then ∂L/∂a_i = g_i·d_i^(−β) − (2αβ/n)·a_i·Σ_{c: i∈W(c)} g_c·a_c·d_c^(−β−1). Both window sums
+     * are a 1×1 convolution with a banded 0/1 matrix over the channels (the second with its transpose).
+     */
+    private static List<Value> lrn(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+        Attributes at = node.attributes();
+        int size = (int) at.getInt("size", 5);
+        double alpha = at.getFloat("alpha", 1e-4f);
+        double beta = at.getFloat("beta", 0.75f);
+        double bias = at.getFloat("bias", 1f);
+        Value a = in.get(0);
+        Value g = grads.get(0);
+        int channels = a.shape().dim(1);
+        int spatial = a.shape().rank() - 2;
+        Value windowSum = d.op("Conv", Attributes.of("kernel_shape", ones(spatial)), d.mul(a, a),
+                d.constant(band(channels, size, spatial, false)));
+        Value denom = d.add(d.scalar(bias), d.scale(windowSum, alpha / size));
+        Value direct = d.mul(g, d.op("Pow", denom, d.scalar(-beta)));
+        Value t = d.mul(d.mul(g, a), d.op("Pow", denom, d.scalar(-beta - 1)));
+        Value spread = d.op("Conv", Attributes.of("kernel_shape", ones(spatial)), t, d.constant(band(channels, size, spatial, true)));
+        Value dx = d.sub(direct, d.scale(d.mul(a, spread), 2 * alpha * beta / size));
+        return Arrays.asList(dx);
+    }
+
+    /**
+     * [C, C, 1...]: entry (c, j) is 1 when map j is within the LRN window of map c (ONNX's floor/ceil
+     * split of the window), or its transpose.
+     */
+    static Tensor band(int channels, int size, int spatial, boolean transposed) {
+        int before = (size - 1) / 2;
+        int after = size - 1 - before;
+        float[] w = new float[channels * channels];
+        for (int c = 0; c < channels; c++) {
+            for (int j = Math.max(0, c - before); j <= Math.min(channels - 1, c + after); j++) {
+                w[transposed ? j * channels + c : c * channels + j] = 1;
+            }
+        }
+        int[] shape = new int[spatial + 2];
+        Arrays.fill(shape, 1);
+        shape[0] = channels;
+        shape[1] = channels;
+        return Tensor.of(Shape.of(shape), w);
+    }
+
+    /**
+     * Dropout through a mask the trainer feeds (zeros and 1/(1 − rate), drawn from the run's seed and
+     * step), so a step is reproducible and a resumed run repeats the same masks.
+     */
+    private static final class DropoutRule implements GradientRule {
+        @Override
+        public List<Value> forward(Differentiator d, Node node, List<Value> in) {
+            Value x = in.get(0);
+            float rate = d.g.constantData(in.get(1)).floats()[0];
+            Value mask = d.dropoutMask(node, x.shape(), rate);
+            d.save(node, "mask", mask);
+            try (var s = d.g.scope(node.layer())) {
+                return List.of(d.mul(x, mask));
+            }
+        }
+
+        @Override
+        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+            return Arrays.asList(d.mul(grads.get(0), d.saved(node, "mask")), null, null);
+        }
+    }
+
+    private static int[] ones(int n) {
+        int[] a = new int[n];
+        Arrays.fill(a, 1);
+        return a;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Max, average and global pooling. */
+final class PoolRules {
+    private PoolRules() {
+    }
+
+    static void register(Map<String, GradientRule> rules) {
+        rules.put("MaxPool", new MaxPoolRule());
+        rules.put("AveragePool", PoolRules::averagePool);
+        rules.put("GlobalAveragePool", PoolRules::globalAveragePool);
+        rules.put("GlobalMaxPool", PoolRules::globalMaxPool);
+    }
+
+    /**
+     * The forward pass also asks MaxPool for the flat index of each maximum (ONNX counts them over
+     * the whole N×C×spatial input, padding excluded); the backward pass adds each output gradient at
+     * its index with ScatterElements(reduction = add), so overlapping windows that share a maximum
+     * (AlexNet's 3×3/2 pooling) accumulate, and padded or ceil-mode windows need nothing special.
+     */
+    private static final class MaxPoolRule implements GradientRule {
+        @Override
+        public List<Value> forward(Differentiator d, Node node, List<Value> inputs) {
+            List<Value> both;
+            try (var s = d.g.scope(node.layer())) {
+                both = d.g.op("MaxPool", 2, node.attributes().with("storage_order", 0), inputs.toArray(Value[]::new));
+            }
+            d.save(node, "indices", both.get(1));
+            return node.outputs().size() == 1 ? List.of(both.get(0)) : both;
+        }
+
+        @Override
+        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+            Value x = in.get(0);
+            Value flatIndices = d.reshape(d.saved(node, "indices"), -1);
+            Value flatGrad = d.reshape(grads.get(0), -1);
+            Value flatX = d.reshape(x, -1);
+            Value scattered = d.op("ScatterElements", Attributes.of("axis", 0, "reduction", "add"),
+                    d.zerosLike(flatX), flatIndices, flatGrad);
+            return Arrays.asList(d.reshapeLike(scattered, x));
+        }
+    }
+
+    /**
+     * Each output's gradient spreads evenly over its window: divide by the window's element count
+     * (a constant map, since shapes are static), then a depthwise transposed convolution with a kernel
+     * of ones and the pooling's strides and padding sums the shares back onto the input.
+     */
+    private static List<Value> averagePool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+            boolean[] needed) {
+        Value x = in.get(0);
+        Value g = grads.get(0);
+        Attributes at = node.attributes();
+        int n = x.shape().rank() - 2;
+        int[] kernel = Differentiator.ints(at.getInts("kernel_shape"));
+        int[] strides = orDefault(at.getInts("strides"), n, 1);
+        int[] pads = orDefault(at.getInts("pads"), 2 * n, 0);
+        boolean includePad = at.getInt("count_include_pad", 0) == 1;
+        int[] inSize = x.shape().tail(2);
+        int[] outSize = g.shape().tail(2);
+
+        Value shares = d.div(g, d.constant(divisors(inSize, outSize, kernel, strides, pads, includePad)));
+        int channels = x.shape().dim(1);
+        int[] w = new int[n + 2];
+        w[0] = channels;
+        w[1] = 1;
+        System.arraycopy(kernel, 0, w, 2, n);
+        Value ones = d.constant(Tensor.filled(Shape.of(w), 1f));
+        // Transposed convolution geometry that lands exactly on the input size: the end padding
+        // absorbs any window the forward pass let run past the input (ceil mode), and
+        // output_padding restores rows no window reached.
+        int[] tPads = pads.clone();
+        int[] outputPadding = new int[n];
+        for (int i = 0; i < n; i++) {
+            int produced = strides[i] * (outSize[i] - 1) + kernel[i] - pads[i] - pads[i + n];
+            int missing = inSize[i] - produced;
+            if (missing >= 0) {
+                outputPadding[i] = missing;
+            } else {
+                tPads[i + n] -= missing;
+            }
+        }
+        Value dx = d.op("ConvTranspose", Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", tPads)
+                .put("output_padding", outputPadding).put("group", channels).build(), shares, ones);
+        return Arrays.asList(dx);
+    }
+
+    /**
+     * The divisor ONNX Runtime uses for each output position (its pool_attributes): the window
+     * clipped to the padded input when padding counts, else clipped to the input itself.
+     */
+    static Tensor divisors(int[] in, int[] out, int[] kernel, int[] strides, int[] pads, boolean includePad) {
+        int n = in.length;
+        int total = 1;
+        for (int o : out) {
+            total *= o;
+        }
+        float[] div = new float[total];
+        int[] pos = new int[n];
+        for (int flat = 0; flat < total; flat++) {
+            int rem = flat;
+            for (int i = n - 1; i >= 0; i--) {
+                pos[i] = rem % out[i];
+                rem /= out[i];
+            }
+            long count = 1;
+            for (int i = 0; i < n; i++) {
+                int start = pos[i] * strides[i] - pads[i];
+                int end = Math.min(start + kernel[i], in[i] + pads[i + n]);
+                int size = end - start;
+                if (!includePad) {
+                    size = Math.min(end, in[i]) - Math.max(start, 0);
+                }
+                count *= size;
+            }
+            div[flat] = count;
+        }
+        return Tensor.of(Shape.of(out), div);
+    }
+
+    /** Every input position of a map receives 1/(H·W) of the map's output gradient. */
+    private static List<Value> globalAveragePool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+            boolean[] needed) {
+        Value x = in.get(0);
+        long area = Shape.of(x.shape().tail(2)).elements();
+        return Arrays.asList(d.expandLike(d.scale(grads.get(0), 1.0 / area), x));
+    }
+
+    /** The gradient goes to the positions holding the maximum (all of them on a tie). */
+    private static List<Value> globalMaxPool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+            boolean[] needed) {
+        Value x = in.get(0);
+        Value isMax = d.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), d.op("Equal", x, out.get(0)));
+        return Arrays.asList(d.mul(d.expandLike(grads.get(0), x), isMax));
+    }
+
+    private static int[] orDefault(long[] v, int n, int fallback) {
+        int[] out = new int[n];
+        Arrays.fill(out, fallback);
+        if (v != null) {
+            for (int i = 0; i < n; i++) {
+                out[i] = (int) v[i];
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,313 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.Graph;
+import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Parameter;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A network's training step as one graph of standard ONNX operators: the forward pass in training
+ * mode (batch statistics, dropout masks), the loss, and reverse-mode gradients of every trainable
+ * parameter.
+ *
+ * <p>Inputs: the network's inputs, {@value #LABELS} (INT64 class indices, N), a mask per dropout
+ * layer, and every parameter and piece of state by name (the exporter writes them as inputs).
+ * Outputs, in order: {@value #LOSS}; {@code <parameter>_grad} for each trainable parameter;
+ * {@code <state>_updated} for each running statistic; then the main logits and any auxiliary logits
+ * (for accuracy).
+ */
+public final class TrainingGraph {
+    public static final String LABELS = "labels";
+    public static final String LOSS = "loss";
+    public static final String GRAD = "_grad";
+    public static final String UPDATED = "_updated";
+
+    /** A dropout layer's mask input: zeros and 1/(1 − rate), shaped like the layer's input. */
+    public record DropoutMask(String input, Shape shape, double rate) {
+    }
+
+    private final Graph graph;
+    private final List<String> trainable;
+    private final List<String> frozen;
+    private final List<String> state;
+    private final List<DropoutMask> masks;
+    private final List<String> inputGradients;
+
+    private TrainingGraph(Graph graph, List<String> trainable, List<String> frozen, List<String> state, List<DropoutMask> masks,
+            List<String> inputGradients) {
+        this.graph = graph;
+        this.trainable = List.copyOf(trainable);
+        this.frozen = List.copyOf(frozen);
+        this.state = List.copyOf(state);
+        this.masks = List.copyOf(masks);
+        this.inputGradients = List.copyOf(inputGradients);
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    /** Trainable parameters, in the network's order; each has a {@code _grad} output. */
+    public List<String> trainable() {
+        return trainable;
+    }
+
+    public List<String> frozen() {
+        return frozen;
+    }
+
+    /** Running statistics updated by a step; each has an {@code _updated} output. */
+    public List<String> state() {
+        return state;
+    }
+
+    public List<DropoutMask> masks() {
+        return masks;
+    }
+
+    /** Network inputs whose gradient is an output too ({@code input_grad}), when asked for. */
+    public List<String> inputGradients() {
+        return inputGradients;
+    }
+
+    /**
+     * Differentiates {@code forward} (a network as built, with dropout and auxiliary outputs).
+     *
+     * @param frozen         parameters that get no gradient (their batch norms run in inference mode)
+     * @param inputGradients also output the gradient of every network input (finite-difference tests,
+     *                       adversarial examples)
+     */
+    public static TrainingGraph build(Graph forward, Loss loss, Set<String> frozen, boolean inputGradients) {
+        for (String f : frozen) {
+            if (!forward.parameters().containsKey(f)) {
+                throw new ZooException("cannot freeze '" + f + "': " + forward.name() + " has no such parameter");
+            }
+        }
+        Set<String> unsupported = new TreeSet<>();
+        for (Node n : forward.nodes()) {
+            if (Rules.of(n.op()) == null) {
+                unsupported.add(n.op());
+            }
+        }
+        if (!unsupported.isEmpty()) {
+            throw new ZooException(forward.name() + " uses operators the zoo cannot differentiate: " + unsupported);
+        }
+        if (forward.outputs().stream().anyMatch(o -> o.value().shape().rank() != 2)) {
+            throw new ZooException("training needs classifier outputs (N×classes); " + forward.name()
+                    + " outputs " + forward.outputs().stream().map(o -> o.name() + " " + o.value().shape()).toList());
+        }
+        return new Builder(forward, loss, frozen, inputGradients).build();
+    }
+
+    private static final class Builder {
+        private final Graph forward;
+        private final Loss loss;
+        private final Set<String> frozen;
+        private final boolean inputGradients;
+        private final GraphBuilder g;
+        private final Differentiator d;
+        private final Map<Value, Value> mapped = new IdentityHashMap<>();
+        private final Set<Value> requiresGrad = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final Map<Value, List<Value>> contributions = new IdentityHashMap<>();
+
+        Builder(Graph forward, Loss loss, Set<String> frozen, boolean inputGradients) {
+            this.forward = forward;
+            this.loss = loss;
+            this.frozen = frozen;
+            this.inputGradients = inputGradients;
+            this.g = new GraphBuilder(forward.name() + "-training");
+            this.d = new Differentiator(g, frozen);
+        }
+
+        TrainingGraph build() {
+            for (Value v : forward.inputs()) {
+                mapped.put(v, g.input(v.name(), v.dtype(), v.shape()));
+                if (inputGradients) {
+                    requiresGrad.add(v);
+                }
+            }
+            Value labels = g.input(LABELS, DType.INT64, Shape.batched());
+            List<String> trainable = new ArrayList<>();
+            List<String> frozenList = new ArrayList<>();
+            List<String> state = new ArrayList<>();
+            for (Parameter p : forward.parameters().values()) {
+                if (p.trainable()) {
+                    mapped.put(p.value(), g.parameter(p.name(), p.shape(), p.init()));
+                    if (frozen.contains(p.name())) {
+                        frozenList.add(p.name());
+                    } else {
+                        trainable.add(p.name());
+                        requiresGrad.add(p.value());
+                    }
+                } else {
+                    mapped.put(p.value(), g.state(p.name(), p.shape(), p.init()));
+                    state.add(p.name());
+                }
+            }
+            forward.constants().forEach((name, data) -> mapped.put(forward.value(name), g.constant(name, data)));
+
+            forwardPass();
+            Value total = lossAndSeeds(labels);
+            backwardPass();
+
+            g.output(LOSS, total);
+            for (String p : trainable) {
+                Value fv = forward.parameters().get(p).value();
+                List<Value> terms = contributions.get(fv);
+                Value grad = terms == null ? d.zerosLike(mapped.get(fv)) : d.sum(terms);
+                g.output(p + GRAD, grad);
+            }
+            List<String> updatedState = new ArrayList<>();
+            for (String s : state) {
+                Value updated = d.stateUpdates().get(s);
+                // State of frozen batch norms is not updated: it passes through unchanged.
+                g.output(s + UPDATED, updated != null ? updated : g.op("Identity", Attributes.none(), mapped.get(forward.parameters().get(s).value())));
+                updatedState.add(s);
+            }
+            List<String> inputGrads = new ArrayList<>();
+            if (inputGradients) {
+                for (Value v : forward.inputs()) {
+                    List<Value> terms = contributions.get(v);
+                    g.output(v.name() + GRAD, terms == null ? d.zerosLike(mapped.get(v)) : d.sum(terms));
+                    inputGrads.add(v.name());
+                }
+            }
+            for (Graph.Output o : forward.outputs()) {
+                g.output(o.name(), mapped.get(o.value()));
+            }
+            return new TrainingGraph(g.build(), trainable, frozenList, updatedState, d.masks(), inputGrads);
+        }
+
+        private void forwardPass() {
+            for (Node n : forward.nodes()) {
+                List<Value> ins = new ArrayList<>();
+                for (Value v : n.inputs()) {
+                    ins.add(v == null ? null : mapped.get(v));
+                }
+                List<Value> outs = Rules.of(n.op()).forward(d, n, ins);
+                for (int i = 0; i < n.outputs().size(); i++) {
+                    mapped.put(n.outputs().get(i), outs.get(i));
+                }
+                if (n.inputs().stream().anyMatch(requiresGrad::contains)) {
+                    requiresGrad.addAll(n.outputs());
+                }
+            }
+        }
+
+        /**
+         * Cross-entropy of each head, the total weighted loss, and the gradient of the total with
+         * respect to each head's logits, (softmax(z) − t)·w/N, emitted directly rather than through
+         * the loss's own operators.
+         */
+        private Value lossAndSeeds(Value labels) {
+            Value total = null;
+            for (Graph.Output o : forward.outputs()) {
+                double weight = o.auxiliary() ? loss.auxiliaryWeight() : 1.0;
+                if (weight == 0) {
+                    continue;
+                }
+                try (var s = g.scope("loss." + o.name())) {
+                    Value logits = mapped.get(o.value());
+                    int classes = logits.shape().dim(1);
+                    double eps = loss.labelSmoothing();
+                    Value target = g.op("OneHot", Attributes.of("axis", -1), labels, g.int64s(classes),
+                            g.constant(Tensor.of(Shape.of(2), new float[] {(float) (eps / classes), (float) (1 - eps + eps / classes)})));
+                    Value logp = g.op("LogSoftmax", Attributes.of("axis", 1), logits);
+                    Value perImage = d.neg(d.reduceSum(d.mul(target, logp), false, 1));
+                    Value head = d.scale(d.reduceMean(perImage, false, 0), weight);
+                    total = total == null ? head : d.add(total, head);
+                    if (requiresGrad.contains(o.value())) {
+                        Value seed = d.div(d.scale(d.sub(d.op("Exp", logp), target), weight), d.batchSize(logits));
+                        contributions.computeIfAbsent(o.value(), k -> new ArrayList<>()).add(seed);
+                    }
+                }
+            }
+            if (total == null) {
+                throw new ZooException(forward.name() + " has no output with a loss weight");
+            }
+            return total;
+        }
+
+        private void backwardPass() {
+            List<Node> nodes = forward.nodes();
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                Node n = nodes.get(i);
+                List<Value> outGrads = new ArrayList<>();
+                boolean any = false;
+                for (Value o : n.outputs()) {
+                    List<Value> terms = contributions.get(o);
+                    if (terms != null) {
+                        try (var s = g.scope(n.layer() + "/grad")) {
+                            outGrads.add(d.sum(terms));
+                        }
+                        any = true;
+                    } else {
+                        outGrads.add(null);
+                    }
+                }
+                if (!any) {
+                    continue;
+                }
+                boolean[] needed = new boolean[n.inputs().size()];
+                boolean anyNeeded = false;
+                for (int k = 0; k < needed.length; k++) {
+                    Value v = n.inputs().get(k);
+                    needed[k] = v != null && requiresGrad.contains(v);
+                    anyNeeded |= needed[k];
+                }
+                if (!anyNeeded) {
+                    continue;
+                }
+                List<Value> ins = new ArrayList<>();
+                n.inputs().forEach(v -> ins.add(v == null ? null : mapped.get(v)));
+                List<Value> outs = new ArrayList<>();
+                n.outputs().forEach(v -> outs.add(mapped.get(v)));
+                List<Value> inGrads;
+                try (var s = g.scope(n.layer() + "/grad")) {
+                    inGrads = Rules.of(n.op()).backward(d, n, ins, outs, outGrads, needed);
+                }
+                for (int k = 0; k < needed.length; k++) {
+                    if (needed[k] && k < inGrads.size() && inGrads.get(k) != null) {
+                        contributions.computeIfAbsent(n.inputs().get(k), x -> new ArrayList<>()).add(inGrads.get(k));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Names of every parameter in {@code forward} created before the parameters of {@code layer} (which are included). */
+    public static Set<String> parametersUpTo(Graph forward, String layer) {
+        Set<String> names = new LinkedHashSet<>();
+        boolean found = false;
+        for (Parameter p : forward.parameters().values()) {
+            if (!p.trainable()) {
+                continue;
+            }
+            boolean inLayer = p.name().equals(layer) || p.name().startsWith(layer + ".");
+            if (found && !inLayer) {
+                break;
+            }
+            names.add(p.name());
+            found |= inLayer;
+        }
+        if (!found) {
+            throw new ZooException("no layer '" + layer + "' in " + forward.name() + "; its layers include "
+                    + forward.parameters().keySet().stream().map(n -> n.substring(0, Math.max(0, n.lastIndexOf('.')))).distinct().limit(12).toList());
+        }
+        return names;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.cnnzoo.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.Graph;
+import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import dev.cnnzoo.nn.BatchNorm;
+import dev.cnnzoo.nn.Conv;
+import dev.cnnzoo.nn.Lrn;
+import dev.cnnzoo.nn.Net;
+import dev.cnnzoo.nn.Padding;
+import dev.cnnzoo.nn.Pool;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every gradient rule against central finite differences (see {@link GradientCheck} for the step
+ * and tolerance). Each case is a small network: the operator under test, then a dense probe to
+ * three classes, so the loss is softmax cross-entropy as in training.
+ */
+class GradientRulesTest {
+    /** input (N×channels×spatial) → layer → flatten → dense(3) logits. */
+    private static Graph probe(String name, int[] input, BiFunction<Net, Value, Value> layer) {
+        Net net = new Net(name);
+        Value x = net.input(input[0], java.util.Arrays.copyOfRange(input, 1, input.length));
+        Value y = layer.apply(net, x);
+        Value flat = y.shape().rank() == 2 ? y : net.flatten(y);
+        net.output(Net.LOGITS, net.dense("probe", flat, 3));
+        return net.build();
+    }
+
+    private static void check(Graph g) {
+        List<String> checked = GradientCheck.of(g).run();
+        assertTrue(checked.contains("input"), "the input gradient was checked");
+    }
+
+    @Test
+    void convolutionStridesSamePaddingAndBias() {
+        check(probe("conv-same", new int[] {3, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(4, 3).stride(2).same())));
+        check(probe("conv-asym", new int[] {2, 8, 9}, (n, x) -> n.conv("c", x,
+                Conv.of(3, 3, 2).stride(2, 3).padding(Padding.explicit(new int[] {0, 1}, new int[] {2, 0})))));
+    }
+
+    @Test
+    void convolutionDilationGroupsDepthwise() {
+        check(probe("conv-dilated", new int[] {2, 9, 9}, (n, x) -> n.conv("c", x, Conv.of(3, 3).dilation(2).pad(1))));
+        check(probe("conv-groups", new int[] {4, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(6, 3).groups(2).pad(1).stride(2))));
+        check(probe("conv-depthwise", new int[] {3, 6, 6}, (n, x) -> n.conv("c", x, Conv.depthwise(3).multiplier(2).same())));
+        check(probe("separable", new int[] {3, 6, 6}, (n, x) -> n.separableConv("s", x, Conv.of(4, 3).same())));
+    }
+
+    @Test
+    void convolutionInOneAndThreeDimensions() {
+        check(probe("conv1d", new int[] {2, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).same())));
+        check(probe("conv3d", new int[] {2, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1).stride(2))));
+    }
+
+    @Test
+    void transposedConvolution() {
+        check(probe("deconv", new int[] {3, 4, 4}, (n, x) -> n.convTranspose("t", x, Conv.of(2, 3).stride(2).same())));
+        check(probe("deconv-valid", new int[] {4, 3, 3}, (n, x) -> n.convTranspose("t", x, Conv.of(4, 3).stride(2).groups(2))));
+    }
+
+    @Test
+    void maxPoolingOverlappingPaddedCeilAndDepthwise() {
+        check(probe("maxpool-overlap", new int[] {2, 7, 7}, (n, x) -> n.maxPool(x, Pool.of(3).stride(2))));
+        check(probe("maxpool-padded", new int[] {2, 6, 6}, (n, x) -> n.maxPool(x, Pool.of(3).stride(2).pad(1))));
+        check(probe("maxpool-ceil", new int[] {2, 6, 6}, (n, x) -> n.maxPool(x, Pool.of(3).stride(2).ceil())));
+        check(probe("maxpool-depth", new int[] {6, 3, 3}, (n, x) -> n.depthMaxPool("d", x, 3)));
+    }
+
+    @Test
+    void averagePoolingWithAndWithoutCountingPadding() {
+        check(probe("avgpool", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(2))));
+        check(probe("avgpool-pad", new int[] {2, 7, 7}, (n, x) -> n.avgPool(x, Pool.of(3).stride(2).pad(1))));
+        check(probe("avgpool-pad-counted", new int[] {2, 7, 7}, (n, x) -> n.avgPool(x, Pool.of(3).stride(2).pad(1).countIncludePad())));
+        check(probe("avgpool-ceil", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(3).stride(2).ceil())));
+        check(probe("avgpool-5x5/3", new int[] {2, 14, 14}, (n, x) -> n.avgPool(x, Pool.of(5).stride(3))));
+    }
+
+    @Test
+    void globalPooling() {
+        check(probe("gap", new int[] {3, 4, 5}, (n, x) -> n.flatten(n.globalAvgPool(x))));
+        check(probe("gmp", new int[] {3, 4, 5}, (n, x) -> n.flatten(n.globalMaxPool(x))));
+    }
+
+    @Test
+    void localResponseNormalisation() {
+        // AlexNet's parameters from the reference text, on enough maps for the window to matter.
+        check(probe("lrn", new int[] {7, 3, 3}, (n, x) -> n.lrn(n.scale(x, 3), Lrn.ofRadius(2, 2e-5 * 1000, 0.75, 1))));
+        check(probe("lrn-googlenet", new int[] {6, 2, 2}, (n, x) -> n.lrn(x, Lrn.ofSize(5, 1e-2, 0.75, 2))));
+    }
+
+    @Test
+    void batchNormalisationInTrainingMode() {
+        check(probe("bn", new int[] {3, 4, 4}, (n, x) -> n.batchNorm("bn", x)));
+        check(probe("bn-dense", new int[] {5, 1, 1}, (n, x) -> n.batchNorm("bn", n.flatten(x), BatchNorm.defaults().epsilon(1e-3))));
+    }
+
+    @Test
+    void frozenBatchNormRunsOnItsRunningStatistics() {
+        Graph g = probe("bn-frozen", new int[] {3, 4, 4}, (n, x) -> n.batchNorm("bn", n.conv("c", x, Conv.of(3, 3).pad(1))));
+        List<String> checked = GradientCheck.of(g).frozen(Set.of("c.weight", "c.bias", "bn.weight", "bn.bias")).run();
+        assertEquals(List.of("probe.weight", "probe.bias", "input"), checked);
+    }
+
+    @Test
+    void dropoutThroughItsMask() {
+        check(probe("dropout", new int[] {6, 1, 1}, (n, x) -> n.dropout(n.flatten(x), 0.5)));
+    }
+
+    @Test
+    void denseAndMatMul() {
+        check(probe("dense", new int[] {4, 1, 1}, (n, x) -> n.relu(n.dense("fc", n.flatten(x), 5))));
+        check(probe("matmul", new int[] {4, 2, 3}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            Value w = g.parameter("w", Shape.of(3, 2), dev.cnnzoo.graph.Init.normal(1));
+            return g.op("MatMul", Attributes.none(), x, w);
+        }));
+        check(probe("gemm-transposed", new int[] {3, 1, 1}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            Value w = g.parameter("w", Shape.of(3, 4), dev.cnnzoo.graph.Init.normal(1));
+            Value c = g.parameter("c", Shape.of(4), dev.cnnzoo.graph.Init.normal(1));
+            return g.op("Gemm", Attributes.of("alpha", 0.5f, "beta", 2f), n.flatten(x), w, c);
+        }));
+    }
+
+    @Test
+    void broadcastingArithmetic() {
+        check(probe("arith", new int[] {3, 2, 2}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            Value scale = g.parameter("scale", Shape.of(3, 1, 1), dev.cnnzoo.graph.Init.normal(1));
+            Value shift = g.parameter("shift", Shape.of(2), dev.cnnzoo.graph.Init.normal(1));
+            Value divisor = g.parameter("divisor", Shape.of(1, 2, 1), dev.cnnzoo.graph.Init.constant(2f));
+            Value y = n.add(n.mul(x, scale), shift);
+            y = n.sub(y, n.graph().op("Div", Attributes.none(), x, divisor));
+            return n.sub(shift, y);
+        }));
+    }
+
+    @Test
+    void concatSplitReshapeTranspose() {
+        check(probe("concat", new int[] {2, 3, 3}, (n, x) -> n.concat(n.conv("a", x, Conv.of(1, 1)), x, n.tanh(x))));
+        check(probe("split", new int[] {4, 2, 2}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            List<Value> parts = g.op("Split", 2, Attributes.of("axis", 1), x, g.int64s(1, 3));
+            return n.mul(n.concat(parts.get(1), parts.get(0)), n.sigmoid(x));
+        }));
+        check(probe("transpose", new int[] {2, 3, 4}, (n, x) -> {
+            Value t = n.graph().op("Transpose", Attributes.of("perm", new int[] {0, 3, 1, 2}), x);
+            return n.reshape(t, 0, 4, 6);
+        }));
+    }
+
+    @Test
+    void activationsAndSoftmax() {
+        check(probe("relu-tanh-sigmoid", new int[] {6, 1, 1}, (n, x) -> n.sigmoid(n.tanh(n.relu(n.flatten(x))))));
+        check(probe("softmax", new int[] {5, 1, 1}, (n, x) -> n.softmax(n.scale(n.flatten(x), 3))));
+        check(probe("unary", new int[] {4, 1, 1}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            Value positive = g.op("Add", Attributes.none(), g.op("Abs", Attributes.none(), n.flatten(x)), g.scalar(0.5f));
+            Value a = g.op("Sqrt", Attributes.none(), positive);
+            Value b = g.op("Log", Attributes.none(), positive);
+            Value c = g.op("Reciprocal", Attributes.none(), positive);
+            Value e = g.op("Exp", Attributes.none(), g.op("Neg", Attributes.none(), positive));
+            Value p = g.op("Pow", Attributes.none(), positive, g.scalar(1.5f));
+            return n.add(n.add(n.add(a, b), n.add(c, e)), p);
+        }));
+    }
+
+    @Test
+    void padSliceGatherReductions() {
+        check(probe("pad", new int[] {2, 3, 3}, (n, x) -> n.zeroPad(n.tanh(x), 1)));
+        check(probe("slice", new int[] {3, 5, 5}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            return g.op("Slice", Attributes.none(), x, g.int64s(1, 1), g.int64s(3, -1), g.int64s(1, 3));
+        }));
+        check(probe("gather", new int[] {4, 2, 2}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            return g.op("Gather", Attributes.of("axis", 1), x, g.constant(Tensor.int64s(3, 0, 3, 1, 2)));
+        }));
+        check(probe("reductions", new int[] {3, 2, 4}, (n, x) -> {
+            GraphBuilder g = n.graph();
+            Value s = g.op("ReduceSum", Attributes.of("keepdims", 0), x, g.int64s(3));
+            Value m = g.op("ReduceMean", Attributes.of("axes", new long[] {2}, "keepdims", 1), x);
+            return g.op("Concat", Attributes.of("axis", 1), n.flatten(m), n.flatten(s));
+        }));
+    }
+
+    @Test
+    void crossEntropyWithLabelSmoothingAndAuxiliaryHeads() {
+        Net net = new Net("aux");
+        Value x = net.input(4, 3, 3);
+        Value f = net.flatten(net.relu(net.conv("trunk", x, Conv.of(4, 3).pad(1))));
+        net.output(Net.LOGITS, net.dense("main", f, 5));
+        net.auxiliaryOutput("aux1", net.dense("aux1", f, 5));
+        net.auxiliaryOutput("aux2", net.dense("aux2", f, 5));
+        List<String> checked = GradientCheck.of(net.build()).loss(Loss.crossEntropy().labelSmoothing(0.1)).batch(3).run();
+        assertTrue(checked.containsAll(List.of("aux1.weight", "aux2.bias", "trunk.weight")), checked.toString());
+    }
+
+    @Test
+    void seedsAreFiniteAndStatesUpdate() {
+        // A graph with no trainable input dependency still yields zeros, not missing outputs.
+        GraphBuilder g = new GraphBuilder("constant-head");
+        Value x = g.input("input", DType.FLOAT, Shape.batched(2));
+        Value w = g.parameter("w", Shape.of(3, 2), dev.cnnzoo.graph.Init.normal(1));
+        g.output("logits", g.op("Gemm", Attributes.of("transB", 1), x, w));
+        TrainingGraph tg = TrainingGraph.build(g.build(), Loss.crossEntropy(), Set.of(), false);
+        assertEquals(List.of("w"), tg.trainable());
+        assertEquals("loss", tg.graph().outputs().get(0).name());
+        assertEquals("w_grad", tg.graph().outputs().get(1).name());
+    }
+}
