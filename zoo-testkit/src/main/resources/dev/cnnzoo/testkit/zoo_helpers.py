@@ -49,3 +49,35 @@ def load_safetensors(path):
 def torch_state_dict(module):
     """A module's state dict without torchvision's num_batches_tracked counters."""
     return {k: v for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+def fashion_cnn():
+    """The reference text's Fashion-MNIST CNN in PyTorch, named as the zoo names it. Its forward
+    takes optional dropout masks (zeros and 1/(1-p)) so training-mode passes can be replayed."""
+    import torch
+    from torch import nn
+
+    class FashionCnn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 64, 7, padding="same")
+            self.conv2 = nn.Conv2d(64, 128, 3, padding="same")
+            self.conv3 = nn.Conv2d(128, 128, 3, padding="same")
+            self.conv4 = nn.Conv2d(128, 256, 3, padding="same")
+            self.conv5 = nn.Conv2d(256, 256, 3, padding="same")
+            self.fc1 = nn.Linear(256 * 3 * 3, 128)
+            self.fc2 = nn.Linear(128, 64)
+            self.fc3 = nn.Linear(64, 10)
+
+        def forward(self, x, mask1=None, mask2=None):
+            relu, pool = torch.relu, nn.functional.max_pool2d
+            x = pool(relu(self.conv1(x)), 2)
+            x = pool(relu(self.conv3(relu(self.conv2(x)))), 2)
+            x = pool(relu(self.conv5(relu(self.conv4(x)))), 2)
+            x = relu(self.fc1(torch.flatten(x, 1)))
+            x = x * mask1 if mask1 is not None else x
+            x = relu(self.fc2(x))
+            x = x * mask2 if mask2 is not None else x
+            return self.fc3(x)
+
+    return FashionCnn()

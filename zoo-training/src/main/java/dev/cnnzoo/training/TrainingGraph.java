@@ -8,7 +8,6 @@ import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Node;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Shape;
-import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -221,18 +220,11 @@ public final class TrainingGraph {
                     continue;
                 }
                 try (var s = g.scope("loss." + o.name())) {
-                    Value logits = mapped.get(o.value());
-                    int classes = logits.shape().dim(1);
-                    double eps = loss.labelSmoothing();
-                    Value target = g.op("OneHot", Attributes.of("axis", -1), labels, g.int64s(classes),
-                            g.constant(Tensor.of(Shape.of(2), new float[] {(float) (eps / classes), (float) (1 - eps + eps / classes)})));
-                    Value logp = g.op("LogSoftmax", Attributes.of("axis", 1), logits);
-                    Value perImage = d.neg(d.reduceSum(d.mul(target, logp), false, 1));
-                    Value head = d.scale(d.reduceMean(perImage, false, 0), weight);
-                    total = total == null ? head : d.add(total, head);
-                    if (requiresGrad.contains(o.value())) {
-                        Value seed = d.div(d.scale(d.sub(d.op("Exp", logp), target), weight), d.batchSize(logits));
-                        contributions.computeIfAbsent(o.value(), k -> new ArrayList<>()).add(seed);
+                    Losses.Head head = Losses.crossEntropy(g, mapped.get(o.value()), labels, loss.labelSmoothing(), weight,
+                            requiresGrad.contains(o.value()));
+                    total = total == null ? head.loss() : d.add(total, head.loss());
+                    if (head.logitsGradient() != null) {
+                        contributions.computeIfAbsent(o.value(), k -> new ArrayList<>()).add(head.logitsGradient());
                     }
                 }
             }

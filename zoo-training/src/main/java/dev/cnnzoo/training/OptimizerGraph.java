@@ -1,0 +1,188 @@
+package dev.cnnzoo.training;
+
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.Graph;
+import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Value;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The optimizer's update as a graph of standard ONNX operators.
+ *
+ * <p>Inputs: {@value #LEARNING_RATE} (FLOAT scalar), {@value #STEP} (INT64 scalar, 1 for the first
+ * update), then per trainable parameter {@code p}: {@code p}, {@code p_grad} and its state
+ * {@code p.<state>}; then any global state. Outputs: {@code p_updated} and {@code p.<state>_updated}
+ * per parameter, then the global state's {@code _updated}.
+ */
+public final class OptimizerGraph {
+    public static final String LEARNING_RATE = "learning_rate";
+    public static final String STEP = "step";
+    public static final String MU_PRODUCT = "optimizer.mu_product";
+
+    private OptimizerGraph() {
+    }
+
+    /** The standalone optimizer graph for parameters of the given shapes (in order). */
+    public static Graph build(Optimizer opt, Map<String, Shape> parameters) {
+        GraphBuilder g = new GraphBuilder("optimizer");
+        Value lr = g.input(LEARNING_RATE, DType.FLOAT, Shape.scalar());
+        Value step = g.input(STEP, DType.INT64, Shape.scalar());
+        Map<String, Value> params = new LinkedHashMap<>();
+        Map<String, Value> grads = new LinkedHashMap<>();
+        Map<String, Value> states = new LinkedHashMap<>();
+        parameters.forEach((name, shape) -> {
+            params.put(name, g.input(name, DType.FLOAT, shape));
+            grads.put(name, g.input(name + TrainingGraph.GRAD, DType.FLOAT, shape));
+            for (String s : opt.stateNames()) {
+                states.put(name + "." + s, g.input(name + "." + s, DType.FLOAT, shape));
+            }
+        });
+        for (String s : opt.globalStateNames()) {
+            states.put(s, g.input(s, DType.FLOAT, Shape.scalar()));
+        }
+        Map<String, Value> updated = emit(g, opt, lr, step, params, grads, states);
+        updated.forEach((name, v) -> g.output(name + TrainingGraph.UPDATED, v));
+        return g.build();
+    }
+
+    /**
+     * Emits the update of every parameter into {@code g}.
+     *
+     * @return new values by name: each parameter, each state {@code p.<state>}, each global state
+     */
+    static Map<String, Value> emit(GraphBuilder g, Optimizer opt, Value lr, Value stepInt, Map<String, Value> params,
+            Map<String, Value> grads, Map<String, Value> states) {
+        Map<String, Value> out = new LinkedHashMap<>();
+        try (var scope = g.scope("optimizer")) {
+            Ops o = new Ops(g);
+            Value step = o.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
+            Scalars k = new Scalars(o, opt, step, states.get(MU_PRODUCT));
+            for (Map.Entry<String, Value> e : params.entrySet()) {
+                String name = e.getKey();
+                Value p = e.getValue();
+                Value grad = grads.get(name);
+                if (opt.weightDecay() > 0 && opt.kind() != Optimizer.Kind.ADAMW) {
+                    grad = o.add(grad, o.scale(p, opt.weightDecay()));          // L2 penalty: g ← g + λp
+                }
+                switch (opt.kind()) {
+                    case SGD -> {
+                        if (opt.momentum() > 0) {
+                            Value buf = o.add(o.scale(states.get(name + ".momentum_buffer"), opt.momentum()), grad);
+                            Value direction = opt.nesterov() ? o.add(grad, o.scale(buf, opt.momentum())) : buf;
+                            out.put(name, o.sub(p, o.mul(lr, direction)));
+                            out.put(name + ".momentum_buffer", buf);
+                        } else {
+                            out.put(name, o.sub(p, o.mul(lr, grad)));
+                        }
+                    }
+                    case ADAM, ADAMW -> {
+                        Value pd = opt.kind() == Optimizer.Kind.ADAMW && opt.weightDecay() > 0
+                                ? o.mul(p, o.sub(o.scalar(1), o.scale(lr, opt.weightDecay())))  // p ← p(1 − lr·λ)
+                                : p;
+                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
+                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
+                        // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε)
+                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
+                        out.put(name, o.sub(pd, o.mul(o.div(lr, k.bias1), o.div(m, denom))));
+                        out.put(name + ".exp_avg", m);
+                        out.put(name + ".exp_avg_sq", v);
+                    }
+                    case NADAM -> {
+                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
+                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
+                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
+                        // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom
+                        Value gradTerm = o.mul(o.div(grad, denom), k.gradCoefficient);
+                        Value momentumTerm = o.mul(o.div(m, denom), k.momentumCoefficient);
+                        out.put(name, o.sub(p, o.mul(lr, o.add(gradTerm, momentumTerm))));
+                        out.put(name + ".exp_avg", m);
+                        out.put(name + ".exp_avg_sq", v);
+                    }
+                }
+            }
+            if (opt.kind() == Optimizer.Kind.NADAM) {
+                out.put(MU_PRODUCT, k.muProduct);
+            }
+        }
+        return out;
+    }
+
+    /** Per-step scalars shared by every parameter: bias corrections and NAdam's momentum schedule. */
+    private static final class Scalars {
+        final Value bias1;
+        final Value bias2;
+        Value muProduct;
+        Value gradCoefficient;
+        Value momentumCoefficient;
+
+        Scalars(Ops o, Optimizer opt, Value step, Value muProductIn) {
+            bias1 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta1()), step));
+            bias2 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta2()), step));
+            if (opt.kind() == Optimizer.Kind.NADAM) {
+                // μ_t = β₁(1 − ½·0.96^(tψ)), μ_{t+1} likewise; Πμ accumulates μ_t across steps.
+                Value mu = mu(o, opt, step);
+                Value muNext = mu(o, opt, o.add(step, o.scalar(1)));
+                muProduct = o.mul(muProductIn, mu);
+                gradCoefficient = o.div(o.sub(o.scalar(1), mu), o.sub(o.scalar(1), muProduct));
+                momentumCoefficient = o.div(muNext, o.sub(o.scalar(1), o.mul(muProduct, muNext)));
+            }
+        }
+
+        private static Value mu(Ops o, Optimizer opt, Value step) {
+            Value decay = o.op("Pow", o.scalar(0.96), o.scale(step, opt.momentumDecay()));
+            return o.scale(o.sub(o.scalar(1), o.scale(decay, 0.5)), opt.beta1());
+        }
+    }
+
+    /** Arithmetic helpers over a builder. */
+    private record Ops(GraphBuilder g) {
+        Value op(String op, Attributes a, Value... in) {
+            return g.op(op, a, in);
+        }
+
+        Value op(String op, Value... in) {
+            return g.op(op, Attributes.none(), in);
+        }
+
+        Value scalar(double v) {
+            return g.scalar((float) v);
+        }
+
+        Value add(Value a, Value b) {
+            return op("Add", a, b);
+        }
+
+        Value sub(Value a, Value b) {
+            return op("Sub", a, b);
+        }
+
+        Value mul(Value a, Value b) {
+            return op("Mul", a, b);
+        }
+
+        Value div(Value a, Value b) {
+            return op("Div", a, b);
+        }
+
+        Value scale(Value a, double f) {
+            return f == 1 ? a : mul(a, scalar(f));
+        }
+    }
+
+    /** Names of the optimizer state tensors for these parameters, in input order. */
+    public static List<String> stateTensorNames(Optimizer opt, List<String> parameters) {
+        List<String> names = new ArrayList<>();
+        for (String p : parameters) {
+            for (String s : opt.stateNames()) {
+                names.add(p + "." + s);
+            }
+        }
+        names.addAll(opt.globalStateNames());
+        return names;
+    }
+}
