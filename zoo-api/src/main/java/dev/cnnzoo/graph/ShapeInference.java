@@ -143,6 +143,9 @@ final class ShapeInference {
             case "Expand" -> {
                 return List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), shapeInput(1))));
             }
+            case "MaxUnpool" -> {
+                return List.of(new Out(x(0).dtype(), shapeInput(2)));
+            }
             case "ConstantOfShape" -> {
                 Tensor v = at.getTensor("value");
                 return List.of(new Out(v == null ? DType.FLOAT : v.dtype(), shapeInput(0)));

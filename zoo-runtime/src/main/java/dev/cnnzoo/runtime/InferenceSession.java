@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.cnnzoo.api.ZooException;
@@ -19,7 +18,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +150,32 @@ public final class InferenceSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs on native tensors and returns ONNX Runtime's result, which the caller must close (its
+     * tensors can feed the next run directly: the trainer keeps its weights native between steps).
+     */
+    public OrtSession.Result runNative(Map<String, ? extends ai.onnxruntime.OnnxTensorLike> feeds, Set<String> wanted) {
+        try {
+            return wanted == null ? session.run(feeds) : session.run(feeds, wanted);
+        } catch (OrtException e) {
+            throw new ZooException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** A native tensor holding {@code t}'s data; the caller closes it. */
+    public static OnnxTensor nativeTensor(Tensor t) {
+        try {
+            return toNative(OrtEnvironment.getEnvironment(), t);
+        } catch (OrtException e) {
+            throw new ZooException("cannot create a native tensor: " + e.getMessage(), e);
+        }
+    }
+
+    /** A host copy of a native tensor. */
+    public static Tensor hostTensor(OnnxTensor t) {
+        return fromNative(t);
+    }
+
     private void checkFeeds(Map<String, Tensor> feeds) {
         for (Port p : inputs) {
             Tensor t = feeds.get(p.name());
@@ -270,9 +294,5 @@ public final class InferenceSession implements AutoCloseable {
     @Override
     public String toString() {
         return "InferenceSession(" + device + ", inputs " + inputs + ", outputs " + outputs + ")";
-    }
-
-    static String describe(long[] shape) {
-        return Arrays.toString(shape);
     }
 }

@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * Convolution and transposed convolution, any spatial rank, with strides, padding, dilation and
  * groups (depthwise included). The input gradient of a convolution is the transposed convolution
- * of the output gradient with the same weights; the weight gradient is itself a convolution, of
- * the input (batch moved into the channels) with the output gradient as the kernel.
+ * of the output gradient with the same weights; the weight gradient is the product of the output
+ * gradient with the input unfolded into columns (im2col).
  */
 final class ConvRules {
     private ConvRules() {
@@ -59,7 +59,10 @@ final class ConvRules {
         Value g = grads.get(0);
         Geometry geo = Geometry.of(node, w.shape().tail(2));
         Value dx = null;
-        if (needed[0]) {
+        boolean unitStride = java.util.Arrays.stream(geo.strides).allMatch(v -> v == 1);
+        if (needed[0] && unitStride && fullPaddingFits(geo)) {
+            dx = inputGradientAsConv(d, g, w, geo);
+        } else if (needed[0]) {
             // Y = conv(X, W) ⇒ dX = convᵀ(dY, W) with the same geometry; output_padding restores the
             // input rows a strided convolution's floor division skipped.
             int[] outputPadding = new int[geo.spatial];
@@ -76,69 +79,156 @@ final class ConvRules {
         return Arrays.asList(dx, dw, db);
     }
 
+    /** The complementary padding (k − 1)·dil − pad is never negative for the convolutions networks use. */
+    private static boolean fullPaddingFits(Geometry geo) {
+        for (int i = 0; i < geo.spatial; i++) {
+            int reach = (geo.kernel[i] - 1) * geo.dilations[i];
+            if (geo.pads[i] > reach || geo.pads[i + geo.spatial] > reach) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
-     * dW[m, c, k] = Σ_n Σ_o X[n, group(m)·C/G + c, o·s + k·dil − pad] · dY[n, m, o], computed as one
-     * convolution: X reshaped to [C/G, G·N, spatial] (the batch folded into the channels of each group),
-     * convolved with dY transposed to [M, N, out spatial] as the kernel, with stride and dilation
-     * swapped and G groups. The result [C/G, M, k′] is cropped to the kernel and transposed to [M, C/G, k].
+     * For a stride-1 convolution, dX is an ordinary convolution of dY with the kernel flipped in
+     * space and its input and output maps exchanged (per group), padded by (k − 1)·dil − pad on each
+     * side: ONNX Runtime's plain Conv is its best-tuned kernel, faster than ConvTranspose's col2im.
+     */
+    private static Value inputGradientAsConv(Differentiator d, Value g, Value w, Geometry geo) {
+        int n = geo.spatial;
+        int[] ws = w.shape().dims();                       // M, C/G, k...
+        int groups = geo.group;
+        int outPerGroup = ws[0] / groups;
+        long[] grouped = new long[n + 3];
+        grouped[0] = groups;
+        grouped[1] = outPerGroup;
+        grouped[2] = ws[1];
+        for (int i = 0; i < n; i++) {
+            grouped[3 + i] = ws[2 + i];
+        }
+        int[] perm = new int[n + 3];
+        perm[0] = 0;
+        perm[1] = 2;
+        perm[2] = 1;
+        for (int i = 0; i < n; i++) {
+            perm[3 + i] = 3 + i;
+        }
+        long[] swapped = new long[n + 2];
+        swapped[0] = (long) groups * ws[1];
+        swapped[1] = outPerGroup;
+        for (int i = 0; i < n; i++) {
+            swapped[2 + i] = ws[2 + i];
+        }
+        Value wt = d.reshape(d.transpose(d.reshape(w, grouped), perm), swapped);   // C, M/G, k...
+        long[] starts = new long[n];
+        long[] ends = new long[n];
+        long[] axes = new long[n];
+        long[] steps = new long[n];
+        for (int i = 0; i < n; i++) {
+            starts[i] = -1;
+            ends[i] = Long.MIN_VALUE;
+            axes[i] = 2 + i;
+            steps[i] = -1;
+        }
+        Value flipped = d.op("Slice", wt, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+        int[] pads = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            int reach = (geo.kernel[i] - 1) * geo.dilations[i];
+            pads[i] = reach - geo.pads[i];
+            pads[i + n] = reach - geo.pads[i + n];
+        }
+        Attributes at = Attributes.builder().put("kernel_shape", geo.kernel).put("strides", geo.strides).put("pads", pads)
+                .put("dilations", geo.dilations).put("group", groups).build();
+        return d.op("Conv", at, g, flipped);
+    }
+
+    /**
+     * dW[m, c, k] = Σ_n Σ_o X[n, group(m)·C/G + c, o·s + k·dil − pad] · dY[n, m, o]. The input,
+     * batch moved behind the channels, is unfolded into columns (im2col: for each kernel tap the
+     * strided slice of the zero-padded input it meets), cols[g, c·K + k, (n, o)]; then per group
+     * dW_g = dY_g · cols_gᵀ with the batch inside the contraction: one GEMM per group, the shape of
+     * work BLAS kernels do best, and no per-image intermediate.
      */
     static Value weightGradient(Differentiator d, Value x, Value dy, Geometry geo, int[] weightShape) {
-        int n = geo.spatial;
         int groups = geo.group;
         int channels = x.shape().dim(1);
-        int perGroup = channels / groups;
-        Value xt;
-        if (groups == 1) {
-            xt = d.transpose(x, swapFirstTwo(n + 2));
+        int outChannels = dy.shape().dim(1);
+        int taps = 1;
+        for (int k : geo.kernel) {
+            taps *= k;
+        }
+        Value cols = columns(d, x, geo, dy.shape().tail(2), groups);                   // G, C/G·K, N·O
+        Value dyT = d.transpose(dy, swapFirstTwo(dy.shape().rank()));                   // M, N, out spatial
+        Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O
+        Value dw = d.op("MatMul", dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
+        if (channels % groups != 0) {
+            throw new IllegalStateException("groups must divide the input maps");
+        }
+        return d.reshape(dw, java.util.Arrays.stream(weightShape).asLongStream().toArray());
+    }
+
+    /**
+     * im2col with the batch inside the columns: [G, C/G·K, N·O], entry (g, c·K + k, (n, o)) the input
+     * value that kernel tap k of group g's channel c meets at output position o of image n (zero in
+     * the padding).
+     */
+    static Value columns(Differentiator d, Value x, Geometry geo, int[] outSpatial, int groups) {
+        int n = geo.spatial;
+        int channels = x.shape().dim(1);
+        int taps = 1;
+        for (int k : geo.kernel) {
+            taps *= k;
+        }
+        Value xt = d.transpose(x, swapFirstTwo(n + 2));                                 // C, N, spatial
+        if (java.util.Arrays.stream(geo.pads).anyMatch(p -> p != 0)) {
+            long[] pads = new long[2 * (n + 2)];
+            for (int i = 0; i < n; i++) {
+                pads[2 + i] = geo.pads[i];
+                pads[n + 2 + 2 + i] = geo.pads[i + n];
+            }
+            xt = d.op("Pad", Attributes.of("mode", "constant"), xt, d.int64s(pads));
+        }
+        Value stacked;
+        boolean whole = taps == 1 && java.util.Arrays.stream(geo.strides).allMatch(s -> s == 1)
+                && java.util.Arrays.equals(xt.shape().tail(2), outSpatial);
+        if (whole) {
+            stacked = xt;                                                               // a 1×1 stride-1 kernel sees everything
         } else {
-            long[] split = new long[n + 3];
-            split[0] = 0;
-            split[1] = groups;
-            split[2] = perGroup;
-            for (int i = 0; i < n; i++) {
-                split[3 + i] = x.shape().dim(2 + i);
+            Value[] slices = new Value[taps];
+            int[] tap = new int[n];
+            for (int k = 0; k < taps; k++) {
+                int rem = k;
+                for (int i = n - 1; i >= 0; i--) {
+                    tap[i] = rem % geo.kernel[i];
+                    rem /= geo.kernel[i];
+                }
+                long[] starts = new long[n];
+                long[] ends = new long[n];
+                long[] axes = new long[n];
+                long[] steps = new long[n];
+                for (int i = 0; i < n; i++) {
+                    starts[i] = (long) tap[i] * geo.dilations[i];
+                    ends[i] = starts[i] + (long) (outSpatial[i] - 1) * geo.strides[i] + 1;
+                    axes[i] = 2 + i;
+                    steps[i] = geo.strides[i];
+                }
+                Value slice = d.op("Slice", xt, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+                slices[k] = taps == 1 ? slice : d.op("Unsqueeze", slice, d.int64s(1));   // C, 1, N, out spatial
             }
-            Value grouped = d.reshape(x, split);                                  // N, G, C/G, spatial
-            int[] perm = new int[n + 3];
-            perm[0] = 2;
-            perm[1] = 1;
-            perm[2] = 0;
-            for (int i = 0; i < n; i++) {
-                perm[3 + i] = 3 + i;
-            }
-            Value moved = d.transpose(grouped, perm);                              // C/G, G, N, spatial
-            long[] merged = new long[n + 2];
-            merged[0] = perGroup;
-            merged[1] = -1;
-            for (int i = 0; i < n; i++) {
-                merged[2 + i] = x.shape().dim(2 + i);
-            }
-            xt = d.reshape(moved, merged);                                        // C/G, G·N, spatial
+            stacked = taps == 1 ? slices[0] : d.op("Concat", Attributes.of("axis", 1), slices); // C, K, N, out spatial
         }
-        Value kernel = d.transpose(dy, swapFirstTwo(n + 2));                        // M, N, out spatial
-        int[] outSpatial = dy.shape().tail(2);
-        Attributes at = Attributes.builder()
-                .put("kernel_shape", outSpatial)
-                .put("strides", geo.dilations)
-                .put("dilations", geo.strides)
-                .put("pads", geo.pads)
-                .put("group", groups)
-                .build();
-        Value full = d.op("Conv", at, xt, kernel);                                 // C/G, M, k′
-        int[] got = full.shape().tail(2);
-        int[] want = Arrays.copyOfRange(weightShape, 2, weightShape.length);
-        if (!Arrays.equals(got, want)) {
-            // Trailing input rows no output window reached make k′ larger than k: crop.
-            long[] starts = new long[n];
-            long[] ends = new long[n];
-            long[] axes = new long[n];
-            for (int i = 0; i < n; i++) {
-                ends[i] = want[i];
-                axes[i] = 2 + i;
-            }
-            full = d.op("Slice", full, d.int64s(starts), d.int64s(ends), d.int64s(axes));
+        return d.reshape(stacked, groups, (long) channels / groups * taps, -1);
+    }
+
+    private static int[] swapFirstTwo(int rank) {
+        int[] perm = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            perm[i] = i;
         }
-        return d.transpose(full, swapFirstTwo(n + 2));                               // M, C/G, k
+        perm[0] = 1;
+        perm[1] = 0;
+        return perm;
     }
 
     /**
@@ -158,13 +248,4 @@ final class ConvRules {
         return Arrays.asList(dx, dw, db);
     }
 
-    private static int[] swapFirstTwo(int rank) {
-        int[] perm = new int[rank];
-        for (int i = 0; i < rank; i++) {
-            perm[i] = i;
-        }
-        perm[0] = 1;
-        perm[1] = 0;
-        return perm;
-    }
 }

@@ -42,6 +42,19 @@ final class PoolRules {
         @Override
         public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             Value x = in.get(0);
+            if (!overlapping(node)) {
+                // Windows that do not overlap send each input to at most one output: MaxUnpool puts each
+                // gradient at its index and zeros elsewhere, in one pass.
+                Attributes at = node.attributes();
+                Attributes.Builder unpool = Attributes.builder().put("kernel_shape", at.getInts("kernel_shape"));
+                if (at.has("strides")) {
+                    unpool.put("strides", at.getInts("strides"));
+                }
+                if (at.has("pads")) {
+                    unpool.put("pads", at.getInts("pads"));
+                }
+                return Arrays.asList(d.op("MaxUnpool", unpool.build(), grads.get(0), d.saved(node, "indices"), d.shapeOf(x)));
+            }
             Value flatIndices = d.reshape(d.saved(node, "indices"), -1);
             Value flatGrad = d.reshape(grads.get(0), -1);
             Value flatX = d.reshape(x, -1);
@@ -49,6 +62,20 @@ final class PoolRules {
                     d.zerosLike(flatX), flatIndices, flatGrad);
             return Arrays.asList(d.reshapeLike(scattered, x));
         }
+    }
+
+    /** Whether some input position falls in two pooling windows (a stride smaller than the window). */
+    static boolean overlapping(Node node) {
+        long[] kernel = node.attributes().getInts("kernel_shape");
+        long[] strides = node.attributes().getInts("strides");
+        long[] dilations = node.attributes().getInts("dilations");
+        for (int i = 0; i < kernel.length; i++) {
+            long window = (kernel[i] - 1) * (dilations == null ? 1 : dilations[i]) + 1;
+            if ((strides == null ? 1 : strides[i]) < window) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

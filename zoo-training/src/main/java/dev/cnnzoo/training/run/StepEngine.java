@@ -1,0 +1,310 @@
+package dev.cnnzoo.training.run;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtSession;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.runtime.InferenceSession;
+import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.training.Checkpoint;
+import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.OptimizerGraph;
+import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Runs training steps on ONNX Runtime sessions of a network's training artifacts.
+ *
+ * <p>The weights, running statistics and optimizer state live as native tensors between steps:
+ * a step's {@code _updated} outputs are the next step's inputs, so on the CPU nothing but the
+ * batch, the loss and the logits crosses into Java. (ONNX Runtime's Java API has no I/O binding,
+ * so on CUDA each run copies its inputs to the device and its outputs back.)
+ *
+ * <p>Two modes: {@link Mode#FUSED} runs the fused train-and-update model once per step;
+ * {@link Mode#SEPARATE} runs {@code training_model.onnx} then {@code optimizer_model.onnx}, ONNX
+ * Runtime's own layout.
+ */
+public final class StepEngine implements AutoCloseable {
+    public enum Mode { FUSED, SEPARATE }
+
+    /** One step's figures. */
+    public record StepResult(double loss, int correct, int batch) {
+    }
+
+    private final TrainingArtifacts artifacts;
+    private final Mode mode;
+    private final InferenceSession step;
+    private final InferenceSession training;
+    private final InferenceSession optimizerSession;
+    private final InferenceSession eval;
+    private final Optimizer optimizer;
+    private final long seed;
+    /** Every tensor carried from step to step, by input name. */
+    private final Map<String, OnnxTensor> carried = new LinkedHashMap<>();
+    /** Native tensors and results owned by the engine, closed when replaced. */
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private long stepIndex;
+    private final String logitsName;
+
+    public StepEngine(TrainingArtifacts artifacts, Checkpoint start, RuntimeOptions runtime, Mode mode, long seed) {
+        this.artifacts = artifacts;
+        this.mode = mode;
+        this.optimizer = artifacts.spec().optimizer();
+        this.seed = seed;
+        this.stepIndex = start.step();
+        this.logitsName = artifacts.model().graph().mainOutput().name();
+        this.step = mode == Mode.FUSED ? InferenceSession.open(artifacts.stepModel(), runtime) : null;
+        this.training = mode == Mode.SEPARATE ? InferenceSession.open(artifacts.trainingModel(), runtime) : null;
+        this.optimizerSession = mode == Mode.SEPARATE ? InferenceSession.open(artifacts.optimizerModel(), runtime) : null;
+        this.eval = InferenceSession.open(artifacts.evalModel(), runtime);
+        for (Map.Entry<String, Tensor> e : start.tensors().entrySet()) {
+            OnnxTensor t = InferenceSession.nativeTensor(e.getValue());
+            owned.add(t);
+            carried.put(e.getKey(), t);
+        }
+    }
+
+    /** Steps taken so far (the next step is {@code stepsTaken() + 1}). */
+    public long stepsTaken() {
+        return stepIndex;
+    }
+
+    /**
+     * One step on a batch: forward in training mode, backward, optimizer update.
+     *
+     * @param images N×C×H×W, already normalised and augmented
+     * @param labels N class indices
+     */
+    public StepResult step(Tensor images, long[] labels, double learningRate) {
+        long t = stepIndex + 1;
+        int n = images.shape().dim(0);
+        List<OnnxTensor> inputs = new ArrayList<>();
+        Map<String, OnnxTensorLike> feeds = new HashMap<>();
+        try {
+            feeds.put("input", track(inputs, InferenceSession.nativeTensor(images)));
+            feeds.put(TrainingGraph.LABELS, track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.of(n), labels))));
+            for (TrainingGraph.DropoutMask m : artifacts.training().masks()) {
+                feeds.put(m.input(), track(inputs, InferenceSession.nativeTensor(mask(m, n, t))));
+            }
+            OnnxTensor lr = track(inputs, InferenceSession.nativeTensor(Tensor.scalar((float) learningRate)));
+            OnnxTensor stepTensor = track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.scalar(), new long[] {t})));
+            StepResult r = mode == Mode.FUSED ? fused(feeds, lr, stepTensor, labels) : separate(feeds, lr, stepTensor, labels);
+            stepIndex = t;
+            return r;
+        } finally {
+            inputs.forEach(OnnxTensor::close);
+        }
+    }
+
+    private StepResult fused(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels) {
+        feeds.put(OptimizerGraph.LEARNING_RATE, lr);
+        feeds.put(OptimizerGraph.STEP, stepTensor);
+        feeds.putAll(carried);
+        OrtSession.Result result = step.runNative(feeds, null);
+        double loss = scalar(result, TrainingGraph.LOSS);
+        if (!Double.isFinite(loss)) {
+            result.close();
+            return new StepResult(loss, 0, labels.length);
+        }
+        adopt(result);
+        return new StepResult(loss, correct(result, labels), labels.length);
+    }
+
+    private StepResult separate(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels) {
+        TrainingGraph tg = artifacts.training();
+        for (String name : tg.trainable()) {
+            feeds.put(name, carried.get(name));
+        }
+        for (String name : tg.frozen()) {
+            feeds.put(name, carried.get(name));
+        }
+        for (String name : tg.state()) {
+            feeds.put(name, carried.get(name));
+        }
+        OrtSession.Result grads = training.runNative(feeds, null);
+        double loss = scalar(grads, TrainingGraph.LOSS);
+        if (!Double.isFinite(loss)) {
+            grads.close();
+            return new StepResult(loss, 0, labels.length);
+        }
+        int correct = correct(grads, labels);
+        Map<String, OnnxTensorLike> opt = new HashMap<>();
+        opt.put(OptimizerGraph.LEARNING_RATE, lr);
+        opt.put(OptimizerGraph.STEP, stepTensor);
+        for (String p : tg.trainable()) {
+            opt.put(p, carried.get(p));
+            opt.put(p + TrainingGraph.GRAD, get(grads, p + TrainingGraph.GRAD));
+        }
+        for (String s : OptimizerGraph.stateTensorNames(optimizer, tg.trainable())) {
+            opt.put(s, carried.get(s));
+        }
+        OrtSession.Result updated = optimizerSession.runNative(opt, null);
+        // The training result still holds the new running statistics; keep it alongside.
+        Map<String, OnnxTensor> next = new HashMap<>();
+        for (String s : tg.state()) {
+            next.put(s, get(grads, s + TrainingGraph.UPDATED));
+        }
+        for (Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>> e : entries(updated)) {
+            String name = e.getKey().substring(0, e.getKey().length() - TrainingGraph.UPDATED.length());
+            next.put(name, (OnnxTensor) e.getValue().orElseThrow());
+        }
+        replaceCarried(next, List.of(grads, updated));
+        return new StepResult(loss, correct, labels.length);
+    }
+
+    /** Takes the {@code _updated} outputs of a fused step as the carried state. */
+    private void adopt(OrtSession.Result result) {
+        Map<String, OnnxTensor> next = new HashMap<>();
+        for (Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>> e : entries(result)) {
+            if (e.getKey().endsWith(TrainingGraph.UPDATED)) {
+                String name = e.getKey().substring(0, e.getKey().length() - TrainingGraph.UPDATED.length());
+                next.put(name, (OnnxTensor) e.getValue().orElseThrow());
+            }
+        }
+        replaceCarried(next, List.of(result));
+    }
+
+    private void replaceCarried(Map<String, OnnxTensor> next, List<OrtSession.Result> newOwners) {
+        for (Map.Entry<String, OnnxTensor> e : next.entrySet()) {
+            if (!carried.containsKey(e.getKey())) {
+                throw new ZooException("a step produced '" + e.getKey() + "', which the engine does not carry");
+            }
+            carried.put(e.getKey(), e.getValue());
+        }
+        // Tensors not replaced (frozen parameters) stay in the previous owners; keep those alive.
+        List<AutoCloseable> stillNeeded = new ArrayList<>();
+        for (AutoCloseable o : owned) {
+            if (o instanceof OnnxTensor t && carried.containsValue(t)) {
+                stillNeeded.add(o);
+            } else if (o instanceof OrtSession.Result r && holdsCarried(r)) {
+                stillNeeded.add(o);
+            } else {
+                closeQuietly(o);
+            }
+        }
+        owned.clear();
+        owned.addAll(stillNeeded);
+        owned.addAll(newOwners);
+    }
+
+    private boolean holdsCarried(OrtSession.Result r) {
+        for (Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>> e : entries(r)) {
+            if (e.getValue().isPresent() && carried.containsValue(e.getValue().get())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Loss, correct predictions and batch size of a batch in inference mode (no update). */
+    public StepResult evaluate(Tensor images, long[] labels) {
+        int n = images.shape().dim(0);
+        List<OnnxTensor> inputs = new ArrayList<>();
+        Map<String, OnnxTensorLike> feeds = new HashMap<>();
+        try {
+            feeds.put("input", track(inputs, InferenceSession.nativeTensor(images)));
+            feeds.put(TrainingGraph.LABELS, track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.of(n), labels))));
+            for (String w : artifacts.weightNames()) {
+                feeds.put(w, carried.get(w));
+            }
+            try (OrtSession.Result r = eval.runNative(feeds, null)) {
+                return new StepResult(scalar(r, TrainingGraph.LOSS), correct(r, labels), n);
+            }
+        } finally {
+            inputs.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** A host copy of everything carried: the next checkpoint's tensors. */
+    public Map<String, Tensor> snapshot() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        carried.forEach((name, t) -> out.put(name, InferenceSession.hostTensor(t)));
+        return out;
+    }
+
+    /**
+     * The dropout mask of layer {@code m} at step {@code t}: drawn from a stream seeded by the run's
+     * seed, the step and the mask's name, so a resumed run repeats it exactly.
+     */
+    Tensor mask(TrainingGraph.DropoutMask m, int batch, long t) {
+        long h = seed * 0x9E3779B97F4A7C15L + t;
+        h = h * 31 + m.input().hashCode();
+        SplittableRandom r = new SplittableRandom(h);
+        float keep = (float) (1 / (1 - m.rate()));
+        float[] a = new float[Math.toIntExact(m.shape().elements(batch))];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = r.nextDouble() < m.rate() ? 0f : keep;
+        }
+        return Tensor.of(m.shape().withBatch(batch), a);
+    }
+
+    private int correct(OrtSession.Result r, long[] labels) {
+        Tensor logits = InferenceSession.hostTensor(get(r, logitsName));
+        int classes = logits.shape().dim(1);
+        float[] z = logits.floats();
+        int hits = 0;
+        for (int i = 0; i < labels.length; i++) {
+            int best = 0;
+            for (int k = 1; k < classes; k++) {
+                if (z[i * classes + k] > z[i * classes + best]) {
+                    best = k;
+                }
+            }
+            if (best == labels[i]) {
+                hits++;
+            }
+        }
+        return hits;
+    }
+
+    private static double scalar(OrtSession.Result r, String name) {
+        return InferenceSession.hostTensor(get(r, name)).floats()[0];
+    }
+
+    private static OnnxTensor get(OrtSession.Result r, String name) {
+        return (OnnxTensor) r.get(name).orElseThrow(() -> new ZooException("the step produced no '" + name + "'"));
+    }
+
+    private static List<Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>>> entries(OrtSession.Result r) {
+        List<Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>>> out = new ArrayList<>();
+        for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
+            out.add(Map.entry(e.getKey(), Optional.of(e.getValue())));
+        }
+        return out;
+    }
+
+    private static OnnxTensor track(List<OnnxTensor> list, OnnxTensor t) {
+        list.add(t);
+        return t;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing native memory cannot fail in a way the caller could act on
+        }
+    }
+
+    @Override
+    public void close() {
+        owned.forEach(StepEngine::closeQuietly);
+        owned.clear();
+        for (InferenceSession s : new InferenceSession[] {step, training, optimizerSession, eval}) {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+}
