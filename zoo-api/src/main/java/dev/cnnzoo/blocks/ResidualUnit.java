@@ -148,9 +148,8 @@ public final class ResidualUnit {
 
     /**
      * A pre-activation unit whose input has already passed through BN → ReLU: the first unit after
-     * a network's stem, where "the first activation [comes] right after conv1 and before splitting
-     * into two paths" (He et al. 2016, §4.1). Both paths take {@code activated}; the unit has no
-     * {@code bn1}.
+     * a network's stem, whose activation He et al. 2016 (§4.1) place right after conv1, before the
+     * split into the two paths. Both paths take {@code activated}; the unit has no {@code bn1}.
      */
     public Value applyActivated(Net net, String name, Value activated, int width, int stride) {
         if (!preActivation) {

@@ -114,7 +114,7 @@ final class ResNet {
         for (int i = 0; i < plan.units().length; i++) {
             try (var s = net.scope("layer" + (i + 1))) {
                 for (int j = 0; j < plan.units()[i]; j++) {
-                    // The first unit of every stage after the first halves the maps (Table 1's "/2").
+                    // The first unit of every stage after the first halves height and width (Table 1's "/2").
                     int stride = i > 0 && j == 0 ? 2 : 1;
                     String name = Integer.toString(j);
                     int width = plan.widths()[i];
@@ -126,7 +126,7 @@ final class ResNet {
             stages.add(x);
         }
         if (unit.isPreActivation()) {
-            // "An extra activation right after [the last unit's] element-wise addition" (2016, §4.1).
+            // The last unit's sum gets an extra activation before pooling (He et al. 2016, §4.1).
             x = net.relu(net.batchNorm("post_bn", x, BatchNorm.defaults()));
             stages.set(stages.size() - 1, x);
         }

@@ -56,7 +56,7 @@ public final class ResNetProvider implements ModelProvider {
 
     public ResNetProvider() {
         // He et al. 2015, Table 2 (ResNet-18, top-1 only) and Table 3 (10-crop, option B shortcuts).
-        resnet(18, new ReportedError(27.88, null, "ILSVRC-2012 val, 10-crop (He et al. 2015, Table 2)"));
+        resnet(18, new ReportedError(27.88, null, "ILSVRC-2012 val, 10-crop; He et al. 2015, Table 2"));
         resnet(34, table3(24.52, 7.46));
         resnet(50, table3(22.85, 6.71));
         resnet(101, table3(21.75, 6.05));
@@ -65,23 +65,23 @@ public final class ResNetProvider implements ModelProvider {
         for (int depth : new int[] {18, 34, 50, 101, 152, 200}) {
             // He et al. 2016, Table 5: single 320×320 crop, trained with scale and aspect-ratio augmentation.
             ReportedError e = switch (depth) {
-                case 152 -> new ReportedError(21.1, 5.5, "ILSVRC-2012 val, single 320×320 crop (He et al. 2016, Table 5)");
-                case 200 -> new ReportedError(20.7, 5.3, "ILSVRC-2012 val, single 320×320 crop (He et al. 2016, Table 5)");
+                case 152 -> new ReportedError(21.1, 5.5, "ILSVRC-2012 val, single 320×320 crop; He et al. 2016, Table 5");
+                case 200 -> new ReportedError(20.7, 5.3, "ILSVRC-2012 val, single 320×320 crop; He et al. 2016, Table 5");
                 default -> null;
             };
             preActImagenet(depth, e);
         }
-        preActCifar(110, false, new ReportedError(6.37, null, "CIFAR-10 test error (He et al. 2016, Table 2)"));
-        preActCifar(164, true, new ReportedError(5.46, null, "CIFAR-10 test error (He et al. 2016, Table 4)"));
-        preActCifar(1001, true, new ReportedError(4.62, null, "CIFAR-10 test error, mean of 5 runs (He et al. 2016, abstract)"));
+        preActCifar(110, false, new ReportedError(6.37, null, "CIFAR-10 test error; He et al. 2016, Table 2"));
+        preActCifar(164, true, new ReportedError(5.46, null, "CIFAR-10 test error; He et al. 2016, Table 4"));
+        preActCifar(1001, true, new ReportedError(4.62, null, "CIFAR-10 test error, mean of 5 runs; He et al. 2016, abstract"));
 
         // Hu et al. 2017, Table 2: single 224×224 crop.
-        seResnet(50, new ReportedError(23.29, 6.62, "ILSVRC-2012 val, single crop (Hu et al. 2017, Table 2)"));
-        seResnet(101, new ReportedError(22.38, 6.07, "ILSVRC-2012 val, single crop (Hu et al. 2017, Table 2)"));
+        seResnet(50, new ReportedError(23.29, 6.62, "ILSVRC-2012 val, single crop; Hu et al. 2017, Table 2"));
+        seResnet(101, new ReportedError(22.38, 6.07, "ILSVRC-2012 val, single crop; Hu et al. 2017, Table 2"));
     }
 
     private static ReportedError table3(double top1, double top5) {
-        return new ReportedError(top1, top5, "ILSVRC-2012 val, 10-crop (He et al. 2015, Table 3)");
+        return new ReportedError(top1, top5, "ILSVRC-2012 val, 10-crop; He et al. 2015, Table 3");
     }
 
     private void resnet(int depth, ReportedError reported) {
@@ -142,9 +142,10 @@ public final class ResNetProvider implements ModelProvider {
 
     /**
      * The options every id takes, and for bottleneck networks where they downsample. The default is
-     * the form whose trained weights exist: torchvision's (and timm's) 3×3 for the ImageNet
-     * networks, where the paper's 1×1 would load those weights without complaint and compute
-     * something else; the authors' 1×1 for the CIFAR networks, which only their code defines.
+     * the form whose trained weights exist: 3×3 for the ImageNet networks (torchvision's and timm's
+     * ResNets and SE-ResNets; fb.resnet.torch's and timm's pre-activation ones), where the paper's
+     * 1×1 would load those weights without complaint and compute something else; 1×1 for the
+     * CIFAR networks, which only the authors' code defines.
      */
     private static Map<String, String> options(Plan plan, boolean cifar) {
         Map<String, String> m = new LinkedHashMap<>();
