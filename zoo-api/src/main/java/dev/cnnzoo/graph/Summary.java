@@ -99,6 +99,14 @@ public final class Summary {
         }
         Set<Value> pinned = Collections.newSetFromMap(new IdentityHashMap<>());
         graph.outputs().forEach(o -> pinned.add(buffer.getOrDefault(o.value(), o.value())));
+        // Tensors by the node after which they die, so each step frees its own (linear in the graph's size).
+        List<List<Value>> freedAfter = new ArrayList<>(Collections.nCopies(nodes.size(), List.of()));
+        lastUse.forEach((v, i) -> {
+            if (freedAfter.get(i).isEmpty()) {
+                freedAfter.set(i, new ArrayList<>());
+            }
+            freedAfter.get(i).add(v);
+        });
         Map<Value, Long> live = new IdentityHashMap<>();
         graph.inputs().forEach(v -> live.put(v, bytes(v, batch)));
         long current = live.values().stream().mapToLong(Long::longValue).sum();
@@ -111,9 +119,9 @@ public final class Summary {
                 }
             }
             peak = Math.max(peak, current);
-            for (Map.Entry<Value, Integer> e : lastUse.entrySet()) {
-                if (e.getValue() == i && !pinned.contains(e.getKey()) && live.containsKey(e.getKey())) {
-                    current -= live.remove(e.getKey());
+            for (Value v : freedAfter.get(i)) {
+                if (!pinned.contains(v) && live.containsKey(v)) {
+                    current -= live.remove(v);
                 }
             }
         }
