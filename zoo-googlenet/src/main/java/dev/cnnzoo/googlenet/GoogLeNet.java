@@ -174,7 +174,7 @@ final class GoogLeNet {
         }
         double dropout = config.dropoutOr(0.2);
         net.top(x, config.includeTop(), config.globalPool(), features -> {
-            Value h = net.flatten(net.globalAvgPool(features));
+            Value h = Heads.globalAverage(net, "avgpool", features);
             h = net.dropout(h, dropout);
             return net.dense("fc", h, config.classes(), Init.normal(0.01), Init.zeros());
         });

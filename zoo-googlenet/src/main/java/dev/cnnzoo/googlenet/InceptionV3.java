@@ -67,7 +67,7 @@ final class InceptionV3 {
         x = moduleE(net, "Mixed_7c", x);
         double dropout = config.dropoutOr(0.5);
         net.top(x, config.includeTop(), config.globalPool(), features -> {
-            Value h = net.dropout(net.flatten(net.globalAvgPool(features)), dropout);
+            Value h = net.dropout(Heads.globalAverage(net, "avgpool", features), dropout);
             return net.dense("fc", h, config.classes(), Init.normal(0.1), Init.zeros());
         });
         if (aux != null) {

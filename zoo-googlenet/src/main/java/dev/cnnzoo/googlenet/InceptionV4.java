@@ -57,7 +57,7 @@ final class InceptionV4 {
         }
         double dropout = config.dropoutOr(0.2);
         net.top(x, config.includeTop(), config.globalPool(), f -> {
-            Value h = net.dropout(net.flatten(net.globalAvgPool(f)), dropout);
+            Value h = net.dropout(Heads.globalAverage(net, "global_pool", f), dropout);
             return net.dense("last_linear", h, config.classes(), Init.pytorchDefault(), Init.zeros());
         });
         return net.build();

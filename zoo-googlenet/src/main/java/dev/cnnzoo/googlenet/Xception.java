@@ -60,7 +60,7 @@ final class Xception {
         x = net.relu(sepConvBn(net, "block14_sepconv2", x, 2048));                   // 10×10×2048
         double dropout = config.dropoutOr(0.5);
         net.top(x, config.includeTop(), config.globalPool(), f -> {
-            Value h = net.dropout(net.flatten(net.globalAvgPool(f)), dropout);
+            Value h = net.dropout(Heads.globalAverage(net, "avg_pool", f), dropout);
             return net.dense("predictions", h, config.classes(), Init.glorotUniform(), Init.zeros());
         });
         return net.build();
