@@ -26,7 +26,8 @@ import dev.cnnzoo.nn.Pool;
  * (Figure 7: {@code Mixed_7b}, {@code 7c}), and grid reductions that run a stride-2 convolution
  * beside a stride-2 pooling (§5, Figure 10: {@code Mixed_6a}, {@code 7a}). One auxiliary classifier
  * with batch norm sits on the 17×17 grid (§4). Every convolution is conv → batch norm (ε = 0.001)
- * → ReLU; input 299×299.
+ * → ReLU; input 299×299. As for {@code googlenet-bn}, torchvision's {@code transform_input} is
+ * left to preprocessing: the model expects pixels scaled to [−1, 1].
  */
 final class InceptionV3 {
     private InceptionV3() {
