@@ -111,8 +111,8 @@ final class GoogLeNet {
         }
         double dropout = config.dropoutOr(0.4);
         net.top(x, config.includeTop(), config.globalPool(), features -> {
-            // Table 1's 7×7 average pooling, VALID: at 224×224 the text's global average pooling.
-            Value h = net.flatten(net.avgPool("avgpool", features, Pool.of(7)));
+            // Table 1's 7×7/1 average pooling, VALID: at 224×224 the text's global average pooling.
+            Value h = net.flatten(net.avgPool("avgpool", features, Pool.of(7).stride(1)));
             h = net.dropout(h, dropout);
             return net.dense("fc", h, config.classes(), XAVIER, Init.zeros());
         });

@@ -65,7 +65,7 @@ final class InceptionResNet {
                 x = blockA(net, Integer.toString(i), x, 32, new int[] {32, 32}, new int[] {32, 32, 32});
             }
         }
-        x = InceptionV4.reductionA(net, "mixed_6a", x, UNIT, 192, 192, 256, 384);       // 17×17×896
+        x = InceptionV4.reductionA(net, "mixed_6a", x, 192, 192, 256, 384);       // 17×17×896
         try (var s = net.scope("repeat_1")) {
             for (int i = 0; i < 10; i++) {
                 x = blockB(net, Integer.toString(i), x, 128, new int[] {128, 128, 128});
@@ -102,7 +102,7 @@ final class InceptionResNet {
                 x = blockA(net, Integer.toString(i), x, 32, new int[] {32, 32}, new int[] {32, 48, 64});
             }
         }
-        x = InceptionV4.reductionA(net, "mixed_6a", x, UNIT, 256, 256, 384, 384);       // 17×17×1088
+        x = InceptionV4.reductionA(net, "mixed_6a", x, 256, 256, 384, 384);       // 17×17×1088
         try (var s = net.scope("repeat_1")) {
             for (int i = 0; i < 20; i++) {
                 x = blockB(net, Integer.toString(i), x, 192, new int[] {128, 160, 192});

@@ -95,11 +95,7 @@ final class InceptionV4 {
      * uses the same module with its own counts.
      */
     static Value reductionA(Net net, String name, Value x, int k, int l, int m, int n) {
-        return reductionA(net, name, x, UNIT, k, l, m, n);
-    }
-
-    static Value reductionA(Net net, String name, Value x, Inception.ConvUnit unit, int k, int l, int m, int n) {
-        return Inception.module(net, name, x, unit,
+        return Inception.module(net, name, x, UNIT,
                 sequential("branch0", conv(Conv.of(n, 3).stride(2))),
                 sequential("branch1", conv(Conv.of(k, 1)), conv(Conv.of(l, 3).pad(1)), conv(Conv.of(m, 3).stride(2))),
                 sequential("branch2", maxPool(MAX_3X3_S2)));

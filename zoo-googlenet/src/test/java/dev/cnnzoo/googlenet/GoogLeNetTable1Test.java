@@ -130,6 +130,15 @@ class GoogLeNetTable1Test {
         assertArrayEquals(new long[] {5, 5}, auxPool.attributes().getInts("kernel_shape"));
         assertArrayEquals(new long[] {3, 3}, auxPool.attributes().getInts("strides"));
 
+        // Table 1: "avg pool 7×7/1" to 1×1×1024, VALID, then "dropout (40%)".
+        Node avg = paper.nodes().stream().filter(n -> n.layer().equals("avgpool") && n.op().equals("AveragePool")).findFirst().orElseThrow();
+        assertArrayEquals(new long[] {7, 7}, avg.attributes().getInts("kernel_shape"));
+        assertArrayEquals(new long[] {1, 1}, avg.attributes().getInts("strides"));
+        assertArrayEquals(new long[] {0, 0, 0, 0}, avg.attributes().getInts("pads"));
+        assertEquals("N×1024×1×1", avg.output().shape().toString());
+        Node dropout = paper.nodes().stream().filter(n -> n.op().equals("Dropout") && n.layer().equals("avgpool")).findFirst().orElseThrow();
+        assertEquals(0.4f, paper.constants().get(dropout.input(1).name()).floats()[0], 1e-7f);
+
         Graph bn = ZOO.build("googlenet-bn").graph();
         assertFalse(bn.nodes().stream().anyMatch(n -> n.op().equals("LRN")));
     }
