@@ -7,6 +7,7 @@ import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Init;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.ShapeException;
+import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
@@ -193,6 +194,48 @@ public class Net {
     public Value globalMaxPool(Value x) {
         requireRank(x, 3, "global pooling");
         return g.op("GlobalMaxPool", Attributes.none(), x);
+    }
+
+    /**
+     * Average pooling to a fixed output size, PyTorch's {@code adaptive_avg_pool2d}: along an axis of
+     * n positions, output cell i averages positions ⌊i·n/out⌋ to ⌈(i+1)·n/out⌉ − 1. When {@code out}
+     * divides n the windows tile the input and this is one {@code AveragePool}. Otherwise the windows
+     * do not share a stride (torchvision's GoogLeNet pools 14×14 to 4×4 with windows starting at 0, 3,
+     * 7 and 10), so the average is written as two products with constant averaging matrices,
+     * A_h · X · A_wᵀ, which every ONNX runtime computes exactly as the windows would.
+     */
+    public Value adaptiveAvgPool(Value x, int outHeight, int outWidth) {
+        if (x.shape().rank() != 4) {
+            throw new ShapeException(g.scopePath().isEmpty() ? "input" : g.scopePath(),
+                    "adaptive average pooling needs an N×C×H×W input, got " + x.shape());
+        }
+        Layers.requirePositive("output size", outHeight, outWidth);
+        int h = x.shape().dim(2);
+        int w = x.shape().dim(3);
+        if (outHeight == 1 && outWidth == 1) {
+            return globalAvgPool(x);
+        }
+        if (h % outHeight == 0 && w % outWidth == 0) {
+            return avgPool(x, Pool.of(h / outHeight, w / outWidth));
+        }
+        Value columns = g.op("MatMul", Attributes.none(), x, g.constant(averaging(w, outWidth, true)));
+        return g.op("MatMul", Attributes.none(), g.constant(averaging(h, outHeight, false)), columns);
+    }
+
+    /**
+     * The matrix averaging {@code n} positions into {@code out} adaptive windows: out×n, or its
+     * transpose n×out when {@code transposed} (to multiply from the right).
+     */
+    static Tensor averaging(int n, int out, boolean transposed) {
+        float[] a = new float[n * out];
+        for (int i = 0; i < out; i++) {
+            int start = Math.floorDiv(i * n, out);
+            int end = -Math.floorDiv(-(i + 1) * n, out);
+            for (int j = start; j < end; j++) {
+                a[transposed ? j * out + i : i * n + j] = 1f / (end - start);
+            }
+        }
+        return Tensor.of(transposed ? Shape.of(n, out) : Shape.of(out, n), a);
     }
 
     /**
