@@ -80,9 +80,9 @@ final class AlexNet {
         x = net.maxPool("s8", x, OVERLAPPING);
         double dropout = config.dropoutOr(0.5);
         net.top(x, config.includeTop(), config.globalPool(), features -> {
-            Value h = net.dropout(net.relu(fullyConnected(net, "f9", features, 4096, ONE)), dropout);
-            h = net.dropout(net.relu(fullyConnected(net, "f10", h, 4096, ONE)), dropout);
-            return fullyConnected(net, "out", h, config.classes(), ZERO);
+            Value h = net.dropout(net.relu(fullyConnected(net, "f9", features, 4096, WEIGHTS, ONE)), dropout);
+            h = net.dropout(net.relu(fullyConnected(net, "f10", h, 4096, WEIGHTS, ONE)), dropout);
+            return fullyConnected(net, "out", h, config.classes(), WEIGHTS, ZERO);
         });
         return net.build();
     }
@@ -95,14 +95,14 @@ final class AlexNet {
      * A fully connected layer. Flattening the maps it reads is written inside its scope, so the
      * summary shows s8 as 256×6×6 maps, the way the table gives it, and f9 as the layer that reads them.
      */
-    static Value fullyConnected(Net net, String name, Value x, int units, Init bias) {
+    static Value fullyConnected(Net net, String name, Value x, int units, Init weights, Init bias) {
         Value flat = x;
         if (x.shape().rank() > 2) {
             try (var s = net.scope(name)) {
                 flat = net.flatten(x);
             }
         }
-        return net.dense(name, flat, units, WEIGHTS, bias);
+        return net.dense(name, flat, units, weights, bias);
     }
 
     private static int groups(String id, ModelConfig config) {

@@ -10,8 +10,8 @@ import dev.cnnzoo.nn.Pool;
 
 /**
  * ZF Net (Zeiler and Fergus 2013): AlexNet re-tuned after the paper's visualisations showed dead
- * and aliased first-layer filters (§4.2). The layers follow the architecture figure (Figure 3 in
- * the ECCV version), each "Layer n" box one row:
+ * and aliased first-layer filters (§4.2). The layers follow the architecture of Figure 3 (arXiv
+ * v3, the ECCV version), each "Layer n" box one row:
  *
  * <pre>
  * layer    what                                                        output
@@ -36,6 +36,7 @@ import dev.cnnzoo.nn.Pool;
  */
 final class ZfNet {
     private static final Init WEIGHTS = Init.normal(0.01);
+    private static final Init ZERO = Init.zeros();
     /** 3×3 windows, stride 2, a partial last window kept. */
     private static final Pool POOL = Pool.of(3).stride(2).ceil();
 
@@ -56,14 +57,14 @@ final class ZfNet {
         x = net.maxPool(x, POOL);
         double dropout = config.dropoutOr(0.5);
         net.top(x, config.includeTop(), config.globalPool(), features -> {
-            Value h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer6", features, 4096, Init.zeros())), dropout);
-            h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer7", h, 4096, Init.zeros())), dropout);
-            return AlexNet.fullyConnected(net, "output", h, config.classes(), Init.zeros());
+            Value h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer6", features, 4096, WEIGHTS, ZERO)), dropout);
+            h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer7", h, 4096, WEIGHTS, ZERO)), dropout);
+            return AlexNet.fullyConnected(net, "output", h, config.classes(), WEIGHTS, ZERO);
         });
         return net.build();
     }
 
     private static Conv conv(int filters, int kernel) {
-        return Conv.of(filters, kernel).init(WEIGHTS).biasInit(Init.zeros());
+        return Conv.of(filters, kernel).init(WEIGHTS).biasInit(ZERO);
     }
 }
