@@ -1,7 +1,6 @@
 package dev.cnnzoo.alexnet;
 
 import dev.cnnzoo.api.ModelConfig;
-import dev.cnnzoo.blocks.AdaptiveAvgPool;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Init;
 import dev.cnnzoo.graph.Value;
@@ -16,7 +15,7 @@ import dev.cnnzoo.nn.Pool;
  * {@code classifier} sequences, so a torchvision state dict loads by name; 61,100,840 parameters.
  *
  * <p>At the 224×224 input the last pooling already leaves 6×6 maps and the adaptive pooling is the
- * identity; other sizes pool exactly as PyTorch does ({@link AdaptiveAvgPool}). Initialisation is
+ * identity; other sizes pool exactly as PyTorch does ({@link dev.cnnzoo.nn.Net#adaptiveAvgPool}). Initialisation is
  * PyTorch's default for these layers, uniform in ±1/√fan-in for weights and biases alike.
  */
 final class TorchvisionAlexNet {
@@ -41,7 +40,7 @@ final class TorchvisionAlexNet {
         net.top(x, config.includeTop(), config.globalPool(), features -> {
             Value h;
             try (var s = net.scope("avgpool")) {
-                h = net.flatten(AdaptiveAvgPool.of(net, features, 6, 6));
+                h = net.flatten(net.adaptiveAvgPool(features, 6, 6));
             }
             // torchvision drops out before each hidden dense layer (classifier.0 and .3), not after.
             h = net.relu(dense(net, "classifier.1", net.dropout(h, dropout), 4096));

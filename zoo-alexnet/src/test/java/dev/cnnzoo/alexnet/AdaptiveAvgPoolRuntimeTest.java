@@ -1,6 +1,5 @@
 package dev.cnnzoo.alexnet;
 
-import dev.cnnzoo.blocks.AdaptiveAvgPool;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.Net;
@@ -32,7 +31,7 @@ class AdaptiveAvgPoolRuntimeTest {
         int maps = 3;
         Net net = new Net("adaptive");
         Value x = net.input(maps, height, width);
-        net.output("out", AdaptiveAvgPool.of(net, x, 6, 6));
+        net.output("out", net.adaptiveAvgPool(x, 6, 6));
         Tensor input = TestTensors.images(2, maps, height, width, 17);
         float[] onnx;
         try (InferenceSession s = InferenceSession.open(OnnxExporter.toBytes(net.build(), Weights.of(Map.of()),

@@ -212,14 +212,25 @@ public class Net {
         Layers.requirePositive("output size", outHeight, outWidth);
         int h = x.shape().dim(2);
         int w = x.shape().dim(3);
+        if (h == outHeight && w == outWidth) {
+            return x;                                   // torchvision's networks at their own input size
+        }
         if (outHeight == 1 && outWidth == 1) {
             return globalAvgPool(x);
         }
         if (h % outHeight == 0 && w % outWidth == 0) {
             return avgPool(x, Pool.of(h / outHeight, w / outWidth));
         }
-        Value columns = g.op("MatMul", Attributes.none(), x, g.constant(averaging(w, outWidth, true)));
-        return g.op("MatMul", Attributes.none(), g.constant(averaging(h, outHeight, false)), columns);
+        // A cell's mean over a rectangle is the mean over its rows of the means over its columns:
+        // multiply by constant averaging matrices, only along the axes whose size changes.
+        Value y = x;
+        if (w != outWidth) {
+            y = g.op("MatMul", Attributes.none(), y, g.constant(averaging(w, outWidth, true)));
+        }
+        if (h != outHeight) {
+            y = g.op("MatMul", Attributes.none(), g.constant(averaging(h, outHeight, false)), y);
+        }
+        return y;
     }
 
     /**

@@ -75,6 +75,27 @@ class AdaptiveAvgPoolTest {
     }
 
     @Test
+    void matchingSizeIsTheIdentity() {
+        Net net = new Net("identity");
+        Value x = net.input(4, 6, 6);
+        org.junit.jupiter.api.Assertions.assertSame(x, net.adaptiveAvgPool(x, 6, 6));
+    }
+
+    @Test
+    void windowsOverlapWhenShrinkingAndRepeatWhenGrowing() {
+        // PyTorch's bins [floor(i·n/out), ceil((i+1)·n/out)): 7 → 6 overlap, 5 → 6 repeat cells.
+        assertWindows(7, new int[][] {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}});
+        assertWindows(5, new int[][] {{0}, {0, 1}, {1, 2}, {2, 3}, {3, 4}, {4}});
+    }
+
+    @Test
+    void onlyTheAxisThatChangesIsMultiplied() {
+        Net net = new Net("one-axis");
+        Value y = net.adaptiveAvgPool(net.input(4, 6, 7), 6, 4);
+        assertEquals(List.of("MatMul"), ops(build(net, y)));
+    }
+
+    @Test
     void refusesAFlatInput() {
         Net net = new Net("flat");
         Value x = net.flatten(net.input(3, 4, 4));

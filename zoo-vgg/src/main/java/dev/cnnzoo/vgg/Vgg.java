@@ -1,7 +1,6 @@
 package dev.cnnzoo.vgg;
 
 import dev.cnnzoo.api.ModelConfig;
-import dev.cnnzoo.blocks.AdaptiveAvgPool;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Init;
 import dev.cnnzoo.graph.Value;
@@ -83,7 +82,7 @@ final class Vgg {
         net.top(x, config.includeTop(), config.globalPool(), features -> {
             Value h;
             try (var s = net.scope("avgpool")) {
-                h = net.flatten(AdaptiveAvgPool.of(net, features, 7, 7));
+                h = net.flatten(net.adaptiveAvgPool(features, 7, 7));
             }
             h = net.dropout(net.relu(net.dense("classifier.0", h, 4096, WEIGHTS, ZERO)), dropout);
             h = net.dropout(net.relu(net.dense("classifier.3", h, 4096, WEIGHTS, ZERO)), dropout);
