@@ -157,7 +157,7 @@ public final class ModelConfig {
             m.put("inputChannels", inputChannels);
         }
         if (inputSize != null) {
-            m.put("inputSize", inputSize.clone());
+            m.put("inputSize", java.util.List.of(inputSize[0], inputSize[1]));
         }
         if (includeTop != null) {
             m.put("includeTop", includeTop);
@@ -178,6 +178,40 @@ public final class ModelConfig {
             m.put("options", new TreeMap<>(options));
         }
         return m;
+    }
+
+    /** The configuration {@link #describe()} wrote (from a checkpoint's properties, say). */
+    @SuppressWarnings("unchecked")
+    public static ModelConfig fromDescription(Map<String, Object> m) {
+        Builder b = builder();
+        if (m.get("classes") instanceof Number n) {
+            b.classes(n.intValue());
+        }
+        if (m.get("inputChannels") instanceof Number n) {
+            b.inputChannels(n.intValue());
+        }
+        if (m.get("inputSize") instanceof java.util.List<?> l && l.size() == 2) {
+            b.inputSize(((Number) l.get(0)).intValue(), ((Number) l.get(1)).intValue());
+        }
+        if (m.get("includeTop") instanceof Boolean v) {
+            b.includeTop(v);
+        }
+        if (m.get("globalPool") instanceof String v) {
+            b.globalPool(GlobalPool.valueOf(v));
+        }
+        if (m.get("dropout") instanceof Number n) {
+            b.dropout(n.doubleValue());
+        }
+        if (m.get("auxiliary") instanceof Boolean v) {
+            b.auxiliary(v);
+        }
+        if (m.get("seed") instanceof Number n) {
+            b.seed(n.longValue());
+        }
+        if (m.get("options") instanceof Map<?, ?> o) {
+            ((Map<String, Object>) o).forEach((k, v) -> b.option(k, String.valueOf(v)));
+        }
+        return b.build();
     }
 
     private static <T> T require(T value, String name) {

@@ -92,6 +92,33 @@ public final class Weights {
         return new Weights(m);
     }
 
+    /** What {@link #transfer} took and left. */
+    public record Transfer(Weights weights, List<String> loaded, List<String> kept) {
+    }
+
+    /**
+     * Fine-tuning's start: every tensor of {@code graph} that these weights hold with the same shape,
+     * the graph's seeded initial value for the rest (a classifier replaced for other classes, say).
+     * {@code kept} names what was not loaded, with both shapes where they differ.
+     */
+    public Transfer transfer(Graph graph, long seed) {
+        Weights initial = initial(graph, seed);
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        List<String> loaded = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        for (Parameter p : graph.parameters().values()) {
+            Tensor t = tensors.get(p.name());
+            if (t != null && t.shape().equals(p.shape())) {
+                m.put(p.name(), t);
+                loaded.add(p.name());
+            } else {
+                m.put(p.name(), initial.get(p.name()));
+                kept.add(t == null ? p.name() + " (not in the weights)" : p.name() + " (" + t.shape() + " in the weights, " + p.shape() + " in the model)");
+            }
+        }
+        return new Transfer(new Weights(m), loaded, kept);
+    }
+
     /** Names in these weights that {@code graph} has no parameter for. */
     public List<String> unused(Graph graph) {
         return tensors.keySet().stream().filter(n -> !graph.parameters().containsKey(n)).toList();

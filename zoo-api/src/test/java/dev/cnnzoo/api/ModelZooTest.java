@@ -66,6 +66,17 @@ class ModelZooTest {
     }
 
     @Test
+    void aDescriptionRoundTrips() throws Exception {
+        ModelConfig c = ModelConfig.builder().classes(7).input(1, 20, 24).includeTop(false)
+                .globalPool(dev.cnnzoo.nn.GlobalPool.MAX).dropout(0.25).seed(9).option("k", "v").build();
+        // Through JSON, as a checkpoint stores it.
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> back = json.readValue(json.writeValueAsString(c.describe()), java.util.Map.class);
+        assertEquals(c.describe(), ModelConfig.fromDescription(back).describe());
+    }
+
+    @Test
     void duplicateIdsAreRefused() {
         ZooException e = assertThrows(ZooException.class, () -> ModelZoo.of(List.of(new ToyProvider(), new ToyProvider())));
         assertTrue(e.getMessage().contains("toy-cnn"), e.getMessage());

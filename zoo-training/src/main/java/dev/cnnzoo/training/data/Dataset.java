@@ -1,0 +1,74 @@
+package dev.cnnzoo.training.data;
+
+import java.util.List;
+
+/** Labelled images, addressed by index; pixels in [0, 1], channels first. */
+public interface Dataset {
+    /** Where the data came from, for logs and checkpoints. */
+    String description();
+
+    int size();
+
+    int channels();
+
+    int height();
+
+    int width();
+
+    /** Class names, indexed by label. */
+    List<String> classes();
+
+    int label(int index);
+
+    /** Writes image {@code index} (channels × height × width, values in [0, 1]) into {@code dst} at {@code offset}. */
+    void pixels(int index, float[] dst, int offset);
+
+    /** The first {@code n} images only (smoke runs, tests). */
+    default Dataset limit(int n) {
+        if (n >= size()) {
+            return this;
+        }
+        Dataset base = this;
+        return new Dataset() {
+            @Override
+            public String description() {
+                return base.description() + " (first " + n + ")";
+            }
+
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public int channels() {
+                return base.channels();
+            }
+
+            @Override
+            public int height() {
+                return base.height();
+            }
+
+            @Override
+            public int width() {
+                return base.width();
+            }
+
+            @Override
+            public List<String> classes() {
+                return base.classes();
+            }
+
+            @Override
+            public int label(int index) {
+                return base.label(index);
+            }
+
+            @Override
+            public void pixels(int index, float[] dst, int offset) {
+                base.pixels(index, dst, offset);
+            }
+        };
+    }
+}

@@ -1,0 +1,6 @@
+package dev.cnnzoo.training.data;
+
+/** Which part of a dataset. */
+public enum Split {
+    TRAIN, TEST
+}
