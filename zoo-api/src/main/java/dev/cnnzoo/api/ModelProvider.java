@@ -17,4 +17,9 @@ public interface ModelProvider {
      * resolved against the model's defaults and validated, so every value is present.
      */
     Graph build(ModelInfo info, ModelConfig config);
+
+    /** The weights this family ships for {@code id}, trained by the zoo, if any. */
+    default java.util.Optional<PretrainedWeights> pretrained(String id) {
+        return java.util.Optional.empty();
+    }
 }

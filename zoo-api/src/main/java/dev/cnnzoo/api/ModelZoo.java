@@ -111,6 +111,32 @@ public final class ModelZoo {
         }
     }
 
+    /** What the zoo's pretrained weights for {@code id} are, if it ships any. */
+    public java.util.Optional<PretrainedWeights> pretrainedInfo(String id) {
+        find(id);
+        return byId.get(id).provider().pretrained(id);
+    }
+
+    /**
+     * The zoo's pretrained weights for {@code id} (its default configuration).
+     *
+     * @throws ZooException when the family ships none, naming the models that have some
+     */
+    public dev.cnnzoo.weights.Weights pretrained(String id) {
+        PretrainedWeights p = pretrainedInfo(id).orElseThrow(() -> new ZooException("the zoo ships no pretrained weights for " + id
+                + (withPretrained().isEmpty() ? "" : "; it has them for " + String.join(", ", withPretrained()))));
+        try (java.io.InputStream in = p.opener().open()) {
+            return dev.cnnzoo.weights.Safetensors.read(in.readAllBytes(), id + " (pretrained)");
+        } catch (java.io.IOException e) {
+            throw new ZooException("cannot read the pretrained weights of " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Ids whose family ships pretrained weights. */
+    public List<String> withPretrained() {
+        return byId.values().stream().filter(e -> e.provider().pretrained(e.info().id()).isPresent()).map(e -> e.info().id()).toList();
+    }
+
     /** The summary of a model at its defaults: parameters, MACs, per-layer shapes. Cached. */
     public Summary describe(String id) {
         return summaries.computeIfAbsent(id, k -> Summary.of(build(k).graph()));

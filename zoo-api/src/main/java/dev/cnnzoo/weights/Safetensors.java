@@ -48,43 +48,26 @@ public final class Safetensors {
         return readWithMetadata(file).weights();
     }
 
+    /** Reads a safetensors image held in memory; {@code name} says where it came from in errors. */
+    public static Weights read(byte[] bytes, String name) {
+        try {
+            return read(new Source(name, bytes.length, (buf, pos) -> {
+                int n = Math.min(buf.remaining(), (int) (bytes.length - pos));
+                if (n <= 0) {
+                    return -1;
+                }
+                buf.put(bytes, (int) pos, n);
+                return n;
+            })).weights();
+        } catch (IOException e) {
+            throw new ZooException("cannot read " + name + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Reads every tensor and the metadata; a malformed file is a {@link ZooException} naming the file and the fault. */
     public static Contents readWithMetadata(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) {
-                throw corrupt(file, "it is " + size + " bytes long, shorter than the 8-byte header length");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                throw corrupt(file, "its header length " + headerLen + " does not fit a file of " + size + " bytes");
-            }
-            ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw corrupt(file, "its header is not JSON (" + e.getOriginalMessage() + ")");
-            }
-            if (header == null || !header.isObject()) {
-                throw corrupt(file, "its header is not a JSON object");
-            }
-            long dataStart = 8 + headerLen;
-            long dataSize = size - dataStart;
-            Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals(METADATA)) {
-                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                tensors.put(e.getKey(), readTensor(file, ch, e.getKey(), e.getValue(), dataStart, dataSize));
-            }
-            return new Contents(Weights.of(tensors), metadata);
+            return read(new Source(file.toString(), ch.size(), ch::read));
         } catch (NoSuchFileException e) {
             throw new ZooException("weights file " + file + " does not exist");
         } catch (IOException e) {
@@ -92,7 +75,57 @@ public final class Safetensors {
         }
     }
 
-    private static Tensor readTensor(Path file, FileChannel ch, String name, JsonNode info, long dataStart, long dataSize)
+    /** Positional reads from a file or a byte array. */
+    private record Source(String name, long size, Reader reader) {
+        interface Reader {
+            int read(ByteBuffer dst, long position) throws IOException;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static Contents read(Source ch) throws IOException {
+        String file = ch.name();
+        long size = ch.size();
+        if (size < 8) {
+            throw corrupt(file, "it is " + size + " bytes long, shorter than the 8-byte header length");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, 0);
+        long headerLen = lenBuf.flip().getLong();
+        if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
+            throw corrupt(file, "its header length " + headerLen + " does not fit a file of " + size + " bytes");
+        }
+        ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+        readFully(ch, headerBuf, 8);
+        JsonNode header;
+        try {
+            header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw corrupt(file, "its header is not JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (header == null || !header.isObject()) {
+            throw corrupt(file, "its header is not a JSON object");
+        }
+        long dataStart = 8 + headerLen;
+        long dataSize = size - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals(METADATA)) {
+                e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            tensors.put(e.getKey(), readTensor(file, ch, e.getKey(), e.getValue(), dataStart, dataSize));
+        }
+        return new Contents(Weights.of(tensors), metadata);
+    }
+
+    private static Tensor readTensor(String file, Source ch, String name, JsonNode info, long dataStart, long dataSize)
             throws IOException {
         JsonNode dtypeNode = info.get("dtype");
         JsonNode shapeNode = info.get("shape");
@@ -247,10 +280,10 @@ public final class Safetensors {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    private static void readFully(Source ch, ByteBuffer buf, long position) throws IOException {
         long pos = position;
         while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos);
+            int n = ch.reader().read(buf, pos);
             if (n < 0) {
                 throw new IOException("unexpected end of file at byte " + pos);
             }
@@ -258,7 +291,7 @@ public final class Safetensors {
         }
     }
 
-    private static ZooException corrupt(Path file, String why) {
+    private static ZooException corrupt(String file, String why) {
         return new ZooException(file + " is not a valid safetensors file: " + why);
     }
 }

@@ -13,6 +13,17 @@ final class WeightFiles {
     }
 
     /**
+     * Every tensor in a safetensors file, or the zoo's pretrained weights for the model when
+     * {@code spec} is "pretrained".
+     */
+    static Weights read(String spec, Model model) {
+        if (spec.equals("pretrained")) {
+            return dev.cnnzoo.api.ModelZoo.load().pretrained(model.id());
+        }
+        return Safetensors.read(Path.of(spec));
+    }
+
+    /**
      * The model's weights from a safetensors file, matched by name; names the model does not use
      * are listed on {@code err}, a missing name or shape mismatch is an error.
      */

@@ -73,7 +73,7 @@ public final class TrainingArtifacts {
     }
 
     /** The inference form with the main head's cross-entropy. */
-    static Graph evalGraph(Graph forward, Loss loss) {
+    public static Graph evalGraph(Graph forward, Loss loss) {
         Graph inference = forward.inferenceForm(false);
         GraphBuilder g = GraphBuilder.extending(inference);
         g.clearOutputs();
