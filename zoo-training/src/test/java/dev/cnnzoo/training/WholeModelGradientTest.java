@@ -24,7 +24,18 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Whole-network gradients against PyTorch autograd on the same weights, batch, labels and dropout masks. */
+/**
+ * Whole-network gradients against PyTorch autograd on the same weights, batch, labels and dropout
+ * masks, within 1e-3 of each gradient's scale.
+ *
+ * <p>Two correct implementations can disagree at a kink: a ReLU input, or a max-pooling runner-up,
+ * within float32 rounding of the decision makes one side pass a gradient term the other drops, and
+ * batch norm's backward pass then spreads that one term over its whole channel and everything
+ * before it. At 64×64 inputs one such flip in resnet18 (a single channel of layer1.0.bn1) put 1e-2
+ * errors into the early layers while every other gradient agreed to 5e-6. The torchvision networks
+ * are therefore compared at 32×32 inputs, few enough activations that none sits within rounding of
+ * a kink; a wrong rule would show as errors of order 1, not 1e-3.
+ */
 @Conformance
 class WholeModelGradientTest {
     @TempDir
@@ -63,6 +74,47 @@ class WholeModelGradientTest {
             Close.assertRelative("loss", torch.get("loss").floats(), out.get("loss").floats(), 1e-4);
             for (String p : tg.trainable()) {
                 Close.assertRelative("d loss / d " + p, torch.get(p + "_grad").floats(), out.get(p + "_grad").floats(), 1e-3);
+            }
+        }
+    }
+
+    @Test
+    void resnet18MatchesPytorchAutograd() throws IOException {
+        compareWithTorchvision("resnet18", 32);
+    }
+
+    @Test
+    void googlenetBnWithAuxiliaryHeadsMatchesPytorchAutograd() throws IOException {
+        compareWithTorchvision("googlenet-bn", 32);
+    }
+
+    /**
+     * Batch norm on batch statistics on both sides; dropout off on both (masks of ones here, dropout
+     * modules in eval mode there), so the two losses are the same function of the same weights.
+     */
+    private void compareWithTorchvision(String id, int size) throws IOException {
+        Path weightsFile = dir.resolve("weights.safetensors");
+        Path batchFile = dir.resolve("batch.safetensors");
+        Path gradsFile = dir.resolve("grads.safetensors");
+        Python.runResource(getClass(), "torchvision_grads.py", id, Integer.toString(size), weightsFile.toString(), batchFile.toString(),
+                gradsFile.toString());
+        Model model = ModelZoo.load().build(id, dev.cnnzoo.api.ModelConfig.builder().inputSize(size, size).build());
+        TrainingGraph tg = TrainingGraph.build(model.graph(), Loss.crossEntropy(), Set.of(), false);
+        Weights weights = Safetensors.read(weightsFile).bind(model.graph());
+        Weights batch = Safetensors.read(batchFile);
+        Weights torch = Safetensors.read(gradsFile);
+        Map<String, Tensor> feeds = new HashMap<>(weights.asMap());
+        feeds.put("input", batch.get("input"));
+        feeds.put(TrainingGraph.LABELS, batch.get("labels"));
+        for (TrainingGraph.DropoutMask m : tg.masks()) {
+            feeds.put(m.input(), Tensor.filled(m.shape().withBatch(4), 1f));
+        }
+        byte[] onnx = OnnxExporter.toBytes(tg.graph(), null, ExportOptions.defaults().asBuilt().weightsAsInputs(true));
+        try (InferenceSession s = InferenceSession.open(onnx, RuntimeOptions.cpu(2))) {
+            Map<String, Tensor> out = s.run(feeds);
+            Close.assertRelative(id + " loss", torch.get("loss").floats(), out.get("loss").floats(), 1e-4);
+            for (String p : tg.trainable()) {
+                Close.assertRelative(id + ": d loss / d " + p, torch.get(p + "_grad").floats(), out.get(p + "_grad").floats(), 1e-3);
             }
         }
     }

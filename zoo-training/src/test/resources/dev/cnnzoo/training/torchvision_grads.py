@@ -1,0 +1,39 @@
+# Gradients of a torchvision network's training loss by PyTorch autograd: batch norm in training
+# mode (batch statistics), dropout off (the zoo side feeds masks of ones), GoogLeNet's auxiliary
+# losses weighted 0.3. Writes the seeded weights, the batch and the gradients as safetensors.
+# Usage: torchvision_grads.py MODEL SIZE WEIGHTS_OUT BATCH_OUT GRADS_OUT
+import torch
+import torchvision
+
+name, size = sys.argv[1], int(sys.argv[2])
+torch.manual_seed(7)
+if name == "resnet18":
+    model = torchvision.models.resnet18()
+elif name == "googlenet-bn":
+    model = torchvision.models.googlenet(aux_logits=True, init_weights=True)
+else:
+    raise SystemExit("unknown model " + name)
+model.train()
+for m in model.modules():
+    if isinstance(m, torch.nn.Dropout):
+        m.eval()
+    if isinstance(m, torch.nn.BatchNorm2d):
+        with torch.no_grad():
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+save_safetensors(sys.argv[3], torch_state_dict(model))
+x = torch.rand(4, 3, size, size) * 2 - 1
+y = torch.randint(0, 1000, (4,))
+out = model(x)
+ce = torch.nn.functional.cross_entropy
+if name == "googlenet-bn":
+    loss = ce(out.logits, y) + 0.3 * (ce(out.aux_logits1, y) + ce(out.aux_logits2, y))
+else:
+    loss = ce(out, y)
+loss.backward()
+save_safetensors(sys.argv[4], {"input": x, "labels": y})
+grads = {"loss": loss.detach().reshape(1)}
+for k, p in model.named_parameters():
+    grads[k + "_grad"] = p.grad
+save_safetensors(sys.argv[5], grads)
+print("loss", float(loss))
