@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.Preprocessing;
+import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Summary;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
@@ -30,17 +31,19 @@ public final class ModelExporter {
 
     /** The options with the model's metadata and a doc string citing its paper. */
     public static ExportOptions withModelMetadata(Model model, ExportOptions options) {
-        ExportOptions o = options.metadata(metadata(model));
+        Graph written = options.inferenceForm() ? model.graph().inferenceForm(options.auxiliary()) : model.graph();
+        ExportOptions o = options.metadata(metadata(model, written));
         return o.docString().isEmpty() ? o.docString(model.info().description() + ". " + model.info().paper().citation()) : o;
     }
 
     /**
      * {@code zoo.id}, {@code zoo.family}, {@code zoo.paper}, {@code zoo.preprocessing} (JSON),
-     * {@code zoo.parameters}, {@code zoo.macs}, {@code zoo.input}, {@code zoo.classes}, {@code zoo.config} (JSON).
+     * {@code zoo.parameters} and {@code zoo.macs} (of the graph {@code written}), {@code zoo.input},
+     * {@code zoo.classes}, {@code zoo.config} (JSON).
      */
-    public static Map<String, String> metadata(Model model) {
+    public static Map<String, String> metadata(Model model, Graph written) {
         ModelInfo info = model.info();
-        Summary summary = Summary.of(model.graph());
+        Summary summary = Summary.of(written);
         int[] size = model.config().inputSize();
         Map<String, String> m = new LinkedHashMap<>();
         m.put("zoo.id", info.id());

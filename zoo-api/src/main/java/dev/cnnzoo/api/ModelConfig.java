@@ -137,10 +137,17 @@ public final class ModelConfig {
         return options.getOrDefault(name, fallback);
     }
 
-    /** A yes/no family option: "true", "yes" or "1" turn it on. */
+    /**
+     * A yes/no family option, off when absent: true/yes/1 or false/no/0; anything else is an error
+     * rather than a silent "no".
+     */
     public boolean flag(String name) {
-        String v = options.get(name);
-        return v != null && (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes") || v.equals("1"));
+        String v = options.getOrDefault(name, "false").toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new InvalidConfigException("option " + name + " is true or false, not '" + options.get(name) + "'");
+        };
     }
 
     public Map<String, String> options() {

@@ -137,9 +137,12 @@ public final class ModelZoo {
         return byId.values().stream().filter(e -> e.provider().pretrained(e.info().id()).isPresent()).map(e -> e.info().id()).toList();
     }
 
-    /** The summary of a model at its defaults: parameters, MACs, per-layer shapes. Cached. */
+    /**
+     * The summary of a model as deployed at its defaults (inference form: auxiliary classifiers, which
+     * exist for training only, not counted): parameters, MACs, per-layer shapes. Cached.
+     */
     public Summary describe(String id) {
-        return summaries.computeIfAbsent(id, k -> Summary.of(build(k).graph()));
+        return summaries.computeIfAbsent(id, k -> Summary.of(build(k).graph().inferenceForm(false)));
     }
 
     /** Up to three ids close to {@code id}: by edit distance, prefix, or containment. */

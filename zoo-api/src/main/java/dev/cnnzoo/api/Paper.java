@@ -24,10 +24,19 @@ public record Paper(String authors, String title, int year, String venue, String
         return doi == null ? null : "https://doi.org/" + doi;
     }
 
-    /** "He et al. 2015, Deep residual learning for image recognition". */
+    /**
+     * "He et al. 2015, Deep residual learning for image recognition"; "Zeiler and Fergus 2013, ..."
+     * for two authors; surnames are each author's last word.
+     */
     public String citation() {
-        String first = authors.split(",")[0].trim();
-        String lead = authors.contains(",") ? first + " et al." : first;
+        String[] names = java.util.Arrays.stream(authors.split(",")).map(String::trim).filter(a -> !a.isEmpty())
+                .map(a -> a.substring(a.lastIndexOf(' ') + 1)).toArray(String[]::new);
+        String lead = switch (names.length) {
+            case 0 -> "";
+            case 1 -> names[0];
+            case 2 -> names[0] + " and " + names[1];
+            default -> names[0] + " et al.";
+        };
         return lead + " " + year + ", " + title;
     }
 }

@@ -412,12 +412,12 @@ public class Net {
         if (includeTop) {
             return g.output(LOGITS, classifier.apply(features));
         }
-        Value f = switch (pool) {
-            case AVG -> flatten(globalAvgPool(features));
-            case MAX -> flatten(globalMaxPool(features));
-            case NONE -> features;
-        };
-        return g.output(FEATURES, f);
+        if (pool == GlobalPool.NONE) {
+            return g.output(FEATURES, features);
+        }
+        try (var s = g.scope("global_pool")) {
+            return g.output(FEATURES, flatten(pool == GlobalPool.AVG ? globalAvgPool(features) : globalMaxPool(features)));
+        }
     }
 
     public Value output(String name, Value v) {

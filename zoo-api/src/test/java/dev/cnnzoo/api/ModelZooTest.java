@@ -77,6 +77,23 @@ class ModelZooTest {
     }
 
     @Test
+    void flagsAreStrict() {
+        assertTrue(ModelConfig.builder().option("zero-init", "yes").build().flag("zero-init"));
+        assertTrue(!ModelConfig.defaults().flag("zero-init"), "an absent flag is off");
+        assertEquals("option zero-init is true or false, not 'ture'", assertThrows(InvalidConfigException.class,
+                () -> ModelConfig.builder().option("zero-init", "ture").build().flag("zero-init")).getMessage());
+    }
+
+    @Test
+    void citationsUseSurnames() {
+        assertEquals("Zeiler and Fergus 2013, Visualizing and understanding convolutional networks",
+                Paper.arxiv("M. D. Zeiler, R. Fergus", "Visualizing and understanding convolutional networks", 2013, "ECCV", "1311.2901").citation());
+        assertEquals("He et al. 2015, Deep residual learning", Paper.arxiv("K. He, X. Zhang, S. Ren, J. Sun", "Deep residual learning", 2015, "CVPR",
+                "1512.03385").citation());
+        assertEquals("Chollet 2017, Xception", Paper.arxiv("F. Chollet", "Xception", 2017, "CVPR", "1610.02357").citation());
+    }
+
+    @Test
     void duplicateIdsAreRefused() {
         ZooException e = assertThrows(ZooException.class, () -> ModelZoo.of(List.of(new ToyProvider(), new ToyProvider())));
         assertTrue(e.getMessage().contains("toy-cnn"), e.getMessage());

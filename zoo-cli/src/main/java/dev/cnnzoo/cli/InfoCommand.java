@@ -55,7 +55,9 @@ final class InfoCommand implements Callable<Integer> {
         if (info.auxiliary()) {
             out.printf("  auxiliary      %s%n", model.config().auxiliary() ? "on (training outputs; dropped from inference exports unless --aux)" : "off");
         }
-        out.printf("  parameters     %s trainable, %s state%n", Format.grouped(s.parameters()), Format.grouped(s.stateScalars()));
+        long deployed = model.graph().inferenceForm(false).trainableParameterCount();
+        out.printf("  parameters     %s trainable, %s state%s%n", Format.grouped(s.parameters()), Format.grouped(s.stateScalars()),
+                deployed != s.parameters() ? " (" + Format.grouped(deployed) + " without the auxiliary classifiers)" : "");
         out.printf("  MACs           %s per image%n", Format.grouped(s.macs()));
         out.printf("  memory         weights %s; activations %s at inference (batch 1), %s in training (batch %d)%n",
                 Format.bytes(s.weightBytes()), Format.bytes(s.inferenceActivationBytes(1)), Format.bytes(s.trainingActivationBytes(batch)), batch);

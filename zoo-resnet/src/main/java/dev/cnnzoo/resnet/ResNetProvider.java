@@ -14,7 +14,6 @@ import dev.cnnzoo.resnet.ResNet.Plan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -176,8 +175,8 @@ public final class ResNetProvider implements ModelProvider {
         if (v == null) {
             throw new IllegalArgumentException("not a ResNet id: " + info.id());
         }
-        boolean zeroInitLast = flag(config, ZERO_INIT_LAST);
-        boolean featuresOnly = flag(config, FEATURES_ONLY);
+        boolean zeroInitLast = config.flag(ZERO_INIT_LAST);
+        boolean featuresOnly = config.flag(FEATURES_ONLY);
         Plan plan = v.plan().withUnit(u -> u.zeroInitLast(zeroInitLast));
         if (plan.unit().isBottleneck()) {
             String where = config.option(STRIDE_IN, defaultStrideIn(plan.stem() == ResNet.Stem.CIFAR));
@@ -192,13 +191,4 @@ public final class ResNetProvider implements ModelProvider {
         return ResNet.build(info.id(), plan, config, featuresOnly);
     }
 
-    /** A yes/no option; anything but true/false/yes/no/1/0 is an error rather than a silent "no". */
-    private static boolean flag(ModelConfig config, String name) {
-        String v = config.option(name, "false").toLowerCase(Locale.ROOT);
-        return switch (v) {
-            case "true", "yes", "1" -> true;
-            case "false", "no", "0" -> false;
-            default -> throw new InvalidConfigException("option " + name + " is true or false, not '" + v + "'");
-        };
-    }
 }
