@@ -59,7 +59,7 @@ public final class OptimizerGraph {
             Map<String, Value> grads, Map<String, Value> states) {
         Map<String, Value> out = new LinkedHashMap<>();
         try (var scope = g.scope("optimizer")) {
-            Ops o = new Ops(g);
+            Differentiator o = new Differentiator(g, java.util.Set.of());
             Value step = o.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
             Scalars k = new Scalars(o, opt, step, states.get(MU_PRODUCT));
             for (Map.Entry<String, Value> e : params.entrySet()) {
@@ -120,7 +120,7 @@ public final class OptimizerGraph {
         Value gradCoefficient;
         Value momentumCoefficient;
 
-        Scalars(Ops o, Optimizer opt, Value step, Value muProductIn) {
+        Scalars(Differentiator o, Optimizer opt, Value step, Value muProductIn) {
             bias1 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta1()), step));
             bias2 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta2()), step));
             if (opt.kind() == Optimizer.Kind.NADAM) {
@@ -133,46 +133,12 @@ public final class OptimizerGraph {
             }
         }
 
-        private static Value mu(Ops o, Optimizer opt, Value step) {
+        private static Value mu(Differentiator o, Optimizer opt, Value step) {
             Value decay = o.op("Pow", o.scalar(0.96), o.scale(step, opt.momentumDecay()));
             return o.scale(o.sub(o.scalar(1), o.scale(decay, 0.5)), opt.beta1());
         }
     }
 
-    /** Arithmetic helpers over a builder. */
-    private record Ops(GraphBuilder g) {
-        Value op(String op, Attributes a, Value... in) {
-            return g.op(op, a, in);
-        }
-
-        Value op(String op, Value... in) {
-            return g.op(op, Attributes.none(), in);
-        }
-
-        Value scalar(double v) {
-            return g.scalar((float) v);
-        }
-
-        Value add(Value a, Value b) {
-            return op("Add", a, b);
-        }
-
-        Value sub(Value a, Value b) {
-            return op("Sub", a, b);
-        }
-
-        Value mul(Value a, Value b) {
-            return op("Mul", a, b);
-        }
-
-        Value div(Value a, Value b) {
-            return op("Div", a, b);
-        }
-
-        Value scale(Value a, double f) {
-            return f == 1 ? a : mul(a, scalar(f));
-        }
-    }
 
     /** Names of the optimizer state tensors for these parameters, in input order. */
     public static List<String> stateTensorNames(Optimizer opt, List<String> parameters) {
