@@ -208,6 +208,14 @@ class GradientRulesTest {
     }
 
     @Test
+    void lenet5TrainableSubsamplingPartialConnectionsAndRbfOutput() {
+        // The whole published LeNet-5: S2/S4's coefficient and bias per map, C3's gathered maps, the RBF distances.
+        Graph lenet5 = dev.cnnzoo.api.ModelZoo.load().build("lenet5").graph();
+        List<String> checked = GradientCheck.of(lenet5).samples(6).run();
+        assertTrue(checked.containsAll(List.of("s2.weight", "s2.bias", "c3.from4.weight", "s4.weight", "f6.weight", "input")), checked.toString());
+    }
+
+    @Test
     void seedsAreFiniteAndStatesUpdate() {
         // A graph with no trainable input dependency still yields zeros, not missing outputs.
         GraphBuilder g = new GraphBuilder("constant-head");

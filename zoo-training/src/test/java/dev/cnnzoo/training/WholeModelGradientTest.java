@@ -116,6 +116,11 @@ class WholeModelGradientTest {
             for (String p : tg.trainable()) {
                 Close.assertRelative(id + ": d loss / d " + p, torch.get(p + "_grad").floats(), out.get(p + "_grad").floats(), 1e-3);
             }
+            // Running statistics after the step: batch mean and unbiased variance blended with momentum 0.1.
+            for (String state : tg.state()) {
+                Close.assertRelative(id + ": " + state + " after one step", torch.get(state + "_updated").floats(),
+                        out.get(state + TrainingGraph.UPDATED).floats(), 1e-4);
+            }
         }
     }
 }

@@ -33,6 +33,10 @@ else:
 loss.backward()
 save_safetensors(sys.argv[4], {"input": x, "labels": y})
 grads = {"loss": loss.detach().reshape(1)}
+# The training-mode forward pass has moved every running statistic one step (momentum 0.1).
+for k, v in model.state_dict().items():
+    if k.endswith("running_mean") or k.endswith("running_var"):
+        grads[k + "_updated"] = v
 for k, p in model.named_parameters():
     grads[k + "_grad"] = p.grad
 save_safetensors(sys.argv[5], grads)
