@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Auxiliary heads are on where a network has them and batch norm runs on batch statistics. Each
  * network is built at the smallest input its poolings accept (from 32 up) to keep the run short.
  */
+@org.junit.jupiter.api.Tag("slow")
 class OverfitTest {
     private static final ModelZoo ZOO = ModelZoo.load();
     private static final int[] SIZES = {32, 64, 96, 128, 160, 224};
