@@ -120,8 +120,8 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         validate();
-        Device dev = Device.parse(device);
-        if (dev == Device.CUDA) {
+        Device where = Device.parse(device);
+        if (where == Device.CUDA) {
             Devices.requireCuda();          // before any model is built
         }
         String fmt = format.toLowerCase(Locale.ROOT);
@@ -141,13 +141,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         // PyTorch and ONNX Runtime choose their thread counts differently: fix one for both.
         int threadCount = vsPyTorch && threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        RuntimeOptions runtime = RuntimeOptions.cpu(threadCount).device(dev);
+        RuntimeOptions runtime = RuntimeOptions.cpu(threadCount).device(where);
         Benchmark.Plan plan = new Benchmark.Plan(warmup, iterations, budget);
         Optimizer opt = train ? optimizer() : null;
 
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("mode", train ? "training step" : "inference");
-        settings.put("device", dev.toString());
+        settings.put("device", where.toString());
         settings.put("threads", threadCount == 0 ? "ONNX Runtime's default" : threadCount);
         settings.put("batches", List.copyOf(batches));
         settings.put("warm-up", warmup);

@@ -54,6 +54,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Only the first N images.")
     int limit;
 
+    @Option(names = "--predictions", paramLabel = "FILE.csv", description = "Also write each image's label and predicted class.")
+    Path predictions;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda.")
     String device;
 
@@ -67,7 +70,11 @@ final class EvalCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        Device where = Device.parse(device);
+        if (where == Device.CUDA) {
+            dev.cnnzoo.runtime.Devices.requireCuda();
+        }
         Model model;
         Weights w;
         Path dataDir = data;
@@ -106,7 +113,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limit > 0) {
             d = d.limit(limit);
         }
-        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(Device.parse(device)), batch);
+        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(where), batch);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s on %s: loss %.4f, accuracy %.2f%% (%d images)%n", model.id(), d.description(), r.loss(),
                 100 * r.accuracy(), d.size());
@@ -117,7 +124,21 @@ final class EvalCommand implements Callable<Integer> {
                         r.correctPerClass()[k], r.totalPerClass()[k]);
             }
         }
+        if (predictions != null) {
+            StringBuilder csv = new StringBuilder("image,label,predicted,predicted_label\n");
+            for (int i = 0; i < d.size(); i++) {
+                int p = r.predictions()[i];
+                csv.append(i).append(',').append(d.label(i)).append(',').append(p).append(',')
+                        .append(p < classes.size() ? quote(classes.get(p)) : "").append('\n');
+            }
+            dev.cnnzoo.io.AtomicFile.write(predictions, csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.printf("wrote %s%n", predictions);
+        }
         out.flush();
         return 0;
+    }
+
+    private static String quote(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 }
