@@ -115,6 +115,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Device where = Device.parse(device);
+        if (where == Device.CUDA) {
+            dev.cnnzoo.runtime.Devices.requireCuda();      // before anything is written to the run folder
+        }
         PrintWriter outWriter = spec.commandLine().getOut();
         Path dir = out != null ? out : Path.of("runs", id);
         TrainingJob job;
@@ -140,7 +144,7 @@ final class TrainCommand implements Callable<Integer> {
                 initial = t.weights();
             }
         }
-        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(Device.parse(device)),
+        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
                 separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2);
         Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, !noProgress));
         outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),
