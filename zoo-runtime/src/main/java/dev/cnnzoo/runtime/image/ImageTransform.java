@@ -78,18 +78,12 @@ public final class ImageTransform {
 
     /** torchvision's {@code Resize(int)}: shorter side to {@link #resize()}, longer side ⌊resize·long/short⌋. */
     public Planes resizeShorterSide(Planes image) {
-        int h = image.height();
-        int w = image.width();
-        int newH;
-        int newW;
-        if (w <= h) {
-            newW = resize;
-            newH = (int) ((double) resize * h / w);
-        } else {
-            newH = resize;
-            newW = (int) ((double) resize * w / h);
-        }
-        return Resampling.resize(image, newH, newW, filter);
+        return Resampling.shorterSideTo(image, resize, filter);
+    }
+
+    /** Where torchvision's {@code CenterCrop} starts a window of {@code crop} in {@code size}: Python's round, half to even. */
+    public static int centreOffset(int size, int crop) {
+        return (int) Math.rint((size - crop) / 2.0);
     }
 
     /** torchvision's {@code CenterCrop}: zero padding where the image is smaller, then the centre window. */
@@ -101,8 +95,8 @@ public final class ImageTransform {
         int padLeft = width > w ? (width - w) / 2 : 0;
         int paddedH = Math.max(h, height);
         int paddedW = Math.max(w, width);
-        int top = (int) Math.rint((paddedH - height) / 2.0);
-        int left = (int) Math.rint((paddedW - width) / 2.0);
+        int top = centreOffset(paddedH, height);
+        int left = centreOffset(paddedW, width);
         for (int c = 0; c < channels; c++) {
             for (int y = 0; y < height; y++) {
                 int sy = y + top - padTop;

@@ -74,6 +74,19 @@ public final class Resampling {
         return out;
     }
 
+    /**
+     * torchvision's {@code Resize(size)} with an int size: the shorter side becomes {@code size},
+     * the longer one ⌊size·long/short⌋.
+     */
+    public static Planes shorterSideTo(Planes image, int size, Filter filter) {
+        int h = image.height();
+        int w = image.width();
+        if (w <= h) {
+            return resize(image, (int) ((double) size * h / w), size, filter);
+        }
+        return resize(image, size, (int) ((double) size * w / h), filter);
+    }
+
     /** For each output position along one axis: the first input it reads, how many, and their weights. */
     record Taps(int[] first, int[] count, float[] weights, int stride) {
     }
