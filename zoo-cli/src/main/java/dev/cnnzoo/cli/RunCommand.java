@@ -64,7 +64,11 @@ final class RunCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new ZooException("--batch must be at least 1, got " + batch);
         }
-        RuntimeOptions options = RuntimeOptions.cpu(threads).device(Device.parse(device));
+        Device where = Device.parse(device);
+        if (where == Device.CUDA) {
+            dev.cnnzoo.runtime.Devices.requireCuda();      // before a model is built
+        }
+        RuntimeOptions options = RuntimeOptions.cpu(threads).device(where);
         PrintWriter out = spec.commandLine().getOut();
         try (InferenceSession session = open(options, out)) {
             Map<String, Tensor> feeds = inputFile != null ? fromFile(session) : random(session);
