@@ -7,7 +7,9 @@ import java.util.List;
  * Times repeated runs. Warm-up runs come first and are not recorded: the first runs of an ONNX
  * Runtime session allocate its arena and pick kernels. When several subjects are timed together
  * their runs alternate, run by run, so a change in the machine's load (other processes on a shared
- * machine) falls on all of them alike and their ratio stays meaningful.
+ * machine) falls on all of them alike and their ratio stays meaningful; the order within a round
+ * flips every round, because going first or second is itself worth a few percent on
+ * memory-bound networks (measured: the same AlexNet file against itself, 0.93 in a fixed order).
  */
 public final class Benchmark {
     /**
@@ -58,7 +60,7 @@ public final class Benchmark {
 
     /**
      * The latencies of each subject, their runs alternating: warm-up rounds, then timed rounds in
-     * which every subject runs once, in turn.
+     * which every subject runs once, in turn, forwards in even rounds and backwards in odd ones.
      */
     public static List<Latencies> interleaved(List<? extends Runnable> subjects, Plan plan, Progress progress) {
         int n = subjects.size();
@@ -74,7 +76,10 @@ public final class Benchmark {
         int rounds = 0;
         long timedStart = System.nanoTime();
         while (rounds < plan.iterations()) {
-            for (int k = 0; k < n; k++) {
+            for (int j = 0; j < n; j++) {
+                // Every other round runs the subjects in reverse: a subject that runs right after
+                // another (its caches and memory traffic) is not always the same one.
+                int k = rounds % 2 == 0 ? j : n - 1 - j;
                 long start = System.nanoTime();
                 subjects.get(k).run();
                 millis[k][rounds] = (System.nanoTime() - start) / 1e6;
