@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).")
     List<String> targets = new ArrayList<>();
 
-    @Option(names = "--batch", paramLabel = "B[,B...]", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "B", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
     @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to run (default ${DEFAULT-VALUE}).")
@@ -74,10 +74,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train", description = "Time training steps (forward, backward, optimizer update) through the training artifacts.")
     boolean train;
 
-    @Option(names = "--optimizer", defaultValue = "nadam", description = "With --train: sgd, adam, adamw or nadam (default ${DEFAULT-VALUE}, as zoo train).")
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "nadam", description = "With --train: sgd, adam, adamw or nadam (default ${DEFAULT-VALUE}, as zoo train).")
     String optimizer;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "With --train: the learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "1e-3", description = "With --train: the learning rate (default ${DEFAULT-VALUE}).")
     double learningRate;
 
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
