@@ -158,6 +158,9 @@ final class BenchCommand implements Callable<Integer> {
         if (vs != null) {
             width = Math.max(width, vs.getFileName().toString().length() + 5);
         }
+        if (vsPyTorch) {
+            width = Math.max(width, 28);        // "  pytorch torch 1.13.0a0, 2t"
+        }
         BenchReport report = new BenchReport(Machine.current(), settings, width + 2);
         PrintWriter stdout = spec.commandLine().getOut();
         boolean table = fmt.equals("table");
@@ -170,7 +173,16 @@ final class BenchCommand implements Callable<Integer> {
             List<BenchReport.Row> rows = t instanceof ZooTarget z ? benchModel(zoo, z.name(), runtime, plan, opt) : benchFile((FileTarget) t, runtime, plan);
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
-                rows.addAll(pyTorchRows(t.name(), rows, threadCount, plan));
+                try {
+                    rows.addAll(pyTorchRows(t.name(), rows, threadCount, plan));
+                } catch (ZooException e) {
+                    if (resolved.size() == 1) {
+                        throw e;
+                    }
+                    // One model without a counterpart does not stop a run over many.
+                    spec.commandLine().getErr().println("zoo: --vs-pytorch: " + e.getMessage());
+                    spec.commandLine().getErr().flush();
+                }
             }
             for (BenchReport.Row r : rows) {
                 report.add(r);
@@ -328,7 +340,7 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchReport.Row> rows = new ArrayList<>();
         for (PyTorchBench.Result r : results) {
             BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
-            rows.add(new BenchReport.Row(id, "pytorch", "PyTorch " + r.torchVersion() + " (" + r.threads() + " threads)", zooRow.mode(),
+            rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
                     r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50()));
         }
         return rows;

@@ -72,6 +72,9 @@ final class PyTorchBench {
             List<Result> results = new ArrayList<>();
             for (String line : out.lines().filter(l -> l.startsWith("{")).toList()) {
                 JsonNode n = json.readTree(line);
+                if (n.has("missing")) {
+                    throw new ZooException(n.get("missing").asText());
+                }
                 double[] millis = new double[n.get("millis").size()];
                 for (int i = 0; i < millis.length; i++) {
                     millis[i] = n.get("millis").get(i).asDouble();

@@ -1,6 +1,7 @@
 # PyTorch's side of `zoo bench --vs-pytorch`: times the same networks in PyTorch (eager, CPU) with
 # the zoo's thread count, warm-up and run counts, and prints one JSON line per model and batch:
-# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}.
+# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}, or {"model": ID, "missing": WHY}
+# for a model it has no counterpart of.
 # A training step is what the zoo's fused step does: forward in training mode, cross-entropy,
 # backward, the optimizer's update, and the loss and logits brought to the host.
 # Usage: pytorch_bench.py --models ID,ID --batch B,B --threads N --warmup W --iters I
@@ -175,7 +176,9 @@ def main():
     torch.manual_seed(0)
     for mid in args.models.split(","):
         if mid not in MODELS:
-            raise SystemExit("the PyTorch side knows no model '%s'; it has %s" % (mid, ", ".join(sorted(MODELS))))
+            print(json.dumps({"model": mid, "missing": "no PyTorch counterpart of %s here; the script has %s"
+                              % (mid, ", ".join(sorted(MODELS)))}), flush=True)
+            continue
         make, shape = MODELS[mid]
         model = make()
         for batch in (int(b) for b in args.batch.split(",")):
