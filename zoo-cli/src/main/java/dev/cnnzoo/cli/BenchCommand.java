@@ -120,10 +120,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         validate();
-        Device where = Device.parse(device);
-        if (where == Device.CUDA) {
-            Devices.requireCuda();          // before any model is built
-        }
+        Device where = Devices.usable(Device.parse(device));     // before any model is built
         String fmt = format.toLowerCase(Locale.ROOT);
         ModelZoo zoo = ModelZoo.load();
         List<Target> resolved = resolve(zoo);

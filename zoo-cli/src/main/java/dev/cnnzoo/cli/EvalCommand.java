@@ -3,7 +3,9 @@ package dev.cnnzoo.cli;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
@@ -13,7 +15,9 @@ import dev.cnnzoo.training.data.Split;
 import dev.cnnzoo.training.run.Evaluator;
 import dev.cnnzoo.training.run.TrainingJob;
 import dev.cnnzoo.weights.Weights;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -70,11 +74,8 @@ final class EvalCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws java.io.IOException {
-        Device where = Device.parse(device);
-        if (where == Device.CUDA) {
-            dev.cnnzoo.runtime.Devices.requireCuda();
-        }
+    public Integer call() throws IOException {
+        Device where = Devices.usable(Device.parse(device));
         Model model;
         Weights w;
         Path dataDir = data;
@@ -131,7 +132,7 @@ final class EvalCommand implements Callable<Integer> {
                 csv.append(i).append(',').append(d.label(i)).append(',').append(p).append(',')
                         .append(p < classes.size() ? quote(classes.get(p)) : "").append('\n');
             }
-            dev.cnnzoo.io.AtomicFile.write(predictions, csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFile.write(predictions, csv.toString().getBytes(StandardCharsets.UTF_8));
             out.printf("wrote %s%n", predictions);
         }
         out.flush();

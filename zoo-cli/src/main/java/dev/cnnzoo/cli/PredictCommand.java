@@ -76,10 +76,7 @@ final class PredictCommand implements Callable<Integer> {
         if (top < 1) {
             throw new ZooException("--top must be at least 1, got " + top);
         }
-        Device where = Device.parse(device);
-        if (where == Device.CUDA) {
-            Devices.requireCuda();
-        }
+        Device where = Devices.usable(Device.parse(device));     // before any model is built
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ModelZoo zoo = ModelZoo.load();

@@ -7,6 +7,7 @@ import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -64,10 +65,7 @@ final class RunCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new ZooException("--batch must be at least 1, got " + batch);
         }
-        Device where = Device.parse(device);
-        if (where == Device.CUDA) {
-            dev.cnnzoo.runtime.Devices.requireCuda();      // before a model is built
-        }
+        Device where = Devices.usable(Device.parse(device));
         RuntimeOptions options = RuntimeOptions.cpu(threads).device(where);
         PrintWriter out = spec.commandLine().getOut();
         try (InferenceSession session = open(options, out)) {

@@ -6,6 +6,7 @@ import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
@@ -115,10 +116,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Device where = Device.parse(device);
-        if (where == Device.CUDA) {
-            dev.cnnzoo.runtime.Devices.requireCuda();      // before anything is written to the run folder
-        }
+        Device where = Devices.usable(Device.parse(device));
         PrintWriter outWriter = spec.commandLine().getOut();
         Path dir = out != null ? out : Path.of("runs", id);
         TrainingJob job;

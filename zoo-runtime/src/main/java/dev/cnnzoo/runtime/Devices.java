@@ -23,6 +23,17 @@ public final class Devices {
     /** Devices whose CUDA execution provider started once already (checking loads CUDA's libraries). */
     private static final java.util.Set<Integer> STARTED = new java.util.HashSet<>();
 
+    /**
+     * {@code device}, once it is known to run here: for CUDA, {@link #requireCuda()}. Commands call
+     * this before any work, so a missing GPU is one clear line, not a failure halfway through.
+     */
+    public static Device usable(Device device) {
+        if (device == Device.CUDA) {
+            requireCuda();
+        }
+        return device;
+    }
+
     /** Fails with a message saying how to get CUDA when this build lacks it, or when CUDA does not start on device 0. */
     public static void requireCuda() {
         requireCuda(0);
