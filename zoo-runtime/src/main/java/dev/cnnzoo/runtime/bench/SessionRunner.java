@@ -1,7 +1,6 @@
 package dev.cnnzoo.runtime.bench;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtSession;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
@@ -80,9 +79,7 @@ public final class SessionRunner implements Runnable, AutoCloseable {
 
     @Override
     public void run() {
-        try (OrtSession.Result ignored = session.runNative(feeds, null)) {
-            // outputs freed unread
-        }
+        session.runNative(feeds, null).close();        // outputs freed unread
     }
 
     @Override
