@@ -289,7 +289,7 @@ final class BenchCommand implements Callable<Integer> {
                 try (TrainingStepRunner step = new TrainingStepRunner(model, opt, learningRate, b, runtime,
                         separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
-                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null));
+                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
                 }
             }
             return rows;
@@ -306,10 +306,10 @@ final class BenchCommand implements Callable<Integer> {
                         SessionRunner o = other != null ? SessionRunner.randomInputs(other, b, perSample, vs.toString()) : null) {
                     List<Latencies> l = time(id + " b" + b, o == null ? List.of(z) : List.of(z, o), plan);
                     Long peak = peak();
-                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l.get(0), flops, peak, null));
+                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l.get(0), flops, peak, null, null));
                     if (o != null) {
                         rows.add(new BenchReport.Row(id, "vs", vs.getFileName().toString(), mode, b, l.get(1), flops, null,
-                                l.get(0).p50() / l.get(1).p50()));
+                                Latencies.pairedRatio(l.get(0), l.get(1)), l.get(0).p50() / l.get(1).p50()));
                     }
                 }
             }
@@ -324,7 +324,7 @@ final class BenchCommand implements Callable<Integer> {
                 ResidentMemory.resetPeak();
                 try (SessionRunner r = SessionRunner.randomInputs(s, b, null, t.file().toString())) {
                     Latencies l = time(t.name() + " b" + b, List.of(r), plan).get(0);
-                    rows.add(new BenchReport.Row(t.name(), "onnx", null, "inference", b, l, 0, peak(), null));
+                    rows.add(new BenchReport.Row(t.name(), "onnx", null, "inference", b, l, 0, peak(), null, null));
                 }
             }
         }
@@ -338,7 +338,8 @@ final class BenchCommand implements Callable<Integer> {
         for (PyTorchBench.Result r : results) {
             BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
             rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
-                    r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50()));
+                    r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50(),
+                    zooRow.latencies().p50() / r.latencies().p50()));
         }
         return rows;
     }

@@ -24,7 +24,9 @@ import org.knowm.xchart.style.Styler;
 final class BenchReport {
     /** The FLOP convention, printed under every table and kept in the JSON. */
     static final String FLOPS_NOTE = "GFLOP/s counts 2 FLOPs per multiply-accumulate of the model summary's MACs (convolutions and dense "
-            + "layers; a training step as 3× the forward pass); img/s = batch ÷ p50; warm-up runs are not timed.";
+            + "layers; a training step as 3× the forward pass); img/s = batch ÷ p50; warm-up runs are not timed; zoo÷this is, for "
+            + "--vs, the median over rounds of the zoo's time over the file's in the same round (their runs alternate), for PyTorch "
+            + "the ratio of the medians.";
 
     /**
      * One measurement.
@@ -34,10 +36,14 @@ final class BenchReport {
      * @param detail        what a comparison row ran: the --vs file's name, PyTorch's version; else null
      * @param flopsPerImage 0 when unknown (a foreign file)
      * @param peakResident  the process's peak resident bytes during the measurement, or null
-     * @param zooRatio      for a comparison row: the zoo's p50 ÷ this row's p50 (below 1: the zoo is faster)
+     * @param zooRatio      for a comparison row, the zoo's time ÷ this row's (below 1: the zoo is faster): with
+     *                      --vs, whose runs alternate with the zoo's, the median of the per-round ratios
+     *                      ({@link Latencies#pairedRatio}); for PyTorch, timed in its own process, the
+     *                      ratio of the medians
+     * @param p50Ratio      for a comparison row, the zoo's p50 ÷ this row's p50
      */
     record Row(String name, String source, String detail, String mode, int batch, Latencies latencies, long flopsPerImage, Long peakResident,
-            Double zooRatio) {
+            Double zooRatio, Double p50Ratio) {
         double gflopsPerSecond() {
             return flopsPerImage == 0 ? Double.NaN : flopsPerImage * (double) batch / (latencies.p50() * 1e6);
         }
@@ -164,7 +170,10 @@ final class BenchReport {
             o.put("gflops_per_second", Double.isNaN(r.gflopsPerSecond()) ? null : r.gflopsPerSecond());
             o.put("peak_resident_bytes", r.peakResident());
             if (r.zooRatio() != null) {
-                o.put("zoo_p50_over_this_p50", r.zooRatio());
+                o.put("zoo_over_this", r.zooRatio());
+                o.put("zoo_over_this_is", r.source().equals("vs") ? "median of per-round ratios (runs alternated)"
+                        : "ratio of medians (timed in another process)");
+                o.put("zoo_p50_over_this_p50", r.p50Ratio());
             }
             o.put("millis", l.millis());
             results.add(o);
