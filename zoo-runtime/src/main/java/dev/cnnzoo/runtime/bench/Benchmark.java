@@ -10,6 +10,12 @@ import java.util.List;
  * machine) falls on all of them alike and their ratio stays meaningful; the order within a round
  * flips every round, because going first or second is itself worth a few percent on
  * memory-bound networks (measured: the same AlexNet file against itself, 0.93 in a fixed order).
+ *
+ * <p>Before each run of an alternation the benchmark pauses {@value #SETTLE_MILLIS} ms, untimed: an
+ * ONNX Runtime session's threads keep spinning for a while after its run, and a run of another
+ * session in that time competes with them for the cores. (ResNet-50 at batch 1 on two threads: 42 ms
+ * right after a run of the same session, 71 ms right after another session's, 44 ms after a 100 ms
+ * pause.)
  */
 public final class Benchmark {
     /**
@@ -50,6 +56,9 @@ public final class Benchmark {
         Progress NONE = (done, total) -> { };
     }
 
+    /** The pause before each run when subjects alternate. */
+    public static final int SETTLE_MILLIS = 100;
+
     private Benchmark() {
     }
 
@@ -68,6 +77,7 @@ public final class Benchmark {
         int done = 0;
         for (int i = 0; i < plan.warmup(); i++) {
             for (Runnable s : subjects) {
+                settle(n);
                 s.run();
                 progress.ran(++done, total);
             }
@@ -80,13 +90,14 @@ public final class Benchmark {
                 // Every other round runs the subjects in reverse: a subject that runs right after
                 // another (its caches and memory traffic) is not always the same one.
                 int k = rounds % 2 == 0 ? j : n - 1 - j;
+                settle(n);
                 long start = System.nanoTime();
                 subjects.get(k).run();
                 millis[k][rounds] = (System.nanoTime() - start) / 1e6;
                 progress.ran(++done, total);
             }
             rounds++;
-            boolean spent = plan.budgetSeconds() > 0 && (System.nanoTime() - timedStart) / 1e9 >= plan.budgetSeconds();
+            boolean spent = plan.budgetSeconds() > 0 && (System.nanoTime() - timedStart) / 1e9 - pauses(n, rounds) >= plan.budgetSeconds();
             if (spent && rounds >= Math.min(Plan.MIN_TIMED, plan.iterations())) {
                 break;
             }
@@ -96,5 +107,23 @@ public final class Benchmark {
             out.add(new Latencies(java.util.Arrays.copyOf(m, rounds)));
         }
         return out;
+    }
+
+    /** Lets the previous session's threads go idle when subjects alternate. */
+    private static void settle(int subjects) {
+        if (subjects < 2) {
+            return;
+        }
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while benchmarking", e);
+        }
+    }
+
+    /** Seconds of pauses in {@code rounds} timed rounds: they do not count against the budget. */
+    private static double pauses(int subjects, int rounds) {
+        return subjects < 2 ? 0 : subjects * rounds * SETTLE_MILLIS / 1000.0;
     }
 }
