@@ -101,6 +101,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    @Option(names = "--in-process", description = {"Measure every model in this process. By default each of several models runs in a "
+            + "child process of its own, so its peak memory is its own, not what earlier models left resident."})
+    boolean inProcess;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -166,8 +170,10 @@ final class BenchCommand implements Callable<Integer> {
             stdout.println(report.tableHeader());
             stdout.flush();
         }
+        boolean isolate = resolved.size() > 1 && !inProcess;
         for (Target t : resolved) {
-            List<BenchReport.Row> rows = t instanceof ZooTarget z ? benchModel(zoo, z.name(), runtime, plan, opt) : benchFile((FileTarget) t, runtime, plan);
+            List<BenchReport.Row> rows = isolate ? inChildProcess(t, threadCount)
+                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), runtime, plan, opt) : benchFile((FileTarget) t, runtime, plan);
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
                 try {
@@ -329,6 +335,52 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /**
+     * The same measurement of one target in a fresh JVM (same class path and JVM options), read back
+     * from its JSON: each model starts from an empty process, so its peak resident memory is its own.
+     */
+    private List<BenchReport.Row> inChildProcess(Target t, int threadCount) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Zoo.class.getName(), "bench",
+                t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process", "--no-progress", "--format", "json",
+                "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
+                "--device", device, "--threads", Integer.toString(threadCount), "--warmup", Integer.toString(warmup),
+                "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
+        if (train) {
+            cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+        }
+        if (separate) {
+            cmd.add("--separate");
+        }
+        cmd.addAll(modelOptions.arguments());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String json = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int exit = p.waitFor();
+            if (exit != 0) {
+                throw new ZooException("benchmarking " + t.name() + " in its own process failed (exit " + exit + ")");
+            }
+            List<BenchReport.Row> rows = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode r : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("results")) {
+                double[] millis = new double[r.get("millis").size()];
+                for (int i = 0; i < millis.length; i++) {
+                    millis[i] = r.get("millis").get(i).asDouble();
+                }
+                rows.add(new BenchReport.Row(r.get("model").asText(), r.get("source").asText(), r.has("ran") ? r.get("ran").asText() : null,
+                        r.get("mode").asText(), r.get("batch").asInt(), new Latencies(millis), r.path("flops_per_image").asLong(0),
+                        r.get("peak_resident_bytes").isNull() ? null : r.get("peak_resident_bytes").asLong(), null, null));
+            }
+            return rows;
+        } catch (IOException e) {
+            throw new ZooException("cannot run a child process to benchmark " + t.name() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZooException("interrupted while benchmarking " + t.name());
+        }
     }
 
     private List<BenchReport.Row> pyTorchRows(String id, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
