@@ -258,7 +258,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 continue;
             }
-            List<ModelInfo> matched = zoo.list(arg);
+            // An exact id is that model alone, even where a family shares its name (alexnet).
+            List<ModelInfo> matched = zoo.contains(arg) ? List.of(zoo.find(arg)) : zoo.list(arg);
             if (matched.isEmpty()) {
                 if (arg.contains("*") || arg.contains("?") || arg.contains("[")) {
                     throw new ZooException("no model matches '" + arg + "' (see zoo list)");

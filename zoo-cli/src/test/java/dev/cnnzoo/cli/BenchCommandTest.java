@@ -100,6 +100,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void anIdIsThatModelEvenWhereAFamilySharesItsName() throws IOException {
+        ZooCommandTest.Result r = zoo("bench", "alexnet", "--iters", "1", "--warmup", "0", "--threads", "1", "--format", "json",
+                "--input", "3x67x67");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = json(r.out()).get("results");
+        assertEquals(1, rows.size(), "the family alexnet has three models; the id one");
+        assertEquals("alexnet", rows.get(0).get("model").asText());
+    }
+
+    @Test
     void anOnnxFileAlone() throws IOException {
         Path file = dir.resolve("m.onnx");
         zoo("export", "lenet5", "-o", file.toString());
