@@ -44,7 +44,10 @@ def main():
         sys.exit("no torchvision counterpart for '%s'; known: %s" % (args.model, ", ".join(sorted(COUNTERPARTS))))
     name, kwargs, size = COUNTERPARTS[args.model]
     if args.weights:
-        kwargs = {k: v for k, v in kwargs.items() if k != "init_weights"}
+        # torchvision insists on aux_logits=True with pretrained GoogLeNet and Inception v3 (eval mode
+        # ignores the auxiliary heads, so the export is the same); transform_input stays False: the
+        # zoo's Inception recipe already scales pixels to [-1, 1], which is what transform_input does.
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("init_weights", "aux_logits")}
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=args.weights, **kwargs).eval()
     x = torch.rand(1, 3, size, size)

@@ -210,8 +210,9 @@ final class BenchReport {
             categories.add(r.name());
         }
         String mode = rows.isEmpty() ? "inference" : rows.get(0).mode();
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(900, 40 * categories.size() * Math.max(1, series.size())))
-                .height(600).title("zoo bench: " + mode + " images/s, " + machine.cpu() + ", " + settings.getOrDefault("threads", "?") + " threads")
+        int bars = categories.size() * Math.max(1, series.size());
+        CategoryChart chart = new CategoryChartBuilder().width(Math.min(2400, Math.max(900, 300 + 22 * bars)))
+                .height(bars > 40 ? 800 : 600).title("zoo bench: " + mode + " images/s, " + machine.cpu() + ", " + settings.getOrDefault("threads", "?") + " threads")
                 .xAxisTitle("model").yAxisTitle("images/s (log)").build();
         chart.getStyler().setYAxisLogarithmic(true);
         // Bars grow from the axis floor, which a log axis needs above zero: the decade below the slowest.

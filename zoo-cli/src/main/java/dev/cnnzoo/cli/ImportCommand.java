@@ -48,7 +48,7 @@ final class ImportCommand implements Callable<Integer> {
         out.printf("%s: %d tensors from %s: %d by name, %d by the ONNX node using them, %d batch-norm tensors restored from %d folded "
                 + "convolutions%s%n", model.id(), r.weights().size(), file, r.count(WeightImport.How.NAME), r.count(WeightImport.How.NODE),
                 r.count(WeightImport.How.FOLDED), r.count(WeightImport.How.FOLDED) / 4,
-                r.kept().isEmpty() ? "" : ", " + r.kept().size() + " kept at their initial values");
+                r.count(WeightImport.How.INITIAL) == 0 ? "" : ", " + r.count(WeightImport.How.INITIAL) + " kept at their initial values");
         for (String k : r.kept()) {
             out.printf("  kept initial: %s%n", k);
         }

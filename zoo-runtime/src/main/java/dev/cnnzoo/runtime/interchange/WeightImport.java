@@ -43,7 +43,9 @@ import java.util.Set;
  * Shapes must agree, except that a dense layer takes a convolution's [out, in, h, w] weight
  * flattened (timm writes VGG's first classifier layer as a 7×7 convolution). A shape mismatch is an
  * error naming the tensor; so is a zoo parameter nothing maps to, unless the import is partial,
- * when it keeps its seeded initial value (a classifier for other classes).
+ * when it keeps its seeded initial value (a classifier for other classes). Auxiliary classifiers,
+ * which only the training form has, keep their initial values when nothing maps to them: an
+ * inference export (torchvision's GoogLeNet and Inception v3 in eval mode) has none.
  */
 public final class WeightImport {
     /** How a zoo parameter got its value. */
@@ -343,25 +345,31 @@ public final class WeightImport {
 
     private Report finish(Map<String, Tensor> source) {
         List<String> missing = new ArrayList<>();
-        Weights initial = null;
+        Weights initial = Weights.initial(graph, model.config().seed());
+        // Auxiliary classifiers exist only in the training form: an inference export has none to give.
+        Set<String> deployed = graph.inferenceForm(false).parameters().keySet();
+        int auxiliary = 0;
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         for (Parameter p : graph.parameters().values()) {
             Tensor t = result.get(p.name());
             if (t == null) {
-                if (!partial) {
+                boolean auxOnly = !deployed.contains(p.name());
+                if (!partial && !auxOnly) {
                     missing.add(p.name() + " (" + p.shape() + ")");
                     continue;
                 }
-                if (initial == null) {
-                    initial = Weights.initial(graph, model.config().seed());
-                }
                 t = initial.get(p.name());
                 how.put(p.name(), How.INITIAL);
-                if (kept.stream().noneMatch(k -> k.startsWith(p.name() + " ("))) {
+                if (auxOnly) {
+                    auxiliary++;
+                } else if (kept.stream().noneMatch(k -> k.startsWith(p.name() + " ("))) {
                     kept.add(p.name() + " (nothing in " + fileName + " maps to it)");
                 }
             }
             ordered.put(p.name(), t);
+        }
+        if (auxiliary > 0) {
+            kept.add(auxiliary + " tensors of the auxiliary classifiers (training only; nothing in " + fileName + " maps to them)");
         }
         if (!missing.isEmpty()) {
             throw new ZooException(fileName + " has nothing for " + missing.size() + " of " + model.id() + "'s " + graph.parameters().size()
