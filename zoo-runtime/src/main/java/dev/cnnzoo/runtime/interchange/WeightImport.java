@@ -38,7 +38,8 @@ import java.util.Set;
  *   <li>for a batch norm that the exporter folded into the convolution before it (PyTorch does in
  *       eval mode): the convolution takes the folded weight, and the batch norm becomes the identity
  *       plus the folded bias (γ = 1, β = bias, mean 0, variance 1 − ε), which computes exactly what
- *       the file computes.</li>
+ *       the file computes; where the zoo's convolution has a bias of its own (VGG-BN), that bias
+ *       takes the folded one and the batch norm is the plain identity.</li>
  * </ol>
  * Shapes must agree, except that a dense layer takes a convolution's [out, in, h, w] weight
  * flattened (timm writes VGG's first classifier layer as a 7×7 convolution). A shape mismatch is an
@@ -191,8 +192,8 @@ public final class WeightImport {
         for (OnnxWeights.Use u : onnx.uses()) {
             String path = modulePath(u.node());
             String role = role(u.op(), u.input());
-            if (path == null || role == null || used.contains(u.initializer())) {
-                continue;
+            if (path == null || role == null) {
+                continue;       // (one initializer may serve several nodes: PyTorch shares equal tensors)
             }
             String target = resolve(path, role);
             Tensor t = onnx.tensors().get(u.initializer());
@@ -280,11 +281,16 @@ public final class WeightImport {
             }
             String convPath = n.input(1).name().substring(0, n.input(1).name().length() - ".weight".length());
             String biasName = foldedBias.get(convPath);
-            if (biasName == null) {
-                continue;       // no bias the zoo's convolution lacks: nothing was folded, the batch norm is just missing
+            // The evidence of folding: a bias the zoo's convolution lacks, or, where the zoo's has one
+            // (VGG-BN), a weight the exporter renamed (found through its node, step 2). Otherwise the
+            // file simply lacks the batch norm, and the import says so.
+            boolean renamedWithBias = n.inputs().size() > 2 && n.input(2) != null && how.get(n.input(1).name()) == How.NODE
+                    && result.containsKey(n.input(2).name());
+            if (biasName == null && !renamedWithBias) {
+                continue;
             }
             int channels = bn.input(1).shape().dim(0);
-            Tensor bias = tensors.get(biasName);
+            Tensor bias = biasName != null ? tensors.get(biasName) : Tensor.zeros(Shape.of(channels));   // else the conv's bias carries it
             float epsilon = bn.attributes().getFloat("epsilon", 1e-5f);
             float[] ones = new float[channels];
             java.util.Arrays.fill(ones, 1f);

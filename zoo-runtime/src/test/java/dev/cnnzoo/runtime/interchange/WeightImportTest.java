@@ -126,6 +126,98 @@ class WeightImportTest {
         Close.assertRelative("restored vs the original batch norm", run(withBn, w, input), run(withBn, r.weights(), input), 1e-5);
     }
 
+    /** conv1 → bn1 → relu → conv2 → bn2 → relu → flatten → fc, every convolution with a bias (VGG-BN's form). */
+    private static Model vggBn(boolean folded) {
+        Net net = new Net("tinyvgg");
+        Value x = net.input(3, 6, 6);
+        for (String i : List.of("1", "2")) {
+            x = net.conv("conv" + i, x, Conv.of(4, 3).pad(1));
+            if (!folded) {
+                x = net.batchNorm("bn" + i, x);
+            }
+            x = net.relu(x);
+        }
+        net.output("logits", net.dense("fc", net.flatten(x), 3));
+        return new Model(INFO, ModelConfig.builder().classes(3).input(3, 6, 6).build().resolve(INFO), net.build());
+    }
+
+    @Test
+    void aPyTorchStyleFoldedExportWithRenamedAndSharedTensorsImports() throws IOException {
+        // What torch.onnx.export writes for VGG-BN in eval mode: batch norms folded into convolutions that
+        // keep a bias, weights renamed onnx::Conv_N, nodes named by module path, and equal tensors shared
+        // through Identity nodes (here conv2's bias is conv1's).
+        Model withBn = vggBn(false);
+        Weights w = randomisedBn(withBn);
+        Map<String, Tensor> f = new LinkedHashMap<>();
+        for (String i : List.of("1", "2")) {
+            float[] wt = w.get("conv" + i + ".weight").floats().clone();
+            float[] b = new float[4];
+            int per = wt.length / 4;
+            for (int c = 0; c < 4; c++) {
+                double k = w.get("bn" + i + ".weight").floats()[c] / Math.sqrt(w.get("bn" + i + ".running_var").floats()[c] + 1e-5);
+                for (int j = 0; j < per; j++) {
+                    wt[c * per + j] = (float) (wt[c * per + j] * k);
+                }
+                b[c] = (float) ((w.get("conv" + i + ".bias").floats()[c] - w.get("bn" + i + ".running_mean").floats()[c]) * k
+                        + w.get("bn" + i + ".bias").floats()[c]);
+            }
+            f.put("conv" + i + ".weight", Tensor.of(w.get("conv" + i + ".weight").shape(), wt));
+            f.put("conv" + i + ".bias", Tensor.of(Shape.of(4), b));
+        }
+        f.put("conv2.bias", f.get("conv1.bias"));
+        f.put("fc.weight", w.get("fc.weight"));
+        f.put("fc.bias", w.get("fc.bias"));
+        Model folded = vggBn(true);
+        ai.onnx.proto.OnnxMl.ModelProto proto = OnnxExporter.toProto(folded.graph(), Weights.of(f), ExportOptions.defaults());
+        Map<String, String> renamed = Map.of("conv1.weight", "onnx::Conv_10", "conv1.bias", "onnx::Conv_11", "conv2.weight", "onnx::Conv_12");
+        var g = proto.getGraph().toBuilder();
+        g.clearInitializer();
+        for (var t : proto.getGraph().getInitializerList()) {
+            if (!t.getName().equals("conv2.bias")) {
+                g.addInitializer(t.toBuilder().setName(renamed.getOrDefault(t.getName(), t.getName())));
+            }
+        }
+        g.clearNode();
+        g.addNode(ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setName("Identity_0").setOpType("Identity").addInput("onnx::Conv_11")
+                .addOutput("onnx::Conv_13"));
+        for (var n : proto.getGraph().getNodeList()) {
+            var b = n.toBuilder();
+            for (int i = 0; i < b.getInputCount(); i++) {
+                String in = b.getInput(i);
+                b.setInput(i, in.equals("conv2.bias") ? "onnx::Conv_13" : renamed.getOrDefault(in, in));
+            }
+            String layer = n.getName().substring(0, n.getName().indexOf('/'));
+            b.setName("/" + layer + "/" + n.getOpType());                // PyTorch's module-path names
+            g.addNode(b);
+        }
+        Path file = dir.resolve("torch-style.onnx");
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+
+        WeightImport.Report r = WeightImport.from(file, withBn, false);
+        assertEquals(WeightImport.How.NODE, r.how().get("conv2.weight"));
+        assertEquals("onnx::Conv_11", r.sources().get("conv2.bias"), "the shared tensor serves both convolutions");
+        assertEquals(8, r.count(WeightImport.How.FOLDED));
+        Tensor input = TestTensors.images(2, 3, 6, 6, 9);
+        Close.assertRelative("torch-style folded file vs imported", run(folded, Weights.of(f), input), run(withBn, r.weights(), input), 1e-5);
+    }
+
+    /** Seeded weights with every batch norm's statistics and affine parameters away from their initial values. */
+    private static Weights randomisedBn(Model m) {
+        Weights w = Weights.initial(m.graph(), 5);
+        SplittableRandom r = new SplittableRandom(8);
+        for (String name : w.names()) {
+            if (name.startsWith("bn") || name.endsWith(".bias")) {
+                Tensor t = w.get(name);
+                float[] a = new float[(int) t.elements()];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (name.endsWith("var") || name.endsWith("weight") ? 0.5 + r.nextDouble() : r.nextDouble() - 0.5);
+                }
+                w = w.with(name, Tensor.of(t.shape(), a));
+            }
+        }
+        return w;
+    }
+
     @Test
     void timmHeadsWrappersAndConvolutionalClassifiersMap() throws IOException {
         Model m = model(false, 4);
