@@ -8,8 +8,7 @@ import java.util.List;
  * Runtime session allocate its arena and pick kernels. When several subjects are timed together
  * their runs alternate, run by run, so a change in the machine's load (other processes on a shared
  * machine) falls on all of them alike and their ratio stays meaningful; the order within a round
- * flips every round, because going first or second is itself worth a few percent on
- * memory-bound networks (measured: the same AlexNet file against itself, 0.93 in a fixed order).
+ * flips every round, so no subject always runs first.
  *
  * <p>Before each run of an alternation the benchmark pauses {@value #SETTLE_MILLIS} ms, untimed: an
  * ONNX Runtime session's threads keep spinning for a while after its run, and a run of another
@@ -87,8 +86,7 @@ public final class Benchmark {
         long timedStart = System.nanoTime();
         while (rounds < plan.iterations()) {
             for (int j = 0; j < n; j++) {
-                // Every other round runs the subjects in reverse: a subject that runs right after
-                // another (its caches and memory traffic) is not always the same one.
+                // Every other round runs the subjects in reverse: none always runs first.
                 int k = rounds % 2 == 0 ? j : n - 1 - j;
                 settle(n);
                 long start = System.nanoTime();
