@@ -161,15 +161,28 @@ public final class Inception {
         if (branches.length == 0) {
             throw new IllegalArgumentException("an inception module needs at least one branch");
         }
-        Value[] outputs = new Value[branches.length];
-        for (int b = 0; b < branches.length; b++) {
+        List<Value> outputs = new ArrayList<>();
+        for (Branch branch : branches) {
             Value y = x;
-            for (Step step : branches[b].steps()) {
-                y = apply(net, y, unit, step);
+            List<Step> steps = branch.steps();
+            for (int i = 0; i < steps.size(); i++) {
+                if (i == steps.size() - 1 && steps.get(i) instanceof Fork f && branches.length > 1) {
+                    // A fork that ends a branch feeds the module's concatenation directly: one Concat
+                    // node instead of one per fork plus the module's, so each output is copied once
+                    // (as in PyTorch's export of Inception v3, whose nested torch.cat becomes one Concat).
+                    for (ConvStep h : f.heads()) {
+                        outputs.add(unit.apply(net, h.name(), y, h.conv()));
+                    }
+                    y = null;
+                } else {
+                    y = apply(net, y, unit, steps.get(i));
+                }
             }
-            outputs[b] = y;
+            if (y != null) {
+                outputs.add(y);
+            }
         }
-        return outputs.length == 1 ? outputs[0] : net.concat(outputs);
+        return outputs.size() == 1 ? outputs.get(0) : net.concat(outputs.toArray(Value[]::new));
     }
 
     private static Value apply(Net net, Value x, ConvUnit unit, Step step) {

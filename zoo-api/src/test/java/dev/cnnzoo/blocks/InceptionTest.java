@@ -57,6 +57,9 @@ class InceptionTest {
         assertEquals("[4, 6, 1, 3]", java.util.Arrays.toString(g.parameters().get("mixed.b_2a.conv.weight").shape().dims()));
         assertEquals("[5, 6, 3, 1]", java.util.Arrays.toString(g.parameters().get("mixed.b_2b.conv.weight").shape().dims()));
         assertTrue(g.parameters().containsKey("mixed.b_2b.bn.running_var"));
+        // The fork's two heads join the module's concatenation directly: one Concat of three inputs, in branch order.
+        assertEquals(1, g.nodes().stream().filter(n -> n.op().equals("Concat")).count());
+        assertEquals(java.util.List.of(4, 5, 16), g.producer(g.outputs().get(0).value()).inputs().stream().map(v -> v.shape().dim(1)).toList());
     }
 
     @Test

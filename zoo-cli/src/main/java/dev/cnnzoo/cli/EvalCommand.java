@@ -3,7 +3,9 @@ package dev.cnnzoo.cli;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
@@ -13,7 +15,9 @@ import dev.cnnzoo.training.data.Split;
 import dev.cnnzoo.training.run.Evaluator;
 import dev.cnnzoo.training.run.TrainingJob;
 import dev.cnnzoo.weights.Weights;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,6 +58,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Only the first N images.")
     int limit;
 
+    @Option(names = "--predictions", paramLabel = "FILE.csv", description = "Also write each image's label and predicted class.")
+    Path predictions;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda.")
     String device;
 
@@ -67,7 +74,8 @@ final class EvalCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        Device where = Devices.usable(Device.parse(device));
         Model model;
         Weights w;
         Path dataDir = data;
@@ -106,7 +114,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limit > 0) {
             d = d.limit(limit);
         }
-        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(Device.parse(device)), batch);
+        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(where), batch);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s on %s: loss %.4f, accuracy %.2f%% (%d images)%n", model.id(), d.description(), r.loss(),
                 100 * r.accuracy(), d.size());
@@ -117,7 +125,21 @@ final class EvalCommand implements Callable<Integer> {
                         r.correctPerClass()[k], r.totalPerClass()[k]);
             }
         }
+        if (predictions != null) {
+            StringBuilder csv = new StringBuilder("image,label,predicted,predicted_label\n");
+            for (int i = 0; i < d.size(); i++) {
+                int p = r.predictions()[i];
+                csv.append(i).append(',').append(d.label(i)).append(',').append(p).append(',')
+                        .append(p < classes.size() ? quote(classes.get(p)) : "").append('\n');
+            }
+            AtomicFile.write(predictions, csv.toString().getBytes(StandardCharsets.UTF_8));
+            out.printf("wrote %s%n", predictions);
+        }
         out.flush();
         return 0;
+    }
+
+    private static String quote(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 }

@@ -67,6 +67,36 @@ final class ModelOptions {
         return b.build();
     }
 
+    /** These options as command-line arguments again (for a child process running the same command). */
+    java.util.List<String> arguments() {
+        java.util.List<String> a = new java.util.ArrayList<>();
+        if (classes != null) {
+            a.addAll(java.util.List.of("--classes", classes.toString()));
+        }
+        if (input != null) {
+            a.addAll(java.util.List.of("--input", input));
+        }
+        if (noTop) {
+            a.add("--no-top");
+        }
+        if (pool != null) {
+            a.addAll(java.util.List.of("--pool", pool));
+        }
+        if (dropout != null) {
+            a.addAll(java.util.List.of("--dropout", dropout.toString()));
+        }
+        if (auxiliary != null) {
+            a.add(auxiliary ? "--aux" : "--no-aux");
+        }
+        if (seed != null) {
+            a.addAll(java.util.List.of("--seed", seed.toString()));
+        }
+        if (options != null) {
+            options.forEach((k, v) -> a.addAll(java.util.List.of("--option", k + "=" + v)));
+        }
+        return a;
+    }
+
     /** "3x224x224" (also with × or ,) into its numbers, checking there are {@code count}. */
     static int[] parseShape(String text, int count, String what) {
         String[] parts = text.trim().split("[x×,]");

@@ -7,6 +7,7 @@ import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -64,7 +65,8 @@ final class RunCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new ZooException("--batch must be at least 1, got " + batch);
         }
-        RuntimeOptions options = RuntimeOptions.cpu(threads).device(Device.parse(device));
+        Device where = Devices.usable(Device.parse(device));
+        RuntimeOptions options = RuntimeOptions.cpu(threads).device(where);
         PrintWriter out = spec.commandLine().getOut();
         try (InferenceSession session = open(options, out)) {
             Map<String, Tensor> feeds = inputFile != null ? fromFile(session) : random(session);

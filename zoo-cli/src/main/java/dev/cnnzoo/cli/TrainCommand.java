@@ -6,6 +6,7 @@ import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
@@ -115,6 +116,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Device where = Devices.usable(Device.parse(device));
         PrintWriter outWriter = spec.commandLine().getOut();
         Path dir = out != null ? out : Path.of("runs", id);
         TrainingJob job;
@@ -140,7 +142,7 @@ final class TrainCommand implements Callable<Integer> {
                 initial = t.weights();
             }
         }
-        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(Device.parse(device)),
+        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
                 separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2);
         Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, !noProgress));
         outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),

@@ -1,6 +1,8 @@
 package dev.cnnzoo.runtime;
 
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtProvider;
 import dev.cnnzoo.api.ZooException;
 import java.util.EnumSet;
@@ -18,12 +20,50 @@ public final class Devices {
         return providers().contains(OrtProvider.CUDA);
     }
 
-    /** Fails with a message saying how to get CUDA when this build lacks it. */
+    /** Devices whose CUDA execution provider started once already (checking loads CUDA's libraries). */
+    private static final java.util.Set<Integer> STARTED = new java.util.HashSet<>();
+
+    /**
+     * {@code device}, once it is known to run here: for CUDA, {@link #requireCuda()}. Commands call
+     * this before any work, so a missing GPU is one clear line, not a failure halfway through.
+     */
+    public static Device usable(Device device) {
+        if (device == Device.CUDA) {
+            requireCuda();
+        }
+        return device;
+    }
+
+    /** Fails with a message saying how to get CUDA when this build lacks it, or when CUDA does not start on device 0. */
     public static void requireCuda() {
+        requireCuda(0);
+    }
+
+    /**
+     * Fails with a message saying how to get CUDA when this build lacks it, or when its execution
+     * provider does not start on {@code deviceId} (no GPU, no driver, CUDA libraries missing): a
+     * command checks this before doing any work.
+     */
+    public static synchronized void requireCuda(int deviceId) {
         if (!cudaAvailable()) {
             throw new ZooException("--device cuda needs ONNX Runtime's CUDA build, but the one on the class path offers only "
                     + providers() + ". Rebuild with `mvn -Pcuda package` (artifact onnxruntime_gpu) on a machine with an NVIDIA GPU, "
                     + "or use --device cpu.");
         }
+        if (STARTED.contains(deviceId)) {
+            return;
+        }
+        OrtEnvironment.getEnvironment();        // the provider logs through the environment's logger
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.addCUDA(deviceId);
+            STARTED.add(deviceId);
+        } catch (OrtException e) {
+            throw cudaDidNotStart(deviceId, e);
+        }
+    }
+
+    static ZooException cudaDidNotStart(int deviceId, Exception e) {
+        return new ZooException("ONNX Runtime's CUDA execution provider did not start on device " + deviceId + " (" + e.getMessage().strip()
+                + "); is an NVIDIA GPU with its driver and CUDA 12's libraries present? Use --device cpu to run on the CPU.", e);
     }
 }

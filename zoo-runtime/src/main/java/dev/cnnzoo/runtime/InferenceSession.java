@@ -60,20 +60,28 @@ public final class InferenceSession implements AutoCloseable {
         if (!Files.isRegularFile(model)) {
             throw new ZooException("model file " + model + " does not exist");
         }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = sessionOptions(options)) {
-            return new InferenceSession(OrtEnvironment.getEnvironment().createSession(model.toString(), so), options.device());
+            return new InferenceSession(env.createSession(model.toString(), so), options.device());
         } catch (OrtException e) {
-            throw new ZooException("ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+            throw new ZooException("ONNX Runtime cannot load " + model + onDevice(options) + ": " + e.getMessage(), e);
         }
     }
 
     /** Opens a model held in memory (an export that was never written to disk). */
     public static InferenceSession open(byte[] model, RuntimeOptions options) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = sessionOptions(options)) {
-            return new InferenceSession(OrtEnvironment.getEnvironment().createSession(model, so), options.device());
+            return new InferenceSession(env.createSession(model, so), options.device());
         } catch (OrtException e) {
-            throw new ZooException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+            throw new ZooException("ONNX Runtime cannot load the model" + onDevice(options) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** On CUDA a load failure is most often the device's: say which, and the way out. */
+    private static String onDevice(RuntimeOptions options) {
+        return options.device() == Device.CUDA ? " on CUDA device " + options.deviceId() + " (is an NVIDIA GPU with its driver present? "
+                + "--device cpu runs on the CPU)" : "";
     }
 
     static OrtSession.SessionOptions sessionOptions(RuntimeOptions options) throws OrtException {
@@ -86,12 +94,11 @@ public final class InferenceSession implements AutoCloseable {
             so.setOptimizationLevel(options.optimize() ? OrtSession.SessionOptions.OptLevel.ALL_OPT
                     : OrtSession.SessionOptions.OptLevel.NO_OPT);
             if (options.device() == Device.CUDA) {
-                Devices.requireCuda();
+                Devices.requireCuda(options.deviceId());
                 try {
                     so.addCUDA(options.deviceId());
                 } catch (OrtException e) {
-                    throw new ZooException("ONNX Runtime's CUDA execution provider did not start on device " + options.deviceId()
-                            + " (" + e.getMessage() + "); is an NVIDIA GPU with its driver present? Use --device cpu to run on the CPU.", e);
+                    throw Devices.cudaDidNotStart(options.deviceId(), e);
                 }
             }
             return so;

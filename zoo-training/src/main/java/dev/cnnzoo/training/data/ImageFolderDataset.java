@@ -1,27 +1,26 @@
 package dev.cnnzoo.training.data;
 
 import dev.cnnzoo.api.ZooException;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.runtime.image.ImageTransform;
+import dev.cnnzoo.runtime.image.Planes;
+import dev.cnnzoo.runtime.image.Resampling;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 
 /**
  * Images in one folder per class ({@code root/cat/001.jpg}, {@code root/dog/...}), torchvision's
- * {@code ImageFolder} layout, decoded with the JDK's ImageIO (JPEG, PNG, BMP, GIF). Each image is
- * resized so its shorter side is {@code resize}, then the centre {@code size}×{@code size} is kept
- * (random crops, for augmentation, are taken from the resized image by the loader). Grey images are
- * replicated to three channels and transparency is dropped, so every image has the model's channels.
+ * {@code ImageFolder} layout, decoded and converted to the model's channels by {@link ImageFiles}
+ * (JPEG, PNG, BMP, GIF, TIFF). Each image is resized so its shorter side is {@code resize}, with
+ * torchvision's antialiased filter, then the centre {@code size}×{@code size} is kept (random crops,
+ * for augmentation, are taken from the resized image by the loader): the pixels {@code zoo predict}
+ * feeds the network for the same file.
  */
 public final class ImageFolderDataset implements Dataset {
-    private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif");
 
     private final String description;
     private final List<Path> files;
@@ -59,8 +58,7 @@ public final class ImageFolderDataset implements Dataset {
     }
 
     static boolean isImage(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith);
+        return Files.isRegularFile(p) && ImageFiles.isImageName(p);
     }
 
     /**
@@ -142,25 +140,17 @@ public final class ImageFolderDataset implements Dataset {
 
     /** The image resized so its shorter side is {@code resize}, as [channels, h, w] in [0, 1]. */
     public float[] resized(int index, int[] hw) {
-        BufferedImage img = decode(files.get(index));
-        double scale = (double) resize / Math.min(img.getWidth(), img.getHeight());
-        int w = Math.max(resize, (int) Math.round(img.getWidth() * scale));
-        int h = Math.max(resize, (int) Math.round(img.getHeight() * scale));
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(img, 0, 0, w, h, null);
-        g.dispose();
-        hw[0] = h;
-        hw[1] = w;
-        return planes(out, channels);
+        Planes p = Resampling.shorterSideTo(ImageFiles.read(files.get(index), channels).planes(), resize, Resampling.Filter.BILINEAR);
+        hw[0] = p.height();
+        hw[1] = p.width();
+        return p.values();
     }
 
     @Override
     public void pixels(int index, float[] dst, int offset) {
         int[] hw = new int[2];
         float[] full = resized(index, hw);
-        crop(full, channels, hw[0], hw[1], (hw[0] - size) / 2, (hw[1] - size) / 2, size, dst, offset);
+        crop(full, channels, hw[0], hw[1], ImageTransform.centreOffset(hw[0], size), ImageTransform.centreOffset(hw[1], size), size, dst, offset);
     }
 
     /** Copies a size×size window at (top, left) of [c, h, w] planes into {@code dst}. */
@@ -170,38 +160,5 @@ public final class ImageFolderDataset implements Dataset {
                 System.arraycopy(src, (ch * h + top + y) * w + left, dst, offset + (ch * size + y) * size, size);
             }
         }
-    }
-
-    static BufferedImage decode(Path file) {
-        try {
-            BufferedImage img = ImageIO.read(file.toFile());
-            if (img == null) {
-                throw new ZooException(file + " is not an image ImageIO can decode (JPEG, PNG, BMP or GIF)");
-            }
-            return img;
-        } catch (IOException e) {
-            throw new ZooException("cannot decode " + file + ": " + e.getMessage());
-        }
-    }
-
-    /** RGB planes in [0, 1]; one grey plane (ITU-R 601 luma) when {@code channels} is 1. */
-    static float[] planes(BufferedImage img, int channels) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        int[] rgb = img.getRGB(0, 0, w, h, null, 0, w);
-        float[] out = new float[channels * h * w];
-        for (int i = 0; i < rgb.length; i++) {
-            float r = ((rgb[i] >> 16) & 0xff) / 255f;
-            float g = ((rgb[i] >> 8) & 0xff) / 255f;
-            float b = (rgb[i] & 0xff) / 255f;
-            if (channels == 1) {
-                out[i] = 0.299f * r + 0.587f * g + 0.114f * b;
-            } else {
-                out[i] = r;
-                out[h * w + i] = g;
-                out[2 * h * w + i] = b;
-            }
-        }
-        return out;
     }
 }

@@ -41,6 +41,8 @@ import java.util.Set;
 public final class Trainer {
     public static final String MODEL_FILE = "model.onnx";
     public static final String WEIGHTS_FILE = "weights.safetensors";
+    /** The weights file's metadata entry naming the classes by output index (a JSON array), for {@code zoo predict}. */
+    public static final String LABELS_METADATA = "zoo.labels";
     public static final String METRICS_FILE = "metrics.jsonl";
     public static final String CURVE_FILE = "learning_curve.png";
 
@@ -143,7 +145,8 @@ public final class Trainer {
             Path modelFile = out.resolve(MODEL_FILE);
             Path weightsFile = out.resolve(WEIGHTS_FILE);
             ModelExporter.write(model, trained, modelFile, ExportOptions.defaults());
-            Safetensors.write(weightsFile, trained, Map.of("zoo.id", model.id(), "zoo.config", String.valueOf(model.config().describe())));
+            Safetensors.write(weightsFile, trained, Map.of("zoo.id", model.id(), "zoo.config", String.valueOf(model.config().describe()),
+                    LABELS_METADATA, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(train.classes())));
             return new Outcome(summaries, engine.stepsTaken(), modelFile, weightsFile, trained);
         }
     }

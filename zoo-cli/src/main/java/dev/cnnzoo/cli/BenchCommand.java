@@ -1,0 +1,438 @@
+package dev.cnnzoo.cli;
+
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelInfo;
+import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Summary;
+import dev.cnnzoo.runtime.Device;
+import dev.cnnzoo.runtime.Devices;
+import dev.cnnzoo.runtime.InferenceSession;
+import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.runtime.ZooSessions;
+import dev.cnnzoo.runtime.bench.Benchmark;
+import dev.cnnzoo.runtime.bench.Latencies;
+import dev.cnnzoo.runtime.bench.Machine;
+import dev.cnnzoo.runtime.bench.ResidentMemory;
+import dev.cnnzoo.runtime.bench.SessionRunner;
+import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.run.StepEngine;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", description = {"Latency, throughput and memory of zoo models (or ONNX files) in ONNX Runtime, inference or training steps.",
+        "Per model and batch: p50/p90/p99 latency, images/s, achieved GFLOP/s (2 FLOPs per MAC of the model summary) and peak resident memory.",
+        "--vs times another ONNX file of the same network (e.g. torchvision's torch.onnx.export) in the same run, runs alternating; "
+                + "--vs-pytorch times the network in PyTorch eager mode."})
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "GLOB|FILE.onnx", arity = "0..*",
+            description = "Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).")
+    List<String> targets = new ArrayList<>();
+
+    @Option(names = "--batch", paramLabel = "B", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to run (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose (one per physical core).")
+    int threads;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--iters", paramLabel = "I", defaultValue = "20", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--budget", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Stop the timed runs of a model and batch after this long (at least 3 runs; 0: no limit).")
+    double budget;
+
+    @Option(names = "--format", paramLabel = "table|json|csv", defaultValue = "table", description = "Output on stdout (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--train", description = "Time training steps (forward, backward, optimizer update) through the training artifacts.")
+    boolean train;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "nadam", description = "With --train: sgd, adam, adamw or nadam (default ${DEFAULT-VALUE}, as zoo train).")
+    String optimizer;
+
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "1e-3", description = "With --train: the learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
+    boolean separate;
+
+    @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network, runs alternating with the zoo's; prints zoo÷file.")
+    Path vs;
+
+    @Option(names = "--vs-pytorch", description = "Also time the network in PyTorch (eager, same threads and runs; needs python3-torch).")
+    boolean vsPyTorch;
+
+    @Option(names = "--python", paramLabel = "PATH", description = "The Python with torch and torchvision for --vs-pytorch (default /usr/bin/python3).")
+    String python;
+
+    @Option(names = "--out", paramLabel = "FILE.json", description = "Write every measurement, its timed runs and the machine as JSON.")
+    Path out;
+
+    @Option(names = "--chart", paramLabel = "FILE.png", description = "Draw images/s per model as a PNG bar chart.")
+    Path chart;
+
+    @Option(names = "--no-progress", description = "No progress bar.")
+    boolean noProgress;
+
+    @Option(names = "--in-process", description = {"Measure every model in this process. By default each of several models runs in a "
+            + "child process of its own, so its peak memory is its own, not what earlier models left resident."})
+    boolean inProcess;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private sealed interface Target permits ZooTarget, FileTarget {
+        String name();
+    }
+
+    private record ZooTarget(String name) implements Target {
+    }
+
+    private record FileTarget(String name, Path file) implements Target {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        validate();
+        Device where = Devices.usable(Device.parse(device));     // before any model is built
+        String fmt = format.toLowerCase(Locale.ROOT);
+        ModelZoo zoo = ModelZoo.load();
+        List<Target> resolved = resolve(zoo);
+        if (vs != null && (resolved.size() != 1 || !(resolved.get(0) instanceof ZooTarget))) {
+            throw new ZooException("--vs compares one zoo model with one ONNX file; give exactly one model id");
+        }
+        if (vs != null && !Files.isRegularFile(vs)) {
+            throw new ZooException("--vs file " + vs + " does not exist");
+        }
+        if (vsPyTorch && resolved.stream().anyMatch(t -> t instanceof FileTarget)) {
+            throw new ZooException("--vs-pytorch times zoo models; an ONNX file has no PyTorch counterpart");
+        }
+        if (train && resolved.stream().anyMatch(t -> t instanceof FileTarget)) {
+            throw new ZooException("--train times zoo models (their training artifacts); an ONNX file has none");
+        }
+        // PyTorch and ONNX Runtime choose their thread counts differently: fix one for both.
+        int threadCount = vsPyTorch && threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        RuntimeOptions runtime = RuntimeOptions.cpu(threadCount).device(where);
+        Benchmark.Plan plan = new Benchmark.Plan(warmup, iterations, budget);
+        Optimizer opt = train ? optimizer() : null;
+
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("mode", train ? "training step" : "inference");
+        settings.put("device", where.toString());
+        settings.put("threads", threadCount == 0 ? "ONNX Runtime's default" : threadCount);
+        settings.put("batches", List.copyOf(batches));
+        settings.put("warm-up", warmup);
+        settings.put("timed runs", iterations);
+        settings.put("budget seconds", budget > 0 ? budget : null);
+        settings.put("optimizer", train ? opt.describe() : null);
+        int width = resolved.stream().mapToInt(t -> t.name().length()).max().orElse(12);
+        if (vs != null) {
+            width = Math.max(width, vs.getFileName().toString().length() + 5);
+        }
+        if (vsPyTorch) {
+            width = Math.max(width, 28);        // "  pytorch torch 1.13.0a0, 2t"
+        }
+        BenchReport report = new BenchReport(Machine.current(), settings, width + 2);
+        PrintWriter stdout = spec.commandLine().getOut();
+        boolean table = fmt.equals("table");
+        if (table) {
+            stdout.println(report.describeSetup());
+            stdout.println(report.tableHeader());
+            stdout.flush();
+        }
+        boolean isolate = resolved.size() > 1 && !inProcess;
+        for (Target t : resolved) {
+            List<BenchReport.Row> rows = isolate ? inChildProcess(t, threadCount)
+                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), runtime, plan, opt) : benchFile((FileTarget) t, runtime, plan);
+            if (vsPyTorch) {
+                rows = new ArrayList<>(rows);
+                try {
+                    rows.addAll(pyTorchRows(t.name(), rows, threadCount, plan));
+                } catch (ZooException e) {
+                    if (resolved.size() == 1) {
+                        throw e;
+                    }
+                    // One model without a counterpart does not stop a run over many.
+                    spec.commandLine().getErr().println("zoo: --vs-pytorch: " + e.getMessage());
+                    spec.commandLine().getErr().flush();
+                }
+            }
+            for (BenchReport.Row r : rows) {
+                report.add(r);
+                if (table) {
+                    stdout.println(report.tableLine(r));
+                    stdout.flush();
+                }
+            }
+        }
+        switch (fmt) {
+            case "table" -> stdout.println(BenchReport.FLOPS_NOTE);
+            case "json" -> stdout.println(report.jsonText());
+            default -> report.writeCsv(stdout);
+        }
+        if (out != null) {
+            report.writeJson(out);
+            stdout.println((table ? "" : "# ") + "wrote " + out);
+        }
+        if (chart != null) {
+            report.writeChart(chart);
+            stdout.println((table ? "" : "# ") + "wrote " + chart);
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private void validate() {
+        if (batches.isEmpty() || batches.stream().anyMatch(b -> b == null || b < 1)) {
+            throw new ZooException("--batch needs batch sizes of at least 1, got " + batches);
+        }
+        batches = batches.stream().distinct().sorted().toList();
+        if (iterations < 1) {
+            throw new ZooException("--iters must be at least 1, got " + iterations);
+        }
+        if (warmup < 0) {
+            throw new ZooException("--warmup must be 0 or more, got " + warmup);
+        }
+        if (budget < 0) {
+            throw new ZooException("--budget must be 0 (no limit) or more seconds, got " + budget);
+        }
+        if (threads < 0) {
+            throw new ZooException("--threads must be 0 (ONNX Runtime's choice) or more, got " + threads);
+        }
+        if (!Set.of("table", "json", "csv").contains(format.toLowerCase(Locale.ROOT))) {
+            throw new ZooException("--format must be table, json or csv, got '" + format + "'");
+        }
+        if (vs != null && train) {
+            throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
+        }
+        if (!train && (separate || !optimizer.equals("nadam"))) {
+            throw new ZooException("--optimizer and --separate apply to --train only");
+        }
+    }
+
+    /** Ids and files, in the order given, each once; no arguments means every model. */
+    private List<Target> resolve(ModelZoo zoo) {
+        if (targets.isEmpty()) {
+            return zoo.list().stream().map(i -> (Target) new ZooTarget(i.id())).toList();
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        List<Target> out = new ArrayList<>();
+        for (String arg : targets) {
+            Path file = Path.of(arg);
+            if (arg.endsWith(".onnx") || (!zoo.contains(arg) && Files.isRegularFile(file))) {
+                if (!Files.isRegularFile(file)) {
+                    throw new ZooException("ONNX file " + arg + " does not exist");
+                }
+                if (seen.add(arg)) {
+                    out.add(new FileTarget(file.getFileName().toString(), file));
+                }
+                continue;
+            }
+            // An exact id is that model alone, even where a family shares its name (alexnet).
+            List<ModelInfo> matched = zoo.contains(arg) ? List.of(zoo.find(arg)) : zoo.list(arg);
+            if (matched.isEmpty()) {
+                if (arg.contains("*") || arg.contains("?") || arg.contains("[")) {
+                    throw new ZooException("no model matches '" + arg + "' (see zoo list)");
+                }
+                zoo.find(arg);              // an unknown id: the error suggests near names
+            }
+            for (ModelInfo i : matched) {
+                if (seen.add(i.id())) {
+                    out.add(new ZooTarget(i.id()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private Optimizer optimizer() {
+        return switch (Optimizer.Kind.parse(optimizer)) {
+            case SGD -> Optimizer.sgd(0.9, false);
+            case ADAM -> Optimizer.adam();
+            case ADAMW -> Optimizer.adamw(0.01);
+            case NADAM -> Optimizer.nadam();
+        };
+    }
+
+    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions runtime, Benchmark.Plan plan, Optimizer opt) {
+        ModelConfig config = modelOptions.config();
+        Model model = zoo.build(id, config);
+        long flops = 2 * Summary.of(model.graph()).macs() * (train ? 3 : 1);
+        String mode = train ? "train" : "inference";
+        List<BenchReport.Row> rows = new ArrayList<>();
+        if (train) {
+            for (int b : batches) {
+                ResidentMemory.resetPeak();
+                try (TrainingStepRunner step = new TrainingStepRunner(model, opt, learningRate, b, runtime,
+                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED)) {
+                    Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
+                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
+                }
+            }
+            return rows;
+        }
+        int[] perSample = perSample(model);
+        try (InferenceSession zooSession = ZooSessions.open(model, dev.cnnzoo.weights.Weights.initial(model.graph(), model.config().seed()), runtime);
+                InferenceSession other = vs != null ? InferenceSession.open(vs, runtime) : null) {
+            if (other != null) {
+                checkComparable(model, other);
+            }
+            for (int b : batches) {
+                ResidentMemory.resetPeak();
+                try (SessionRunner z = SessionRunner.randomInputs(zooSession, b, perSample, id);
+                        SessionRunner o = other != null ? SessionRunner.randomInputs(other, b, perSample, vs.toString()) : null) {
+                    List<Latencies> l = time(id + " b" + b, o == null ? List.of(z) : List.of(z, o), plan);
+                    Long peak = peak();
+                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l.get(0), flops, peak, null, null));
+                    if (o != null) {
+                        rows.add(new BenchReport.Row(id, "vs", vs.getFileName().toString(), mode, b, l.get(1), flops, null,
+                                Latencies.pairedRatio(l.get(0), l.get(1)), l.get(0).p50() / l.get(1).p50()));
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions runtime, Benchmark.Plan plan) {
+        List<BenchReport.Row> rows = new ArrayList<>();
+        try (InferenceSession s = InferenceSession.open(t.file(), runtime)) {
+            for (int b : batches) {
+                ResidentMemory.resetPeak();
+                try (SessionRunner r = SessionRunner.randomInputs(s, b, null, t.file().toString())) {
+                    Latencies l = time(t.name() + " b" + b, List.of(r), plan).get(0);
+                    rows.add(new BenchReport.Row(t.name(), "onnx", null, "inference", b, l, 0, peak(), null, null));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The same measurement of one target in a fresh JVM (same class path and JVM options), read back
+     * from its JSON: each model starts from an empty process, so its peak resident memory is its own.
+     */
+    private List<BenchReport.Row> inChildProcess(Target t, int threadCount) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Zoo.class.getName(), "bench",
+                t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process", "--no-progress", "--format", "json",
+                "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
+                "--device", device, "--threads", Integer.toString(threadCount), "--warmup", Integer.toString(warmup),
+                "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
+        if (train) {
+            cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+        }
+        if (separate) {
+            cmd.add("--separate");
+        }
+        cmd.addAll(modelOptions.arguments());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String json = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int exit = p.waitFor();
+            if (exit != 0) {
+                throw new ZooException("benchmarking " + t.name() + " in its own process failed (exit " + exit + ")");
+            }
+            List<BenchReport.Row> rows = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode r : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("results")) {
+                double[] millis = new double[r.get("millis").size()];
+                for (int i = 0; i < millis.length; i++) {
+                    millis[i] = r.get("millis").get(i).asDouble();
+                }
+                rows.add(new BenchReport.Row(r.get("model").asText(), r.get("source").asText(), r.has("ran") ? r.get("ran").asText() : null,
+                        r.get("mode").asText(), r.get("batch").asInt(), new Latencies(millis), r.path("flops_per_image").asLong(0),
+                        r.get("peak_resident_bytes").isNull() ? null : r.get("peak_resident_bytes").asLong(), null, null));
+            }
+            return rows;
+        } catch (IOException e) {
+            throw new ZooException("cannot run a child process to benchmark " + t.name() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZooException("interrupted while benchmarking " + t.name());
+        }
+    }
+
+    private List<BenchReport.Row> pyTorchRows(String id, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
+        List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), id, batches, threadCount,
+                plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate);
+        List<BenchReport.Row> rows = new ArrayList<>();
+        for (PyTorchBench.Result r : results) {
+            BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
+            rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
+                    r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50(),
+                    zooRow.latencies().p50() / r.latencies().p50()));
+        }
+        return rows;
+    }
+
+    /** The model's channels, height and width, for a file whose input leaves them open. */
+    private static int[] perSample(Model model) {
+        int[] size = model.config().inputSize();
+        return new int[] {model.config().inputChannels(), size[0], size[1]};
+    }
+
+    /** A --vs file must take the zoo model's input, or the comparison means nothing. */
+    private void checkComparable(Model model, InferenceSession other) {
+        if (other.inputs().size() != 1) {
+            throw new ZooException("--vs file " + vs + " has " + other.inputs().size() + " inputs; the zoo's " + model.id() + " has one image input");
+        }
+        long[] dims = other.inputs().get(0).shape();
+        int[] want = perSample(model);
+        boolean fits = dims.length == 4;
+        for (int i = 1; fits && i < 4; i++) {
+            fits = dims[i] < 0 || dims[i] == want[i - 1];
+        }
+        if (!fits) {
+            throw new ZooException("--vs file " + vs + " takes " + other.inputs().get(0) + " but " + model.id() + " takes N×" + want[0] + "×"
+                    + want[1] + "×" + want[2]);
+        }
+    }
+
+    private List<Latencies> time(String task, List<? extends Runnable> subjects, Benchmark.Plan plan) {
+        boolean bar = !noProgress && System.console() != null;
+        if (!bar) {
+            return Benchmark.interleaved(subjects, plan, Benchmark.Progress.NONE);
+        }
+        try (ProgressBar progress = new ProgressBarBuilder().setTaskName(task).setInitialMax((long) plan.total() * subjects.size())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).clearDisplayOnFinish().build()) {
+            return Benchmark.interleaved(subjects, plan, (done, total) -> progress.stepTo(done));
+        }
+    }
+
+    private static Long peak() {
+        OptionalLong p = ResidentMemory.peak();
+        return p.isPresent() ? p.getAsLong() : null;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.cnnzoo.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.runtime.bench.Benchmark;
+import dev.cnnzoo.runtime.bench.Latencies;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * PyTorch's side of {@code zoo bench --vs-pytorch}: the script {@code pytorch_bench.py} (shipped in
+ * this jar) times the same networks in PyTorch eager mode with the same threads, warm-up and runs.
+ */
+final class PyTorchBench {
+    /** Where Debian's python3-torch lives; a python3 earlier on the PATH may lack torch. */
+    static final Path DEBIAN_PYTHON = Path.of("/usr/bin/python3");
+    private static final String SCRIPT = "pytorch_bench.py";
+
+    /** One model at one batch in PyTorch. */
+    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads) {
+    }
+
+    private PyTorchBench() {
+    }
+
+    static String defaultPython() {
+        return Files.isExecutable(DEBIAN_PYTHON) ? DEBIAN_PYTHON.toString() : "python3";
+    }
+
+    static List<Result> run(String python, String model, List<Integer> batches, int threads, Benchmark.Plan plan, boolean train,
+            String optimizer, double learningRate) {
+        Path script = null;
+        Path err = null;
+        try {
+            script = Files.createTempFile("zoo-pytorch-bench-", ".py");
+            try (InputStream in = PyTorchBench.class.getResourceAsStream(SCRIPT)) {
+                if (in == null) {
+                    throw new ZooException("the resource " + SCRIPT + " is missing from zoo-cli's jar");
+                }
+                Files.write(script, in.readAllBytes());
+            }
+            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--models", model,
+                    "--batch", batches.stream().map(String::valueOf).collect(Collectors.joining(",")),
+                    "--threads", Integer.toString(threads), "--warmup", Integer.toString(plan.warmup()),
+                    "--iters", Integer.toString(plan.iterations()), "--budget", Double.toString(plan.budgetSeconds())));
+            if (train) {
+                cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+            }
+            err = Files.createTempFile("zoo-pytorch-bench-", ".err");
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+            } catch (IOException e) {
+                throw new ZooException("cannot start " + python + " for --vs-pytorch (" + e.getMessage() + "); give the interpreter that has "
+                        + "torch and torchvision with --python");
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int exit = p.waitFor();
+            if (exit != 0) {
+                List<String> lines = Files.readAllLines(err);
+                String last = lines.isEmpty() ? "no message" : lines.get(lines.size() - 1);
+                throw new ZooException("the PyTorch benchmark (" + python + ") failed: " + last);
+            }
+            ObjectMapper json = new ObjectMapper();
+            List<Result> results = new ArrayList<>();
+            for (String line : out.lines().filter(l -> l.startsWith("{")).toList()) {
+                JsonNode n = json.readTree(line);
+                if (n.has("missing")) {
+                    throw new ZooException(n.get("missing").asText());
+                }
+                double[] millis = new double[n.get("millis").size()];
+                for (int i = 0; i < millis.length; i++) {
+                    millis[i] = n.get("millis").get(i).asDouble();
+                }
+                results.add(new Result(n.get("model").asText(), n.get("batch").asInt(), new Latencies(millis), n.get("torch").asText(),
+                        n.get("threads").asInt()));
+            }
+            return results;
+        } catch (IOException e) {
+            throw new ZooException("the PyTorch benchmark failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZooException("interrupted while PyTorch ran");
+        } finally {
+            deleteQuietly(script);
+            deleteQuietly(err);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // a temporary file left behind is harmless
+            }
+        }
+    }
+}

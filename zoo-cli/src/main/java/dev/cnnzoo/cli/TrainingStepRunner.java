@@ -1,0 +1,57 @@
+package dev.cnnzoo.cli;
+
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.training.Checkpoint;
+import dev.cnnzoo.training.Loss;
+import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingSpec;
+import dev.cnnzoo.training.run.StepEngine;
+import dev.cnnzoo.weights.Weights;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * One training step per {@link #run()}, as {@code zoo train} takes it: the model's training
+ * artifacts in a {@link StepEngine} (weights and optimizer state native between steps), a batch
+ * crossing into ONNX Runtime and the loss and logits coming back. The batch is random and fixed.
+ */
+final class TrainingStepRunner implements Runnable, AutoCloseable {
+    private final StepEngine engine;
+    private final Tensor images;
+    private final long[] labels;
+    private final double learningRate;
+
+    TrainingStepRunner(Model model, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime, StepEngine.Mode mode) {
+        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer));
+        Weights initial = Weights.initial(model.graph(), model.config().seed());
+        Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, initial, Map.of());
+        this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed());
+        this.learningRate = learningRate;
+        int[] size = model.config().inputSize();
+        Shape shape = Shape.of(batch, model.config().inputChannels(), size[0], size[1]);
+        SplittableRandom random = new SplittableRandom(0);
+        float[] pixels = new float[Math.toIntExact(shape.elements())];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (float) random.nextGaussian();    // what normalised images look like
+        }
+        this.images = Tensor.of(shape, pixels);
+        this.labels = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = random.nextInt(model.config().classes());
+        }
+    }
+
+    @Override
+    public void run() {
+        engine.step(images, labels, learningRate);
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

@@ -1,0 +1,200 @@
+# PyTorch's side of `zoo bench --vs-pytorch`: times the same networks in PyTorch (eager, CPU) with
+# the zoo's thread count, warm-up and run counts, and prints one JSON line per model and batch:
+# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}, or {"model": ID, "missing": WHY}
+# for a model it has no counterpart of.
+# A training step is what the zoo's fused step does: forward in training mode, cross-entropy,
+# backward, the optimizer's update, and the loss and logits brought to the host.
+# Usage: pytorch_bench.py --models ID,ID --batch B,B --threads N --warmup W --iters I
+#                         [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR]
+import argparse
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 as the zoo writes it (LeCun et al. 1998): pad to 32×32, scaled tanh, trainable
+    subsampling, C3's partial connections as three grouped convolutions over gathered maps, and
+    RBF outputs on fixed ±1 codes (random here: their values do not change the work)."""
+    C3 = [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 0], [5, 0, 1],
+          [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 0], [4, 5, 0, 1], [5, 0, 1, 2],
+          [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5], [0, 1, 2, 3, 4, 5]]
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.s2_weight = nn.Parameter(torch.empty(6, 1, 1).uniform_(-2.4, 2.4))
+        self.s2_bias = nn.Parameter(torch.empty(6, 1, 1).uniform_(-0.6, 0.6))
+        self.groups = []
+        for name, first, end in (("from3", 0, 6), ("from4", 6, 15), ("from6", 15, 16)):
+            maps = end - first
+            fan_in = len(self.C3[first])
+            idx = torch.tensor([m for row in self.C3[first:end] for m in row])
+            self.register_buffer(name + "_maps", idx)
+            setattr(self, name, nn.Conv2d(maps * fan_in, maps, 5, groups=maps))
+            self.groups.append(name)
+        self.s4_weight = nn.Parameter(torch.empty(16, 1, 1).uniform_(-2.4, 2.4))
+        self.s4_bias = nn.Parameter(torch.empty(16, 1, 1).uniform_(-0.6, 0.6))
+        self.c5 = nn.Conv2d(16, 120, 5)
+        self.f6 = nn.Linear(120, 84)
+        self.register_buffer("codes", torch.randint(0, 2, (classes, 84)).float() * 2 - 1)
+
+    @staticmethod
+    def squash(a):
+        return 1.7159 * torch.tanh(a * (2.0 / 3.0))
+
+    def forward(self, x):
+        x = F.pad(x, (2, 2, 2, 2))
+        x = self.squash(self.c1(x))
+        x = self.squash(F.avg_pool2d(x, 2) * self.s2_weight + self.s2_bias)
+        x = torch.cat([getattr(self, g)(x.index_select(1, getattr(self, g + "_maps"))) for g in self.groups], 1)
+        x = self.squash(x)
+        x = self.squash(F.avg_pool2d(x, 2) * self.s4_weight + self.s4_bias)
+        x = self.squash(self.c5(x))
+        f6 = self.squash(self.f6(torch.flatten(x, 1)))
+        return -((f6.unsqueeze(1) - self.codes) ** 2).sum(2)
+
+
+class ModernLeNet5(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc1(torch.flatten(x, 1)))
+        return self.fc3(F.relu(self.fc2(x)))
+
+
+class FashionCnn(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 7, padding="same")
+        self.conv2 = nn.Conv2d(64, 128, 3, padding="same")
+        self.conv3 = nn.Conv2d(128, 128, 3, padding="same")
+        self.conv4 = nn.Conv2d(128, 256, 3, padding="same")
+        self.conv5 = nn.Conv2d(256, 256, 3, padding="same")
+        self.fc1 = nn.Linear(256 * 3 * 3, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, classes)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv3(F.relu(self.conv2(x)))), 2)
+        x = F.max_pool2d(F.relu(self.conv5(F.relu(self.conv4(x)))), 2)
+        x = self.drop(F.relu(self.fc1(torch.flatten(x, 1))))
+        x = self.drop(F.relu(self.fc2(x)))
+        return self.fc3(x)
+
+
+def torchvision_model(name, **kw):
+    import torchvision
+    return lambda: getattr(torchvision.models, name)(weights=None, **kw)
+
+
+# Zoo id -> (constructor, input C×H×W). The torchvision ones are the counterparts the zoo's
+# conformance tests check weight for weight.
+MODELS = {
+    "lenet5": (LeNet5, (1, 28, 28)),
+    "lenet5-modern": (ModernLeNet5, (1, 28, 28)),
+    "fashion-cnn": (FashionCnn, (1, 28, 28)),
+    "alexnet-tv": (torchvision_model("alexnet"), (3, 224, 224)),
+    "googlenet-bn": (torchvision_model("googlenet", aux_logits=True, transform_input=False, init_weights=True), (3, 224, 224)),
+    "inception-v3": (torchvision_model("inception_v3", aux_logits=True, transform_input=False, init_weights=True), (3, 299, 299)),
+}
+for depth in (18, 34, 50, 101, 152):
+    MODELS["resnet%d" % depth] = (torchvision_model("resnet%d" % depth), (3, 224, 224))
+for depth in (11, 13, 16, 19):
+    MODELS["vgg%d" % depth] = (torchvision_model("vgg%d" % depth), (3, 224, 224))
+    MODELS["vgg%d-bn" % depth] = (torchvision_model("vgg%d_bn" % depth), (3, 224, 224))
+
+
+def optimizer(kind, params, lr):
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    if kind == "nadam":
+        return torch.optim.NAdam(params, lr=lr)
+    raise SystemExit("unknown optimizer " + kind)
+
+
+def subject(model, batch, shape, train, args):
+    x = torch.rand(batch, *shape)
+    if not train:
+        model.eval()
+
+        def infer():
+            with torch.no_grad():
+                out = model(x)
+            return out
+        return infer
+    model.train()
+    labels = torch.randint(0, 10, (batch,))
+    opt = optimizer(args.optimizer, model.parameters(), args.lr)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        out = model(x)
+        if isinstance(out, tuple):  # torchvision's GoogLeNet and Inception v3 with their auxiliary heads
+            main, aux = out[0], [a for a in out[1:] if a is not None]
+            loss = F.cross_entropy(main, labels) + 0.3 * sum(F.cross_entropy(a, labels) for a in aux)
+        else:
+            main, loss = out, F.cross_entropy(out, labels)
+        loss.backward()
+        opt.step()
+        return loss.item(), main.detach().argmax(1).tolist()
+    return step
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--models", required=True)
+    p.add_argument("--batch", default="1")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--budget", type=float, default=0)
+    p.add_argument("--train", action="store_true")
+    p.add_argument("--optimizer", default="nadam")
+    p.add_argument("--lr", type=float, default=1e-3)
+    args = p.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    for mid in args.models.split(","):
+        if mid not in MODELS:
+            print(json.dumps({"model": mid, "missing": "no PyTorch counterpart of %s here; the script has %s"
+                              % (mid, ", ".join(sorted(MODELS)))}), flush=True)
+            continue
+        make, shape = MODELS[mid]
+        model = make()
+        for batch in (int(b) for b in args.batch.split(",")):
+            run = subject(model, batch, shape, args.train, args)
+            for _ in range(args.warmup):
+                run()
+            millis, begun = [], time.perf_counter()
+            while len(millis) < args.iters:
+                t = time.perf_counter()
+                run()
+                millis.append((time.perf_counter() - t) * 1000)
+                if args.budget > 0 and time.perf_counter() - begun >= args.budget and len(millis) >= min(3, args.iters):
+                    break
+            print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
+                              "threads": torch.get_num_threads()}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+package dev.cnnzoo.cli;
+
+import static dev.cnnzoo.cli.ZooCommandTest.zoo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnnzoo.api.ModelZoo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** zoo bench's figures and files; speed itself is never asserted. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    private static JsonNode json(String text) throws IOException {
+        return new ObjectMapper().readTree(text);
+    }
+
+    @Test
+    void jsonHasPercentilesThroughputAndFlopsPerModelAndBatch() throws IOException {
+        Path out = dir.resolve("results.json");
+        Path chart = dir.resolve("chart.png");
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern", "--batch", "1,3", "--warmup", "1", "--iters", "4", "--threads", "1",
+                "--format", "json", "--out", out.toString(), "--chart", chart.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode doc = json(Files.readString(out));
+        assertTrue(doc.get("machine").get("logical_cores").asInt() > 0);
+        assertEquals(1, doc.get("settings").get("threads").asInt());
+        assertEquals(2, doc.get("results").size());
+        long macs = ModelZoo.load().describe("lenet5-modern").macs();
+        int i = 0;
+        for (int batch : new int[] {1, 3}) {
+            JsonNode row = doc.get("results").get(i++);
+            assertEquals("lenet5-modern", row.get("model").asText());
+            assertEquals(batch, row.get("batch").asInt());
+            assertEquals(4, row.get("runs").asInt());
+            assertEquals(4, row.get("millis").size(), "warm-up runs are not recorded");
+            JsonNode lat = row.get("latency_ms");
+            assertTrue(lat.get("min").asDouble() <= lat.get("p50").asDouble() && lat.get("p50").asDouble() <= lat.get("p90").asDouble()
+                    && lat.get("p90").asDouble() <= lat.get("p99").asDouble(), lat.toString());
+            assertEquals(2 * macs, row.get("flops_per_image").asLong(), "two FLOPs per multiply-accumulate");
+            double p50 = lat.get("p50").asDouble();
+            assertEquals(batch * 1000 / p50, row.get("images_per_second").asDouble(), 1e-6);
+            assertEquals(2.0 * macs * batch / (p50 * 1e6), row.get("gflops_per_second").asDouble(), 1e-9);
+            assertTrue(row.get("peak_resident_bytes").asLong() > 0);
+        }
+        assertEquals(doc.get("results"), json(r.out()).get("results"), "stdout carries the same measurements as the file");
+        byte[] png = Files.readAllBytes(chart);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+    }
+
+    @Test
+    void tableAndCsvCarryTheSameRows() {
+        ZooCommandTest.Result table = zoo("bench", "lenet5*", "--iters", "2", "--warmup", "0", "--threads", "1");
+        assertEquals(0, table.exit(), table.err());
+        assertTrue(table.out().lines().anyMatch(l -> l.startsWith("lenet5 ") && l.contains(" 1 ")), table.out());
+        assertTrue(table.out().lines().anyMatch(l -> l.startsWith("lenet5-modern ")), table.out());
+        assertTrue(table.out().contains("2 FLOPs per multiply-accumulate"), "the convention is stated");
+        ZooCommandTest.Result csv = zoo("bench", "lenet5", "--iters", "2", "--warmup", "0", "--threads", "1", "--format", "csv");
+        List<String> lines = csv.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("model,source,ran,mode,batch,runs,p50_ms"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("lenet5,zoo,,inference,1,2,"), lines.get(1));
+    }
+
+    @Test
+    void vsTimesAnotherFileInTheSameRunAndGivesTheRatio() throws IOException {
+        Path file = dir.resolve("other.onnx");
+        assertEquals(0, zoo("export", "lenet5-modern", "-o", file.toString()).exit());
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern", "--vs", file.toString(), "--batch", "2", "--iters", "3", "--warmup", "1",
+                "--threads", "1", "--format", "json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = json(r.out()).get("results");
+        assertEquals(2, rows.size());
+        assertEquals("zoo", rows.get(0).get("source").asText());
+        assertEquals("vs", rows.get(1).get("source").asText());
+        assertEquals("other.onnx", rows.get(1).get("ran").asText());
+        assertEquals(3, rows.get(1).get("runs").asInt());
+        double p50Ratio = rows.get(0).get("latency_ms").get("p50").asDouble() / rows.get(1).get("latency_ms").get("p50").asDouble();
+        assertEquals(p50Ratio, rows.get(1).get("zoo_p50_over_this_p50").asDouble(), 1e-9);
+        // The reported ratio pairs the runs of each round: the median of zoo_i / file_i.
+        double[] ratios = new double[3];
+        for (int i = 0; i < 3; i++) {
+            ratios[i] = rows.get(0).get("millis").get(i).asDouble() / rows.get(1).get("millis").get(i).asDouble();
+        }
+        java.util.Arrays.sort(ratios);
+        assertEquals(ratios[1], rows.get(1).get("zoo_over_this").asDouble(), 1e-9);
+
+        assertTrue(zoo("bench", "lenet5", "lenet5-modern", "--vs", file.toString()).err().contains("--vs compares one zoo model"));
+        Path wrongInput = dir.resolve("fashion.onnx");
+        zoo("export", "fashion-cnn", "-o", wrongInput.toString(), "--input", "1x32x32");
+        assertTrue(zoo("bench", "lenet5-modern", "--vs", wrongInput.toString(), "--iters", "1").err().contains("takes input FLOAT N×1×32×32"));
+    }
+
+    @Test
+    void anIdIsThatModelEvenWhereAFamilySharesItsName() throws IOException {
+        ZooCommandTest.Result r = zoo("bench", "alexnet", "--iters", "1", "--warmup", "0", "--threads", "1", "--format", "json",
+                "--input", "3x67x67");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = json(r.out()).get("results");
+        assertEquals(1, rows.size(), "the family alexnet has three models; the id one");
+        assertEquals("alexnet", rows.get(0).get("model").asText());
+    }
+
+    @Test
+    void anOnnxFileAlone() throws IOException {
+        Path file = dir.resolve("m.onnx");
+        zoo("export", "lenet5", "-o", file.toString());
+        ZooCommandTest.Result r = zoo("bench", file.toString(), "--iters", "2", "--warmup", "0", "--format", "csv", "--threads", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().lines().skip(1).findFirst().orElseThrow().startsWith("m.onnx,onnx,,inference,1,2,"), r.out());
+    }
+
+    @Test
+    void trainingStepsThroughTheArtifacts() throws IOException {
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern", "--train", "--batch", "8", "--iters", "2", "--warmup", "1", "--threads", "1",
+                "--optimizer", "sgd", "--format", "json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode doc = json(r.out());
+        JsonNode row = doc.get("results").get(0);
+        assertEquals("train", row.get("mode").asText());
+        assertEquals(6 * ModelZoo.load().describe("lenet5-modern").macs(), row.get("flops_per_image").asLong(),
+                "a step counts as three forward passes");
+        assertTrue(doc.get("settings").get("optimizer").asText().startsWith("sgd"), doc.get("settings").toString());
+    }
+
+    @Test
+    void badRequestsAreNamed() {
+        assertEquals("zoo: --batch needs batch sizes of at least 1, got [1, 0]", zoo("bench", "lenet5", "--batch", "1,0").err().strip());
+        assertEquals("zoo: --format must be table, json or csv, got 'xml'", zoo("bench", "lenet5", "--format", "xml").err().strip());
+        assertEquals("zoo: no model matches 'nothing*' (see zoo list)", zoo("bench", "nothing*").err().strip());
+        assertEquals("zoo: unknown model 'lenet6'; did you mean lenet5?", zoo("bench", "lenet6").err().strip());
+        assertEquals("zoo: ONNX file " + dir.resolve("absent.onnx") + " does not exist", zoo("bench", dir.resolve("absent.onnx").toString()).err().strip());
+        assertTrue(zoo("bench", "lenet5", "--optimizer", "sgd").err().contains("apply to --train only"));
+    }
+}

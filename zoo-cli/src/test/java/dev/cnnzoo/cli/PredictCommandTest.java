@@ -1,0 +1,148 @@
+package dev.cnnzoo.cli;
+
+import static dev.cnnzoo.cli.ZooCommandTest.zoo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.training.data.Dataset;
+import dev.cnnzoo.training.data.Datasets;
+import dev.cnnzoo.training.data.Split;
+import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.Weights;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PredictCommandTest {
+    @TempDir
+    Path dir;
+
+    /** Seeded initial weights of a model as a file. */
+    private Path weights(String id, ModelConfig config) throws IOException {
+        Model m = ModelZoo.load().build(id, config);
+        Path f = dir.resolve(id + ".safetensors");
+        Safetensors.write(f, Weights.initial(m.graph(), 3), Map.of());
+        return f;
+    }
+
+    private Path greyPng(String name, int size, int seed) throws IOException {
+        BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                img.getRaster().setSample(x, y, 0, r.nextInt(256));
+            }
+        }
+        Path f = dir.resolve(name);
+        ImageIO.write(img, "png", f.toFile());
+        return f;
+    }
+
+    @Test
+    void fashionMnistTestImagesAsPngGetTheClassesZooEvalGives() throws IOException {
+        assumeTrue(Files.isDirectory(Datasets.DEBIAN_FASHION_MNIST), "Debian's dataset-fashion-mnist");
+        // A briefly trained fashion-cnn (10 steps): weak, but its predictions vary from image to image.
+        Path run = dir.resolve("run");
+        ZooCommandTest.Result trained = zoo("train", "fashion-cnn", "--limit", "640", "--epochs", "1", "--batch", "64", "--lr", "2e-3",
+                "--out", run.toString(), "--no-progress", "--threads", "2");
+        assertEquals(0, trained.exit(), trained.err());
+        Path weightsFile = run.resolve("weights.safetensors");
+
+        int n = 200;
+        Dataset test = Datasets.open(Datasets.DEBIAN_FASHION_MNIST, Split.TEST, 1, 28, 28);
+        Path pngs = Files.createDirectory(dir.resolve("png"));
+        float[] px = new float[28 * 28];
+        for (int i = 0; i < n; i++) {
+            test.pixels(i, px, 0);
+            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+            for (int k = 0; k < px.length; k++) {
+                img.getRaster().setSample(k % 28, k / 28, 0, Math.round(px[k] * 255));
+            }
+            ImageIO.write(img, "png", pngs.resolve(String.format("%04d.png", i)).toFile());
+        }
+
+        Path evalCsv = dir.resolve("eval.csv");
+        ZooCommandTest.Result eval = zoo("eval", "fashion-cnn", "--weights", weightsFile.toString(), "--limit", Integer.toString(n),
+                "--predictions", evalCsv.toString(), "--batch", "32", "--threads", "2");
+        assertEquals(0, eval.exit(), eval.err());
+        ZooCommandTest.Result predict = zoo("predict", "fashion-cnn", "--weights", weightsFile.toString(), pngs.toString(), "--top", "1",
+                "--format", "csv", "--batch", "32", "--threads", "2");
+        assertEquals(0, predict.exit(), predict.err());
+
+        List<String> evalRows = Files.readAllLines(evalCsv).subList(1, n + 1);
+        List<String> predictRows = predict.out().lines().skip(1).toList();
+        assertEquals(n, predictRows.size(), predict.out());
+        Set<String> classes = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            String[] e = evalRows.get(i).split(",");
+            String[] p = predictRows.get(i).split(",");
+            assertEquals(pngs.resolve(String.format("%04d.png", i)).toString(), p[0]);
+            assertEquals(e[2], p[2], "image " + i + ": zoo eval predicts class " + e[2] + ", zoo predict " + p[2]);
+            assertEquals(e[3], p[3], "the class names come from the trained weights");
+            classes.add(p[2]);
+        }
+        assertTrue(classes.size() >= 3, "predictions vary: " + classes);
+    }
+
+    @Test
+    void filesThatAreNotImagesAreReportedAndTheRestPredicted() throws IOException {
+        Path w = weights("lenet5-modern", ModelConfig.defaults());
+        Path good = greyPng("digit.png", 28, 1);
+        Path text = dir.resolve("notes.jpg");
+        Files.writeString(text, "not a picture");
+        ZooCommandTest.Result r = zoo("predict", "lenet5-modern", "--weights", w.toString(), good.toString(), text.toString());
+        assertEquals(1, r.exit(), "some files failed");
+        assertEquals("zoo: " + text + " is not an image the zoo can decode (JPEG, PNG, BMP, GIF or TIFF)", r.err().strip());
+        assertTrue(r.out().contains(good + " (28×28)") && r.out().contains("  1. class "), r.out());
+        assertEquals(5, r.out().lines().filter(l -> l.matches("  \\d\\. .*")).count(), "top 5 by default");
+
+        ZooCommandTest.Result none = zoo("predict", "lenet5-modern", "--weights", w.toString(), text.toString());
+        assertEquals(2, none.exit());
+        assertTrue(none.err().contains("none of the 1 file(s) given is an image the zoo can read"), none.err());
+        assertFalse(none.err().contains("at dev.cnnzoo"), "no stack trace");
+    }
+
+    @Test
+    void labelsColourConversionAndImageNetNames() throws IOException {
+        Path w = weights("lenet5-modern", ModelConfig.defaults());
+        BufferedImage rgb = new BufferedImage(40, 30, BufferedImage.TYPE_INT_ARGB);
+        Path colour = dir.resolve("colour.png");
+        ImageIO.write(rgb, "png", colour.toFile());
+        Path labels = dir.resolve("labels.txt");
+        Files.writeString(labels, "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n");
+        ZooCommandTest.Result r = zoo("predict", "lenet5-modern", "--weights", w.toString(), colour.toString(), "--labels", labels.toString(),
+                "--top", "10");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains(colour + " (40×30, transparency dropped, colour converted to grey (ITU-R 601 luma))"), r.out());
+        assertTrue(r.out().contains("classes from " + labels), r.out());
+        assertTrue(r.out().contains("resize the shorter side to 28 (bilinear, antialiased), centre crop 28×28"), r.out());
+        for (String name : List.of("zero", "five", "nine")) {
+            assertTrue(r.out().lines().anyMatch(l -> l.matches("  \\d+\\. " + name + " .*")), r.out());
+        }
+
+        Files.writeString(labels, "cat\ndog\n");
+        assertEquals("zoo: " + labels + " names 2 classes but lenet5-modern has 10",
+                zoo("predict", "lenet5-modern", "--weights", w.toString(), colour.toString(), "--labels", labels.toString()).err().strip());
+
+        // A thousand classes and no names of its own: ImageNet's.
+        ModelConfig thousand = ModelConfig.builder().classes(1000).build();
+        Path w1000 = weights("lenet5-modern", thousand);
+        ZooCommandTest.Result imagenet = zoo("predict", "lenet5-modern", "--classes", "1000", "--weights", w1000.toString(), colour.toString(),
+                "--format", "json", "--top", "1000");
+        assertEquals(0, imagenet.exit(), imagenet.err());
+        assertTrue(imagenet.out().contains("\"label\" : \"tench\"") && imagenet.out().contains("\"label\" : \"toilet tissue\""), imagenet.out());
+    }
+}
