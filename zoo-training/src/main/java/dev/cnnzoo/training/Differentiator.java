@@ -46,6 +46,11 @@ final class Differentiator {
         saved.computeIfAbsent(node, k -> new HashMap<>()).put(key, v);
     }
 
+    /** A tensor the node's forward pass kept, or null if it kept none under that key. */
+    Value savedIfAny(Node node, String key) {
+        return saved.getOrDefault(node, Map.of()).get(key);
+    }
+
     Value saved(Node node, String key) {
         Value v = saved.getOrDefault(node, Map.of()).get(key);
         if (v == null) {
