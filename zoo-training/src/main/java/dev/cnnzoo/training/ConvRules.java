@@ -54,17 +54,21 @@ final class ConvRules {
     }
 
     /**
-     * Feature maps of at most this many positions (10×10) are convolved as one GEMM over the whole
-     * batch. ONNX Runtime's CPU Conv with weights that are graph inputs (as in training, where its
-     * NCHWc kernels do not apply) runs one im2col GEMM per image, N = the map's positions wide; on
-     * 7×7 maps that GEMM is too narrow to run near peak, and fashion-cnn's 7×7 convolutions took 2.4×
-     * as long as its 14×14 ones with the same MACs. Measured with fashion-cnn's train step (batch 64,
-     * 2 threads): 7×7 maps gain; 14×14 ones neither gain nor lose in the GEMM and pay for the im2col.
+     * When a convolution runs as one GEMM over the whole batch instead of ONNX Runtime's Conv.
+     * ONNX Runtime's CPU Conv with weights that are graph inputs (as in training, where its NCHWc
+     * kernels do not apply) runs one im2col GEMM per image, as wide as the map has positions. With
+     * a map of at most 100 positions (10×10) and a weight matrix of at least 2^18 elements (1 MiB,
+     * more than a core's L2 keeps between images), that per-image GEMM runs far from peak:
+     * fashion-cnn's 7×7 convolutions (256×1152 and 256×2304 weights) took 2.4× as long as its 14×14
+     * ones with the same MACs, and moving them to one GEMM cut its training step from 290 to 259 ms.
+     * Small weights (LeNet-5's) lose: the im2col's slices cost more than the narrow GEMMs.
      */
-    static final int SMALL_MAP = 100;
+    static boolean gemmOverBatch(int[] mapSpatial, Value weight) {
+        return positions(mapSpatial) <= 100 && weight.shape().elements() >= (1 << 18);
+    }
 
     /**
-     * A convolution over a small map runs forward as W · im2col(X) with the batch inside the
+     * A convolution that {@link #gemmOverBatch} picks runs forward as W · im2col(X) with the batch inside the
      * columns, and the same columns serve the weight gradient; larger maps keep the Conv node.
      */
     private static final class ConvRule implements GradientRule {
@@ -74,7 +78,7 @@ final class ConvRules {
             Value w = inputs.get(1);
             Geometry geo = Geometry.of(node, w.shape().tail(2));
             int[] outSpatial = node.outputs().get(0).shape().tail(2);
-            if (geo.group != 1 || positions(outSpatial) > SMALL_MAP) {
+            if (geo.group != 1 || !gemmOverBatch(outSpatial, w)) {
                 return d.copy(node, inputs);
             }
             int n = geo.spatial;
@@ -154,7 +158,7 @@ final class ConvRules {
      * For a stride-1 convolution, dX is an ordinary convolution of dY with the kernel flipped in
      * space and its input and output maps exchanged (per group), padded by (k − 1)·dil − pad on each
      * side: ONNX Runtime's plain Conv is its best-tuned kernel, faster than ConvTranspose's col2im
-     * (on small maps a GEMM over the whole batch, see {@link #SMALL_MAP}).
+     * (on small maps with large weights a GEMM over the whole batch, see {@link #gemmOverBatch}).
      */
     private static Value inputGradientAsConv(Differentiator d, Value g, Value w, int[] inSpatial, Geometry geo) {
         int n = geo.spatial;
@@ -201,7 +205,7 @@ final class ConvRules {
         }
         Attributes at = Attributes.builder().put("kernel_shape", geo.kernel).put("strides", geo.strides).put("pads", pads)
                 .put("dilations", geo.dilations).put("group", groups).build();
-        if (groups == 1 && positions(inSpatial) <= SMALL_MAP) {
+        if (groups == 1 && gemmOverBatch(inSpatial, w)) {
             // The same convolution as one GEMM over the batch: dXᵀ[C, (n, o)] = W̃[C, M·K] · im2col(dY).
             Geometry full = new Geometry(n, geo.kernel, geo.strides, pads, geo.dilations, groups);
             Value cols = columns(d, g, full, inSpatial, groups);                        // G, M/G·K, N·spatial

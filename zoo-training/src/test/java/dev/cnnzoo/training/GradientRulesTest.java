@@ -49,16 +49,16 @@ class GradientRulesTest {
                 Conv.of(3, 3, 2).stride(2, 3).padding(Padding.explicit(new int[] {0, 1}, new int[] {2, 0})))));
     }
 
-    /** Maps up to ConvRules.SMALL_MAP positions are convolved as one GEMM over the batch; larger ones keep Conv nodes. */
+    /** ConvRules.gemmOverBatch: small maps with weights of 2^18 elements or more train as one GEMM over the batch. */
     @Test
-    void convolutionOnSmallAndLargeMaps() {
-        check(probe("conv-small-map", new int[] {3, 9, 9}, (n, x) -> n.conv("c", n.conv("b", x, Conv.of(4, 1)), Conv.of(4, 3).same())));
-        check(probe("conv-large-map", new int[] {2, 11, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same())));
-        check(probe("conv-large-valid", new int[] {2, 12, 12}, (n, x) -> n.conv("c", x, Conv.of(3, 2))));
-        Graph small = probe("paths-small", new int[] {2, 9, 9}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()));
-        Graph large = probe("paths-large", new int[] {2, 11, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()));
-        assertEquals(0, convNodes(small), "a 9×9 map trains without Conv nodes");
-        assertEquals(2, convNodes(large), "an 11×11 map keeps Conv forward and for the input gradient");
+    void convolutionAsOneGemmOverTheBatch() {
+        BiFunction<Net, Value, Value> wide = (n, x) -> n.conv("c", x, Conv.of(512, 3).same());       // 512×64×3×3 = 294,912
+        check(probe("gemm-same", new int[] {64, 4, 4}, wide));
+        check(probe("gemm-valid-strided", new int[] {64, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(512, 3).stride(2))));
+        assertEquals(0, convNodes(probe("gemm", new int[] {64, 4, 4}, wide)), "a 4×4 map and 294,912 weights: no Conv nodes");
+        assertEquals(2, convNodes(probe("large-map", new int[] {64, 11, 11}, wide)), "an 11×11 map keeps Conv forward and for dX");
+        assertEquals(2, convNodes(probe("small-weights", new int[] {8, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(16, 3).same()))),
+                "1,152 weights keep Conv forward and for dX");
     }
 
     private static long convNodes(Graph g) {
