@@ -29,4 +29,8 @@ public record RuntimeOptions(Device device, int threads, int deviceId, boolean o
     public RuntimeOptions threads(int n) {
         return new RuntimeOptions(device, n, deviceId, optimize);
     }
+
+    public RuntimeOptions optimize(boolean on) {
+        return new RuntimeOptions(device, threads, deviceId, on);
+    }
 }

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtSession;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.InferenceSession;
@@ -63,15 +64,28 @@ public final class StepEngine implements AutoCloseable {
         this.seed = seed;
         this.stepIndex = start.step();
         this.logitsName = artifacts.model().graph().mainOutput().name();
-        this.step = mode == Mode.FUSED ? InferenceSession.open(artifacts.stepModel(), runtime) : null;
-        this.training = mode == Mode.SEPARATE ? InferenceSession.open(artifacts.trainingModel(), runtime) : null;
-        this.optimizerSession = mode == Mode.SEPARATE ? InferenceSession.open(artifacts.optimizerModel(), runtime) : null;
+        this.step = mode == Mode.FUSED ? InferenceSession.open(artifacts.stepModel(), forSize(artifacts.stepGraph(), runtime)) : null;
+        this.training = mode == Mode.SEPARATE
+                ? InferenceSession.open(artifacts.trainingModel(), forSize(artifacts.training().graph(), runtime)) : null;
+        this.optimizerSession = mode == Mode.SEPARATE
+                ? InferenceSession.open(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime)) : null;
         this.eval = InferenceSession.open(artifacts.evalModel(), runtime);
         for (Map.Entry<String, Tensor> e : start.tensors().entrySet()) {
             OnnxTensor t = InferenceSession.nativeTensor(e.getValue());
             owned.add(t);
             carried.put(e.getKey(), t);
         }
+    }
+
+    /**
+     * Graphs of more nodes than this open without ONNX Runtime's graph optimisations, whose cost
+     * grows faster than the graph: preact-resnet1001's fused step (112,498 nodes) opens in 55 s
+     * without them and had not opened after 4 minutes with the basic level alone.
+     */
+    static final int LARGEST_OPTIMISED_GRAPH = 50_000;
+
+    private static RuntimeOptions forSize(Graph graph, RuntimeOptions runtime) {
+        return graph.nodes().size() > LARGEST_OPTIMISED_GRAPH ? runtime.optimize(false) : runtime;
     }
 
     /** Steps taken so far (the next step is {@code stepsTaken() + 1}). */

@@ -10,6 +10,7 @@ import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Init;
 import dev.cnnzoo.graph.Parameter;
+import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.TestTensors;
@@ -28,25 +29,29 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every network in the zoo, trained for 30 steps on one small fixed random batch (4 images, 10
- * random labels), must at least halve its training loss: the whole chain (training-mode forward,
+ * random labels), must at least halve its training loss (the first step's against the mean of
+ * the last five, as Adam's steps make single losses jump): the whole chain (training-mode forward,
  * every gradient rule it uses, the optimizer) has to work for a network to memorise a batch.
  * Auxiliary heads are on where a network has them (their losses weighted 0.3) and batch norm runs
  * on batch statistics. Each network is built at the smallest input its poolings accept (from 32
  * up) to keep the run short, with dropout off: memorising is measured without a fresh random mask
  * per step (the dropout rule has finite-difference and fused-versus-separate tests of its own).
  */
-@org.junit.jupiter.api.Tag("slow")
 class OverfitTest {
     private static final ModelZoo ZOO = ModelZoo.load();
     private static final int[] SIZES = {32, 64, 96, 128, 160, 224};
     /**
-     * Networks whose papers draw every weight from N(0, 0.01²): through their eight layers the
-     * differences between inputs fade so far that, from those weights, 30 steps only learn the
-     * label frequencies (the loss stalls at ln 4, the entropy of four labels, with Adam at 1e-4 to
-     * 1e-3 and with the papers' SGD at 0.01). The papers trained for 90 epochs. These start from
-     * He-normal weights and zero biases instead; the architecture and every rule are the same.
+     * Networks without batch norm whose published initialisation shrinks the signal layer by layer
+     * for ReLUs: AlexNet's and ZF Net's N(0, 0.01²) (AlexNet with unit biases in five layers) and
+     * the plain VGGs' Glorot-uniform (variance 2/(fan-in + fan-out), half of He's or less). From
+     * those weights 30 steps mostly learn the label frequencies: the loss stalls near ln 4, the
+     * entropy of four labels (AlexNet with Adam at 1e-4 to 1e-3 and with its paper's SGD at 0.01;
+     * ZF Net gets from 2.30 to 1.13, VGG-16 to 1.40). The papers trained for 70 to 90 epochs, and
+     * VGG's §3.1 started its deeper configurations from the trained configuration A for this
+     * reason. These start from He-normal weights and zero biases instead; the architecture and
+     * every rule are the same.
      */
-    private static final Set<String> SMALL_GAUSSIAN_INIT = Set.of("alexnet", "zfnet");
+    private static final Set<String> SHRINKING_INIT = Set.of("alexnet", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19");
 
     /** Every model, or those matching the glob in the system property {@code overfit.models} (for timing a family). */
     static Stream<String> everyModel() {
@@ -61,21 +66,22 @@ class OverfitTest {
         Model model = smallest(id);
         Optimizer opt = Optimizer.adam();
         TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
-        Weights w = SMALL_GAUSSIAN_INIT.contains(id) ? heNormal(model.graph(), 1) : Weights.initial(model.graph(), 1);
+        Weights w = SHRINKING_INIT.contains(id) ? heNormal(model.graph(), 1) : Weights.initial(model.graph(), 1);
         Checkpoint start = Checkpoint.start(a.training(), opt, w, Map.of());
         int[] size = model.config().inputSize();
-        Tensor images = TestTensors.images(4, model.config().inputChannels(), size[0], size[1], 2);
+        Tensor images = tonedImages(4, model.config().inputChannels(), size[0], size[1]);
         long[] labels = new SplittableRandom(3).longs(4, 0, 10).toArray();
         try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(2), StepEngine.Mode.FUSED, 1)) {
             double first = e.step(images, labels, 1e-3).loss();
-            double last = first;
+            double lastFive = 0;
             for (int i = 1; i < 30; i++) {
-                last = e.step(images, labels, 1e-3).loss();
+                double loss = e.step(images, labels, 1e-3).loss();
+                lastFive += i >= 25 ? loss / 5 : 0;
             }
-            System.out.printf("overfit %-22s %4d×%-4d loss %.3f → %.3f in %.1f s%n", id, size[0], size[1], first, last,
+            System.out.printf("overfit %-22s %4d×%-4d loss %.3f → %.3f in %.1f s%n", id, size[0], size[1], first, lastFive,
                     (System.nanoTime() - started) / 1e9);
-            assertTrue(Double.isFinite(first) && last <= first / 2,
-                    id + " at " + size[0] + "×" + size[1] + ": loss " + first + " → " + last + " after 30 steps");
+            assertTrue(Double.isFinite(first) && lastFive <= first / 2,
+                    id + " at " + size[0] + "×" + size[1] + ": loss " + first + " → " + lastFive + " (steps 26-30) after 30 steps");
         }
     }
 
@@ -94,6 +100,26 @@ class OverfitTest {
             }
         }
         return ZOO.build(id, config.inputSize(info.inputShape()[1], info.inputShape()[2]).build());
+    }
+
+    /**
+     * Random images that differ in overall tone, as photographs do, not only in independent pixel
+     * noise: each image and channel a uniform offset in [−1, 1] plus half-scale uniform noise. From
+     * pure noise images a network without batch norm that ends in global average pooling (GoogLeNet
+     * at 224×224) averages every image into nearly the same features and needs about 130 steps
+     * before it tells four of them apart.
+     */
+    static Tensor tonedImages(int batch, int channels, int height, int width) {
+        float[] pixels = TestTensors.images(batch, channels, height, width, 2).floats().clone();
+        SplittableRandom tones = new SplittableRandom(11);
+        int plane = height * width;
+        for (int map = 0; map < batch * channels; map++) {
+            float tone = (float) (tones.nextDouble() * 2 - 1);
+            for (int i = map * plane; i < (map + 1) * plane; i++) {
+                pixels[i] = tone + 0.5f * pixels[i];
+            }
+        }
+        return Tensor.of(Shape.of(batch, channels, height, width), pixels);
     }
 
     /** Every weight of rank two or more from N(0, 2/fan-in), biases zero, the rest as initialised. */
