@@ -365,17 +365,7 @@ final class BenchCommand implements Callable<Integer> {
             if (exit != 0) {
                 throw new ZooException("benchmarking " + t.name() + " in its own process failed (exit " + exit + ")");
             }
-            List<BenchReport.Row> rows = new ArrayList<>();
-            for (com.fasterxml.jackson.databind.JsonNode r : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("results")) {
-                double[] millis = new double[r.get("millis").size()];
-                for (int i = 0; i < millis.length; i++) {
-                    millis[i] = r.get("millis").get(i).asDouble();
-                }
-                rows.add(new BenchReport.Row(r.get("model").asText(), r.get("source").asText(), r.has("ran") ? r.get("ran").asText() : null,
-                        r.get("mode").asText(), r.get("batch").asInt(), new Latencies(millis), r.path("flops_per_image").asLong(0),
-                        r.get("peak_resident_bytes").isNull() ? null : r.get("peak_resident_bytes").asLong(), null, null));
-            }
-            return rows;
+            return BenchReport.rowsFromJson(json);
         } catch (IOException e) {
             throw new ZooException("cannot run a child process to benchmark " + t.name() + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package dev.cnnzoo.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cnnzoo.io.AtomicFile;
@@ -180,6 +181,24 @@ final class BenchReport {
         }
         doc.put("results", results);
         return doc;
+    }
+
+    /**
+     * The measurements of a report written by {@link #jsonText} (a child process's), without the
+     * comparison ratios, which the reading side works out again.
+     */
+    static List<Row> rowsFromJson(String text) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode r : new ObjectMapper().readTree(text).get("results")) {
+            double[] millis = new double[r.get("millis").size()];
+            for (int i = 0; i < millis.length; i++) {
+                millis[i] = r.get("millis").get(i).asDouble();
+            }
+            rows.add(new Row(r.get("model").asText(), r.get("source").asText(), r.has("ran") ? r.get("ran").asText() : null,
+                    r.get("mode").asText(), r.get("batch").asInt(), new Latencies(millis), r.path("flops_per_image").asLong(0),
+                    r.get("peak_resident_bytes").isNull() ? null : r.get("peak_resident_bytes").asLong(), null, null));
+        }
+        return rows;
     }
 
     String jsonText() {

@@ -3,6 +3,8 @@ package dev.cnnzoo.cli;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.nn.GlobalPool;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -68,31 +70,31 @@ final class ModelOptions {
     }
 
     /** These options as command-line arguments again (for a child process running the same command). */
-    java.util.List<String> arguments() {
-        java.util.List<String> a = new java.util.ArrayList<>();
+    List<String> arguments() {
+        List<String> a = new ArrayList<>();
         if (classes != null) {
-            a.addAll(java.util.List.of("--classes", classes.toString()));
+            a.addAll(List.of("--classes", classes.toString()));
         }
         if (input != null) {
-            a.addAll(java.util.List.of("--input", input));
+            a.addAll(List.of("--input", input));
         }
         if (noTop) {
             a.add("--no-top");
         }
         if (pool != null) {
-            a.addAll(java.util.List.of("--pool", pool));
+            a.addAll(List.of("--pool", pool));
         }
         if (dropout != null) {
-            a.addAll(java.util.List.of("--dropout", dropout.toString()));
+            a.addAll(List.of("--dropout", dropout.toString()));
         }
         if (auxiliary != null) {
             a.add(auxiliary ? "--aux" : "--no-aux");
         }
         if (seed != null) {
-            a.addAll(java.util.List.of("--seed", seed.toString()));
+            a.addAll(List.of("--seed", seed.toString()));
         }
         if (options != null) {
-            options.forEach((k, v) -> a.addAll(java.util.List.of("--option", k + "=" + v)));
+            options.forEach((k, v) -> a.addAll(List.of("--option", k + "=" + v)));
         }
         return a;
     }

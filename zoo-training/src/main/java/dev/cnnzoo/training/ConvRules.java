@@ -60,7 +60,7 @@ final class ConvRules {
      * a map of at most 100 positions (10×10) and a weight matrix of at least 2^18 elements (1 MiB,
      * more than a core's L2 keeps between images), that per-image GEMM runs far from peak:
      * fashion-cnn's 7×7 convolutions (256×1152 and 256×2304 weights) took 2.4× as long as its 14×14
-     * ones with the same MACs, and moving them to one GEMM cut its training step from 290 to 259 ms.
+     * ones with the same MACs, and moving them to one GEMM cut its training step from 284 to 258 ms.
      * Small weights (LeNet-5's) lose: the im2col's slices cost more than the narrow GEMMs.
      */
     static boolean gemmOverBatch(int[] mapSpatial, Value weight) {
@@ -86,13 +86,7 @@ final class ConvRules {
                 Value cols = columns(d, x, geo, outSpatial, 1);                          // 1, C·K, N·O
                 d.save(node, "columns", cols);
                 Value w2 = d.reshape(w, 1, w.shape().dim(0), -1);                         // 1, M, C·K
-                long[] mn = new long[n + 2];
-                mn[0] = w.shape().dim(0);
-                mn[1] = -1;
-                for (int i = 0; i < n; i++) {
-                    mn[2 + i] = outSpatial[i];
-                }
-                Value y = d.transpose(d.reshape(d.op("MatMul", w2, cols), mn), swapFirstTwo(n + 2));
+                Value y = batchFirst(d, d.op("MatMul", w2, cols), w.shape().dim(0), outSpatial);
                 if (inputs.size() > 2 && inputs.get(2) != null) {
                     long[] perChannel = new long[n + 2];
                     java.util.Arrays.fill(perChannel, 1);
@@ -107,6 +101,17 @@ final class ConvRules {
         public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             return conv(d, node, in, out, grads, needed);
         }
+    }
+
+    /** A GEMM's result over the batch, [.., maps, (n, position)], as maps of the batch: [N, maps, spatial...]. */
+    private static Value batchFirst(Differentiator d, Value product, int maps, int[] spatial) {
+        long[] channelsFirst = new long[spatial.length + 2];
+        channelsFirst[0] = maps;
+        channelsFirst[1] = -1;
+        for (int i = 0; i < spatial.length; i++) {
+            channelsFirst[2 + i] = spatial[i];
+        }
+        return d.transpose(d.reshape(product, channelsFirst), swapFirstTwo(spatial.length + 2));
     }
 
     private static long positions(int[] spatial) {
@@ -210,14 +215,7 @@ final class ConvRules {
             Geometry full = new Geometry(n, geo.kernel, geo.strides, pads, geo.dilations, groups);
             Value cols = columns(d, g, full, inSpatial, groups);                        // G, M/G·K, N·spatial
             Value w2 = d.reshape(flipped, groups, ws[1], -1);                           // G, C/G, M/G·K
-            Value dxT = d.op("MatMul", w2, cols);                                       // G, C/G, N·spatial
-            long[] cn = new long[n + 2];
-            cn[0] = (long) groups * ws[1];
-            cn[1] = -1;
-            for (int i = 0; i < n; i++) {
-                cn[2 + i] = inSpatial[i];
-            }
-            return d.transpose(d.reshape(dxT, cn), swapFirstTwo(n + 2));
+            return batchFirst(d, d.op("MatMul", w2, cols), groups * ws[1], inSpatial);  // from G, C/G, N·spatial
         }
         return d.op("Conv", at, g, flipped);
     }

@@ -351,14 +351,18 @@ public final class WeightImport {
 
     private Report finish(Map<String, Tensor> source) {
         List<String> missing = new ArrayList<>();
-        Weights initial = Weights.initial(graph, model.config().seed());
-        // Auxiliary classifiers exist only in the training form: an inference export has none to give.
-        Set<String> deployed = graph.inferenceForm(false).parameters().keySet();
+        Weights initial = null;             // drawn only if some tensor keeps its initial value
+        Set<String> deployed = null;
         int auxiliary = 0;
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         for (Parameter p : graph.parameters().values()) {
             Tensor t = result.get(p.name());
             if (t == null) {
+                if (initial == null) {
+                    initial = Weights.initial(graph, model.config().seed());
+                    // Auxiliary classifiers exist only in the training form: an inference export has none to give.
+                    deployed = graph.inferenceForm(false).parameters().keySet();
+                }
                 boolean auxOnly = !deployed.contains(p.name());
                 if (!partial && !auxOnly) {
                     missing.add(p.name() + " (" + p.shape() + ")");
