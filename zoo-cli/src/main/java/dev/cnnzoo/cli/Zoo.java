@@ -35,8 +35,8 @@ public final class Zoo implements Runnable {
             PrintWriter err = commandLine.getErr();
             boolean verbose = parseResult.hasMatchedOption("--verbose")
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
-            if (e instanceof ZooException) {
-                err.println("zoo: " + e.getMessage());
+            if (e instanceof ZooException z) {
+                err.println("zoo: " + LibraryErrors.message(z, commandLine.getCommandName()));
             } else {
                 err.println("zoo: internal error: " + e + (verbose ? "" : " (run with --verbose for the stack trace)"));
             }

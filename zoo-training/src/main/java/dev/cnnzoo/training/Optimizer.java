@@ -37,6 +37,24 @@ public record Optimizer(Kind kind, double momentum, boolean nesterov, double bet
         }
     }
 
+    /**
+     * The optimizer {@code kind} with the zoo's defaults: SGD with momentum 0.9, Adam and NAdam
+     * without weight decay, AdamW with PyTorch's 0.01.
+     */
+    public static Optimizer of(Kind kind) {
+        return switch (kind) {
+            case SGD -> sgd(0.9, false);
+            case ADAM -> adam();
+            case ADAMW -> adamw(0.01);
+            case NADAM -> nadam();
+        };
+    }
+
+    /** {@link #of(Kind)} by name: sgd, adam, adamw or nadam. */
+    public static Optimizer of(String kind) {
+        return of(Kind.parse(kind));
+    }
+
     /** SGD with momentum (PyTorch's form: v ← μv + g, p ← p − lr·v; Nesterov: p ← p − lr·(g + μv)). */
     public static Optimizer sgd(double momentum, boolean nesterov) {
         return new Optimizer(Kind.SGD, momentum, nesterov, 0.9, 0.999, 1e-8, 0, 0);

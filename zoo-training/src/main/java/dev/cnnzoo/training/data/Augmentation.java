@@ -13,6 +13,9 @@ import java.util.SplittableRandom;
  * and eigenvectors of the pixel covariance).
  */
 public record Augmentation(Set<Kind> kinds, int shift) {
+    /** Pixels a shift moves at most: 4, as for CIFAR-10's 32×32 images padded by 4 (He et al. 2015, §4.2). */
+    public static final int DEFAULT_SHIFT = 4;
+
     public enum Kind {
         /** Shift by up to {@code shift} pixels, zero-filling (fixed-size data: MNIST, CIFAR-10). */
         SHIFT,
@@ -38,6 +41,16 @@ public record Augmentation(Set<Kind> kinds, int shift) {
 
     public static Augmentation none() {
         return new Augmentation(Set.of(), 0);
+    }
+
+    /** These kinds of change; shifts move up to {@value #DEFAULT_SHIFT} pixels. */
+    public static Augmentation of(Kind... kinds) {
+        return new Augmentation(kinds.length == 0 ? Set.of() : EnumSet.of(kinds[0], kinds), DEFAULT_SHIFT);
+    }
+
+    /** "none", or a comma list of shift, crop, flip, lighting; shifts move up to {@value #DEFAULT_SHIFT} pixels. */
+    public static Augmentation parse(String text) {
+        return parse(text, DEFAULT_SHIFT);
     }
 
     /** "none", or a comma list of shift, crop, flip, lighting. */
@@ -67,6 +80,11 @@ public record Augmentation(Set<Kind> kinds, int shift) {
 
     public boolean isNone() {
         return kinds.isEmpty();
+    }
+
+    /** The form {@link #parse(String)} reads: "none" or e.g. "shift,flip". */
+    public String text() {
+        return isNone() ? "none" : String.join(",", kinds.stream().map(k -> k.name().toLowerCase(Locale.ROOT)).toList());
     }
 
     /** Shifts, flips and relights a [c, h, w] image in place. */
