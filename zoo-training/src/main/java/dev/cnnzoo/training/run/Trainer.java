@@ -146,8 +146,6 @@ public final class Trainer {
         if (run.finished()) {
             throw new TrainingFinishedException(out, job.epochs(), run.step());
         }
-        Files.createDirectories(out);
-
         Dataset train = run.train();
         Dataset test = run.test();
         Augmentation defaultAugmentation = Augmentation.none();
@@ -170,6 +168,7 @@ public final class Trainer {
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
         TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, spec);
+        Files.createDirectories(out);       // only once the data and the model are known to fit
         Checkpoint checkpoint = run.checkpoint();
         if (checkpoint == null) {
             Weights start = run.initial() != null ? run.initial() : Weights.initial(model.graph(), model.config().seed());
