@@ -1,4 +1,4 @@
-/** LeNet-5 and the reference text's Fashion-MNIST network. */
+/** LeNet-5 and the Fashion-MNIST network of Géron's Hands-On Machine Learning (2nd ed., ch. 14). */
 module dev.cnnzoo.lenet {
     requires dev.cnnzoo.api;
 

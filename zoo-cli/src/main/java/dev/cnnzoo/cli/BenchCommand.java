@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, description = {"Latency, throughput and memory of zoo models (or ONNX files) in ONNX Runtime, inference or training steps.",
+@Command(name = "bench", description = {"Latency, throughput and memory of zoo models (or ONNX files) in ONNX Runtime, inference or training steps.",
         "Per model and batch: p50/p90/p99 latency, images/s, achieved GFLOP/s (2 FLOPs per MAC of the model summary) and peak resident memory.",
         "--vs times another ONNX file of the same network (e.g. torchvision's torch.onnx.export) in the same run, runs alternating; "
                 + "--vs-pytorch times the network in PyTorch eager mode."})

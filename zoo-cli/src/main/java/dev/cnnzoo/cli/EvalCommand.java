@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Loss and accuracy of trained weights on a dataset's test split, overall and per class.")
+@Command(name = "eval", description = "Loss and accuracy of trained weights on a dataset's test split, overall and per class.")
 final class EvalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "export", mixinStandardHelpOptions = true, description = "Write a model as a standard ONNX file (dynamic batch, zoo metadata).")
+@Command(name = "export", description = "Write a model as a standard ONNX file (dynamic batch, zoo metadata).")
 final class ExportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;

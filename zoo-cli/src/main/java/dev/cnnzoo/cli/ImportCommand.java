@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "import", mixinStandardHelpOptions = true, description = {"Map another tool's weights onto a zoo model and write them as safetensors (for export, run, predict, train).",
+@Command(name = "import", description = {"Map another tool's weights onto a zoo model and write them as safetensors (for export, run, predict, train).",
         "FILE: an ONNX file (its initializers; e.g. torch.onnx.export of the torchvision model, batch norms folded or not) or a safetensors "
                 + "state dict with torchvision's or timm's names. Tensors map by name, by the ONNX node that uses them, and by shape."})
 final class ImportCommand implements Callable<Integer> {

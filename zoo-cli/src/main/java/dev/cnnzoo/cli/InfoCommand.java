@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Show a model's metadata and its per-layer summary (shapes, parameters, MACs, memory).")
+@Command(name = "info", description = "Show a model's metadata and its per-layer summary (shapes, parameters, MACs, memory).")
 final class InfoCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "list", mixinStandardHelpOptions = true, description = "List the models on the class path: all, those matching a glob (resnet*), or a family.")
+@Command(name = "list", description = "List the models on the class path: all, those matching a glob (resnet*), or a family.")
 final class ListCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "GLOB", description = "Model ids to show, e.g. 'vgg*', or a family name.")
     String glob;

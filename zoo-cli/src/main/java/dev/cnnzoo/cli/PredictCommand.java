@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "predict", mixinStandardHelpOptions = true, description = {"Classify images: decode (JPEG, PNG, BMP, GIF, TIFF), resize, crop and normalise as the model's "
+@Command(name = "predict", description = {"Classify images: decode (JPEG, PNG, BMP, GIF, TIFF), resize, crop and normalise as the model's "
         + "preprocessing says (torchvision's transforms), run in batches, print the most probable classes.",
         "Class names: --labels, else those of pretrained or zoo-trained weights, else ImageNet-1k's for 1,000 classes."})
 final class PredictCommand implements Callable<Integer> {

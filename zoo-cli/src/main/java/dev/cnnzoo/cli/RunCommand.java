@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a forward pass of a zoo model or any ONNX file on random or given input.")
+@Command(name = "run", description = "Run a forward pass of a zoo model or any ONNX file on random or given input.")
 final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL|FILE.onnx")
     String target;

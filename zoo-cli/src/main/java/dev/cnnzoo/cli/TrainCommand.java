@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", mixinStandardHelpOptions = true, description = {
+@Command(name = "train", description = {
         "Train a model on a dataset through its training artifacts (standard ONNX ops, plain ONNX Runtime).",
         "The data folder holds IDX files (MNIST, Fashion-MNIST), CIFAR-10 binary batches, or one folder of images per class.",
         "--weights starts from those weights where names and shapes match (a replaced head starts fresh).",

@@ -65,10 +65,10 @@ class TrainResumeCommandTest {
     void optionsThatDifferFromTheRunAreRefusedAndNamed() throws Exception {
         Path data = SyntheticData.idx(dir.resolve("data"), 64, 16, 5);
         Path out = dir.resolve("run");
-        List<String> train = List.of("train", "lenet5-modern", "--data", data.toString(), "--epochs", "2", "--batch", "16", "--threads", "1",
-                "--no-progress", "--out", out.toString(), "--checkpoint-every", "2");
-        // A run stopped after its first epoch: its checkpoint is at step 4.
-        assertEquals(0, zoo(args(train, "--epochs", "1")).exit());
+        List<String> train = List.of("train", "lenet5-modern", "--data", data.toString(), "--batch", "16", "--threads", "1", "--no-progress",
+                "--out", out.toString());
+        // A run of one epoch, checkpointing every 2 steps: its checkpoint is at step 4.
+        assertEquals(0, zoo(args(train, "--epochs", "1", "--checkpoint-every", "2")).exit());
         Path checkpoint = out.resolve(TrainingArtifacts.CHECKPOINT);
         byte[] before = Files.readAllBytes(checkpoint);
 
@@ -91,8 +91,8 @@ class TrainResumeCommandTest {
                 "--augment", "flip"));
         assertTrue(fewer.err().contains("--augment flip (the run's: the data format's default)"), fewer.err());
 
-        // The options the run was made with, repeated, are no difference; a checkpoint interval may change.
-        ZooCommandTest.Result same = zoo(args(train, "--resume", "--checkpoint-every", "3"));
+        // The options the run was made with, repeated, are no difference; more epochs lengthen it; a checkpoint interval may change.
+        ZooCommandTest.Result same = zoo(args(train, "--resume", "--epochs", "2", "--checkpoint-every", "3"));
         assertEquals(0, same.exit(), same.err());
         assertEquals(8, Checkpoint.read(checkpoint).step());
         assertEquals(3, ((Number) Checkpoint.read(checkpoint).properties().get("checkpoint_every")).intValue());

@@ -72,7 +72,8 @@ public record Optimizer(Kind kind, double momentum, boolean nesterov, double bet
 
     /**
      * Dozat 2016's Nesterov Adam with the momentum schedule μ_t = β₁(1 − ½·0.96^(tψ)), ψ = 0.004, as
-     * Keras's Nadam (which the reference text trains the Fashion-MNIST network with) and PyTorch's NAdam.
+     * Keras's Nadam (which Géron's Hands-On Machine Learning, 2nd ed., ch. 14, trains its Fashion-MNIST network
+     * with) and PyTorch's NAdam.
      */
     public static Optimizer nadam() {
         return new Optimizer(Kind.NADAM, 0, false, 0.9, 0.999, 1e-7, 0, 0.004);

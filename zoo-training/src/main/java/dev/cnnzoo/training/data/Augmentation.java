@@ -7,7 +7,8 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Random changes to training images, as the reference text describes AlexNet's: shifts (random
+ * Random changes to training images, as Géron's <i>Hands-On Machine Learning</i> (2nd ed., ch. 14)
+ * describes AlexNet's: shifts (random
  * crops of a padded or larger image), horizontal flips, and lighting changes (Krizhevsky et al. 2012
  * §4.1: adding multiples of the RGB principal components, α ~ N(0, 0.1), with ImageNet's eigenvalues
  * and eigenvectors of the pixel covariance).
