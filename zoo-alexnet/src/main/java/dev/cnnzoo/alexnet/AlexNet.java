@@ -11,7 +11,8 @@ import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Pool;
 
 /**
- * AlexNet (Krizhevsky, Sutskever and Hinton 2012) as the reference text's Table 13-2 lays it out,
+ * AlexNet (Krizhevsky, Sutskever and Hinton 2012) as Table 13-2 of Géron, <i>Hands-On Machine Learning</i>
+ * (1st ed., ch. 13; ch. 14 of the 2nd, O'Reilly 2019) lays it out,
  * with the max pool after C7 that the paper has (§3.5) and the table leaves out:
  *
  * <pre>
@@ -48,7 +49,7 @@ final class AlexNet {
     static final String GROUPS = "groups";
 
     /**
-     * The reference text's local response normalisation (Equation 13-2): depth radius r = 2,
+     * Géron's local response normalisation (Equation 13-2, 1st ed.): depth radius r = 2,
      * α = 0.00002, β = 0.75, k = 1. ONNX's LRN takes the window size 2r + 1 = 5 and divides its
      * alpha by the size, so {@link Lrn#ofRadius} writes size 5 and alpha 0.00002 · 5 = 1e-4, which
      * are the paper's own n = 5 and α = 10⁻⁴ (§3.3).

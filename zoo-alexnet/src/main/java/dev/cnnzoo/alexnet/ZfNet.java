@@ -31,7 +31,7 @@ import dev.cnnzoo.nn.Pool;
  * The figure gives sizes, not paddings; these reproduce them: layer 1 pads 1 (224 → 110), layer 2
  * none (55 → 26), layers 3–5 pad 1, and the poolings round up as Caffe's do (110 → 55, 26 → 13).
  * Every layer is dense across the maps: one GPU, no split (§3). The contrast normalisation is the
- * reference text's LRN, as AlexNet's (the paper gives no constants for it). Weights start at
+ * LRN of Géron's <i>Hands-On Machine Learning</i>, as AlexNet's (the paper gives no constants for it). Weights start at
  * N(0, 0.01²) and biases at 0 (§3.1).
  */
 final class ZfNet {

@@ -72,7 +72,7 @@ class AlexNetModelsTest {
         assertEquals(List.of("alexnet", "alexnet-tv", "zfnet"), ZOO.family("alexnet").stream().map(ModelInfo::id).toList());
     }
 
-    /** The reference text's Table 13-2, plus the pool after C7 (paper §3.5), row for row in the summary. */
+    /** Table 13-2 of Géron's Hands-On Machine Learning (1st ed.; ch. 14 in the 2nd), plus the pool after C7 (paper §3.5), row for row in the summary. */
     @Test
     void alexnetReadsLikeTable13_2() {
         assertRows(List.of(

@@ -19,7 +19,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * ONNX Runtime's output of the zoo's LRN layer against the reference text's Equation 13-2 computed
+ * ONNX Runtime's output of the zoo's LRN layer against Equation 13-2 of Géron's <i>Hands-On Machine Learning</i> (1st ed.; ch. 14 in the
+ * 2nd) computed
  * directly, in double precision:
  *
  * <pre>

@@ -14,7 +14,7 @@ torch.manual_seed(2012)
 
 
 class AlexNet2012(nn.Module):
-    """Table 13-2 of the reference text with the pool after C7, split over two GPUs (groups=2) as in §3.2."""
+    """Table 13-2 of Géron's Hands-On Machine Learning (1st ed.) with the pool after C7, split over two GPUs (groups=2) as in §3.2."""
 
     def __init__(self):
         super().__init__()

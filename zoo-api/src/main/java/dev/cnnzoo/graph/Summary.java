@@ -17,7 +17,7 @@ import java.util.Set;
  * layers per image, the convention behind torchvision's and fvcore's figures (ResNet-50: 4.1 G);
  * biases, normalisation, activations and pooling are not counted.
  *
- * <p>Activation memory follows the reference text's reasoning. At inference a tensor can be
+ * <p>Activation memory follows the reasoning of Géron, <i>Hands-On Machine Learning</i> (2nd ed., ch. 14). At inference a tensor can be
  * freed once its last consumer has run, so the need is the peak of the live tensors over the
  * forward pass (for a chain of layers, two consecutive outputs). In training every activation is
  * kept for the backward pass, so the need is the sum of the input and every node's output.

@@ -1,7 +1,8 @@
 package dev.cnnzoo.nn;
 
 /**
- * Local response normalisation over neighbouring maps. The reference text writes it as
+ * Local response normalisation over neighbouring maps. Géron (<i>Hands-On Machine Learning</i>, 2nd ed.,
+ * ch. 14) writes it as
  * b_i = a_i · (k + α·Σ_{j=i−r}^{i+r} a_j²)^(−β) with a depth radius r. ONNX's {@code LRN} takes the
  * window {@code size} = 2r+1 and divides its {@code alpha} by {@code size}
  * (b_i = a_i · (bias + alpha/size · Σ a_j²)^(−β)), so the text's α becomes {@code alpha = α·(2r+1)}.
@@ -19,7 +20,7 @@ public final class Lrn {
         this.bias = bias;
     }
 
-    /** The reference text's (and TensorFlow's) parameterisation: depth radius r, α applied to the plain sum. */
+    /** Géron's (and TensorFlow's) parameterisation: depth radius r, α applied to the plain sum. */
     public static Lrn ofRadius(int radius, double alpha, double beta, double k) {
         if (radius < 0) {
             throw new IllegalArgumentException("LRN depth radius must be ≥ 0, got " + radius);

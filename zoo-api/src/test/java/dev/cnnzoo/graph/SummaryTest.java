@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class SummaryTest {
     /**
-     * The reference text's exercise (ch. 13, exercise 2): three 3×3 stride-2 SAME convolutions with
+     * Géron's exercise (Hands-On Machine Learning, ch. 13, exercise 2, 1st ed.; ch. 14 in the 2nd): three 3×3 stride-2 SAME convolutions with
      * 100, 200 and 400 maps on 200×300 RGB images.
      */
     private static Graph exercise() {

@@ -6,12 +6,11 @@ import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Summary;
-import dev.cnnzoo.runtime.Device;
-import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
 import dev.cnnzoo.runtime.bench.Benchmark;
+import dev.cnnzoo.runtime.bench.Isolation;
 import dev.cnnzoo.runtime.bench.Latencies;
 import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.runtime.bench.ResidentMemory;
@@ -52,11 +51,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to run (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
+    RuntimeMixin runtime;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose (one per physical core).")
-    int threads;
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
     int warmup;
@@ -124,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         validate();
-        Device where = Devices.usable(Device.parse(device));     // before any model is built
+        RuntimeOptions asked = runtime.options();     // before any model is built
         String fmt = format.toLowerCase(Locale.ROOT);
         ModelZoo zoo = ModelZoo.load();
         List<Target> resolved = resolve(zoo);
@@ -140,15 +139,18 @@ final class BenchCommand implements Callable<Integer> {
         if (train && resolved.stream().anyMatch(t -> t instanceof FileTarget)) {
             throw new ZooException("--train times zoo models (their training artifacts); an ONNX file has none");
         }
+        if (weights.given() && resolved.stream().anyMatch(t -> t instanceof FileTarget)) {
+            throw new ZooException("--weights is for zoo models; an ONNX file carries its own");
+        }
         // PyTorch and ONNX Runtime choose their thread counts differently: fix one for both.
-        int threadCount = vsPyTorch && threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        RuntimeOptions runtime = RuntimeOptions.cpu(threadCount).device(where);
+        int threadCount = vsPyTorch && asked.threads() == 0 ? Runtime.getRuntime().availableProcessors() : asked.threads();
+        RuntimeOptions options = asked.threads(threadCount);
         Benchmark.Plan plan = new Benchmark.Plan(warmup, iterations, budget);
-        Optimizer opt = train ? optimizer() : null;
+        Optimizer opt = train ? Optimizer.of(optimizer) : null;
 
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("mode", train ? "training step" : "inference");
-        settings.put("device", where.toString());
+        settings.put("device", options.device().toString());
         settings.put("threads", threadCount == 0 ? "ONNX Runtime's default" : threadCount);
         settings.put("batches", List.copyOf(batches));
         settings.put("warm-up", warmup);
@@ -173,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
         boolean isolate = resolved.size() > 1 && !inProcess;
         for (Target t : resolved) {
             List<BenchReport.Row> rows = isolate ? inChildProcess(t, threadCount)
-                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), runtime, plan, opt) : benchFile((FileTarget) t, runtime, plan);
+                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), options, plan, opt) : benchFile((FileTarget) t, options, plan);
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
                 try {
@@ -226,9 +228,6 @@ final class BenchCommand implements Callable<Integer> {
         if (budget < 0) {
             throw new ZooException("--budget must be 0 (no limit) or more seconds, got " + budget);
         }
-        if (threads < 0) {
-            throw new ZooException("--threads must be 0 (ONNX Runtime's choice) or more, got " + threads);
-        }
         if (!Set.of("table", "json", "csv").contains(format.toLowerCase(Locale.ROOT))) {
             throw new ZooException("--format must be table, json or csv, got '" + format + "'");
         }
@@ -275,25 +274,18 @@ final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
-    private Optimizer optimizer() {
-        return switch (Optimizer.Kind.parse(optimizer)) {
-            case SGD -> Optimizer.sgd(0.9, false);
-            case ADAM -> Optimizer.adam();
-            case ADAMW -> Optimizer.adamw(0.01);
-            case NADAM -> Optimizer.nadam();
-        };
-    }
-
-    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions runtime, Benchmark.Plan plan, Optimizer opt) {
+    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions options, Benchmark.Plan plan, Optimizer opt) {
         ModelConfig config = modelOptions.config();
         Model model = zoo.build(id, config);
+        dev.cnnzoo.weights.Weights start = weights.given() ? weights.resolve(zoo, model).weights()
+                : dev.cnnzoo.weights.Weights.initial(model.graph(), model.config().seed());
         long flops = 2 * Summary.of(model.graph()).macs() * (train ? 3 : 1);
         String mode = train ? "train" : "inference";
         List<BenchReport.Row> rows = new ArrayList<>();
         if (train) {
             for (int b : batches) {
                 ResidentMemory.resetPeak();
-                try (TrainingStepRunner step = new TrainingStepRunner(model, opt, learningRate, b, runtime,
+                try (TrainingStepRunner step = new TrainingStepRunner(model, start, opt, learningRate, b, options,
                         separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
@@ -302,8 +294,8 @@ final class BenchCommand implements Callable<Integer> {
             return rows;
         }
         int[] perSample = perSample(model);
-        try (InferenceSession zooSession = ZooSessions.open(model, dev.cnnzoo.weights.Weights.initial(model.graph(), model.config().seed()), runtime);
-                InferenceSession other = vs != null ? InferenceSession.open(vs, runtime) : null) {
+        try (InferenceSession zooSession = ZooSessions.open(model, start, options);
+                InferenceSession other = vs != null ? InferenceSession.open(vs, options) : null) {
             if (other != null) {
                 checkComparable(model, other);
             }
@@ -324,9 +316,9 @@ final class BenchCommand implements Callable<Integer> {
         return rows;
     }
 
-    private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions runtime, Benchmark.Plan plan) {
+    private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions options, Benchmark.Plan plan) {
         List<BenchReport.Row> rows = new ArrayList<>();
-        try (InferenceSession s = InferenceSession.open(t.file(), runtime)) {
+        try (InferenceSession s = InferenceSession.open(t.file(), options)) {
             for (int b : batches) {
                 ResidentMemory.resetPeak();
                 try (SessionRunner r = SessionRunner.randomInputs(s, b, null, t.file().toString())) {
@@ -339,38 +331,29 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The same measurement of one target in a fresh JVM (same class path and JVM options), read back
-     * from its JSON: each model starts from an empty process, so its peak resident memory is its own.
+     * The same measurement of one target in a fresh JVM ({@link Isolation}), read back from its
+     * JSON: each model starts from an empty process, so its peak resident memory is its own.
      */
     private List<BenchReport.Row> inChildProcess(Target t, int threadCount) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Zoo.class.getName(), "bench",
-                t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process", "--no-progress", "--format", "json",
-                "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
-                "--device", device, "--threads", Integer.toString(threadCount), "--warmup", Integer.toString(warmup),
-                "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
+        List<String> args = new ArrayList<>(List.of("bench", t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process",
+                "--no-progress", "--format", "json", "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
+                "--warmup", Integer.toString(warmup), "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
+        args.addAll(runtime.arguments(threadCount));
         if (train) {
-            cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+            args.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
         }
         if (separate) {
-            cmd.add("--separate");
+            args.add("--separate");
         }
-        cmd.addAll(modelOptions.arguments());
+        if (weights.given()) {
+            args.addAll(List.of("--weights", weights.weights));
+        }
+        args.addAll(modelOptions.arguments());
+        String json = Isolation.run(Zoo.class.getName(), args, t.name());
         try {
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String json = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            int exit = p.waitFor();
-            if (exit != 0) {
-                throw new ZooException("benchmarking " + t.name() + " in its own process failed (exit " + exit + ")");
-            }
             return BenchReport.rowsFromJson(json);
         } catch (IOException e) {
-            throw new ZooException("cannot run a child process to benchmark " + t.name() + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ZooException("interrupted while benchmarking " + t.name());
+            throw new ZooException("cannot read the measurements of " + t.name() + " from its process: " + e.getMessage(), e);
         }
     }
 

@@ -4,16 +4,13 @@ import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.io.AtomicFile;
-import dev.cnnzoo.runtime.Device;
-import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
-import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
 import dev.cnnzoo.training.data.Dataset;
 import dev.cnnzoo.training.data.Datasets;
 import dev.cnnzoo.training.data.Split;
 import dev.cnnzoo.training.run.Evaluator;
-import dev.cnnzoo.training.run.TrainingJob;
+import dev.cnnzoo.training.run.TrainingRun;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,7 +20,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,16 +32,11 @@ final class EvalCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;
 
-    @ArgGroup(multiplicity = "1")
-    Source source;
+    @Option(names = "--checkpoint", paramLabel = "DIR|FILE", description = "A training run's folder or its checkpoint file (or give --weights).")
+    Path checkpoint;
 
-    static final class Source {
-        @Option(names = "--checkpoint", paramLabel = "DIR|FILE", description = "A training run's folder or its checkpoint file.")
-        Path checkpoint;
-
-        @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "Weights (.safetensors) or the zoo's pretrained ones.")
-        String weights;
-    }
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Dataset folder (default: the run's, else Debian's Fashion-MNIST).")
     Path data;
@@ -61,11 +53,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--predictions", paramLabel = "FILE.csv", description = "Also write each image's label and predicted class.")
     Path predictions;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda.")
-    String device;
-
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose.")
-    int threads;
+    @Mixin
+    RuntimeMixin runtime;
 
     @Mixin
     ModelOptions modelOptions;
@@ -75,31 +64,36 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Device where = Devices.usable(Device.parse(device));
+        if ((checkpoint != null) == weights.given()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), checkpoint != null
+                    ? "--checkpoint and --weights are mutually exclusive (give one)"
+                    : "Missing required option: give --checkpoint=DIR|FILE or --weights=FILE|pretrained");
+        }
+        RuntimeOptions options = runtime.options();
+        ModelZoo zoo = ModelZoo.load();
         Model model;
         Weights w;
         Path dataDir = data;
-        if (source.checkpoint != null) {
-            Path file = Files.isDirectory(source.checkpoint) ? source.checkpoint.resolve(TrainingArtifacts.CHECKPOINT) : source.checkpoint;
+        if (checkpoint != null) {
+            Path file = Files.isDirectory(checkpoint) ? checkpoint.resolve(TrainingArtifacts.CHECKPOINT) : checkpoint;
             if (!Files.exists(file)) {
                 throw new ZooException("no checkpoint at " + file);
             }
-            Checkpoint c = Checkpoint.read(file);
-            TrainingJob job = TrainingJob.fromProperties(c.properties());
-            if (!job.modelId().equals(id)) {
-                throw new ZooException(file + " is a checkpoint of " + job.modelId() + ", not " + id);
+            TrainingRun run = TrainingRun.read(checkpoint, zoo);
+            if (!run.model().id().equals(id)) {
+                throw new ZooException(file + " is a checkpoint of " + run.model().id() + ", not " + id);
             }
-            model = ModelZoo.load().build(id, job.config());
-            w = c.weights(model.graph().parameters().keySet().stream().toList());
+            model = run.model();
+            w = run.weights();
             if (dataDir == null) {
-                dataDir = Path.of(job.data());
+                dataDir = run.job().data();
             }
         } else {
-            model = ModelZoo.load().build(id, modelOptions.config());
-            w = WeightFiles.read(source.weights, model).bind(model.graph());
+            model = zoo.build(id, modelOptions.config());
+            w = weights.resolve(zoo, model).weights();
         }
         if (dataDir == null) {
-            dataDir = Datasets.defaultFolder();
+            dataDir = TrainCommand.defaultData();
         }
         Split s = switch (split.toLowerCase(Locale.ROOT)) {
             case "test" -> Split.TEST;
@@ -114,7 +108,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limit > 0) {
             d = d.limit(limit);
         }
-        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(where), batch);
+        Evaluator.Result r = Evaluator.evaluate(model, w, d, options, batch);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s on %s: loss %.4f, accuracy %.2f%% (%d images)%n", model.id(), d.description(), r.loss(),
                 100 * r.accuracy(), d.size());

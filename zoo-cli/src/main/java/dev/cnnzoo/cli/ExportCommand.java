@@ -29,8 +29,8 @@ final class ExportCommand implements Callable<Integer> {
             description = "ONNX opset, 13 to 21 (default ${DEFAULT-VALUE}, the newest Debian's onnx checker validates).")
     int opset;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Weights (.safetensors) to export instead of seeded initial ones.")
-    Path weights;
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--training-form", description = "Keep dropout and auxiliary outputs (the graph as built for training).")
     boolean trainingForm;
@@ -43,12 +43,9 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Model model = ModelZoo.load().build(id, modelOptions.config());
-        PrintWriter err = spec.commandLine().getErr();
-        Weights w = Weights.initial(model.graph(), model.config().seed());
-        if (weights != null) {
-            w = WeightFiles.load(weights, model, err);
-        }
+        ModelZoo zoo = ModelZoo.load();
+        Model model = zoo.build(id, modelOptions.config());
+        Weights w = weights.given() ? weights.resolve(zoo, model).weights() : Weights.initial(model.graph(), model.config().seed());
         ExportOptions options = ExportOptions.defaults().opset(opset).auxiliary(Boolean.TRUE.equals(modelOptions.auxiliary));
         if (trainingForm) {
             options = options.asBuilt();
@@ -61,7 +58,7 @@ final class ExportCommand implements Callable<Integer> {
         out.printf("%s, opset %d, %s parameters, input N×%d×%d×%d%s%n", model.id(), opset,
                 Format.grouped(model.graph().trainableParameterCount()), model.config().inputChannels(),
                 model.config().inputSize()[0], model.config().inputSize()[1],
-                weights == null ? ", seeded initial weights (seed " + model.config().seed() + ")" : ", weights from " + weights);
+                ", " + weights.describe("seeded initial weights (seed " + model.config().seed() + ")"));
         out.flush();
         return 0;
     }

@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
-import dev.cnnzoo.api.PretrainedWeights;
 import dev.cnnzoo.api.ZooException;
-import dev.cnnzoo.runtime.Device;
-import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.runtime.interchange.WeightsResolver;
+import dev.cnnzoo.runtime.interchange.WeightsSource;
 import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
-import dev.cnnzoo.training.run.Trainer;
-import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,8 +37,8 @@ final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "IMAGE|DIR", description = "Image files, or folders of them.")
     List<Path> images;
 
-    @Option(names = "--weights", required = true, paramLabel = "FILE|pretrained", description = "Weights (.safetensors) or the zoo's pretrained ones.")
-    String weights;
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line, the first naming class 0.")
     Path labels;
@@ -55,11 +52,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "text|csv|json", defaultValue = "text", description = "Output (default ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to run (default ${DEFAULT-VALUE}).")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose.")
-    int threads;
+    @Mixin
+    RuntimeMixin runtime;
 
     @Mixin
     ModelOptions modelOptions;
@@ -76,24 +70,16 @@ final class PredictCommand implements Callable<Integer> {
         if (top < 1) {
             throw new ZooException("--top must be at least 1, got " + top);
         }
-        Device where = Devices.usable(Device.parse(device));     // before any model is built
+        weights.require();
+        RuntimeOptions options = runtime.options();     // before any model is built
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ModelZoo zoo = ModelZoo.load();
         Model model = zoo.build(id, modelOptions.config());
-        Weights w;
-        List<String> names;
-        String namesFrom;
-        if (weights.equals("pretrained")) {
-            w = zoo.pretrained(model.id()).bind(model.graph());
-            names = zoo.pretrainedInfo(model.id()).map(PretrainedWeights::labels).orElse(List.of());
-            namesFrom = "the pretrained weights";
-        } else {
-            Path file = Path.of(weights);
-            w = WeightFiles.load(file, model, err);
-            names = labelsIn(Safetensors.readWithMetadata(file).metadata());
-            namesFrom = "the weights file";
-        }
+        WeightsResolver.Resolved resolved = weights.resolve(zoo, model);
+        Weights w = resolved.weights();
+        List<String> names = resolved.labels();
+        String namesFrom = resolved.source() instanceof WeightsSource.Pretrained ? "the pretrained weights" : "the weights file";
         if (labels != null) {
             names = ClassNames.read(labels);
             namesFrom = labels.toString();
@@ -123,10 +109,10 @@ final class PredictCommand implements Callable<Integer> {
             throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
         }
         List<Predictor.Prediction> predictions;
-        try (Predictor predictor = Predictor.open(model, w, names, RuntimeOptions.cpu(threads).device(where), batch)) {
+        try (Predictor predictor = Predictor.open(model, w, names, options, batch)) {
             if (fmt.equals("text")) {
-                out.printf("%s with %s; %s; classes from %s%n", model.id(), weights.equals("pretrained") ? "its pretrained weights"
-                        : "weights from " + weights, predictor.transform().describe(), predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
+                out.printf("%s with %s; %s; classes from %s%n", model.id(), resolved.source().describe(), predictor.transform().describe(),
+                        predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
             }
             predictions = predictor.predict(inputs, top);
         }
@@ -137,19 +123,6 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         return failed == 0 ? 0 : 1;
-    }
-
-    /** The class names a zoo-trained weights file records. */
-    private static List<String> labelsIn(Map<String, String> metadata) {
-        String json = metadata.get(Trainer.LABELS_METADATA);
-        if (json == null) {
-            return null;
-        }
-        try {
-            return List.of(new ObjectMapper().readValue(json, String[].class));
-        } catch (IOException e) {
-            return null;        // a malformed entry only costs the names
-        }
     }
 
     private static void text(PrintWriter out, List<Predictor.Prediction> predictions) {

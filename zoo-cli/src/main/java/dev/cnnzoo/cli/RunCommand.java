@@ -6,8 +6,6 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
-import dev.cnnzoo.runtime.Device;
-import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -42,14 +40,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of an input with dynamic dimensions other than the batch, e.g. input=1x3x224x224.")
     Map<String, String> shapes;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Weights (.safetensors) for a zoo model.")
-    Path weights;
+    @Mixin
+    WeightsMixin weights;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda", defaultValue = "cpu", description = "Where to run (default ${DEFAULT-VALUE}).")
-    String device;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose.")
-    int threads;
+    @Mixin
+    RuntimeMixin runtime;
 
     @Option(names = "--top", paramLabel = "K", defaultValue = "5", description = "Classes to show per image (default ${DEFAULT-VALUE}).")
     int top;
@@ -65,8 +60,7 @@ final class RunCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new ZooException("--batch must be at least 1, got " + batch);
         }
-        Device where = Devices.usable(Device.parse(device));
-        RuntimeOptions options = RuntimeOptions.cpu(threads).device(where);
+        RuntimeOptions options = runtime.options();
         PrintWriter out = spec.commandLine().getOut();
         try (InferenceSession session = open(options, out)) {
             Map<String, Tensor> feeds = inputFile != null ? fromFile(session) : random(session);
@@ -91,10 +85,10 @@ final class RunCommand implements Callable<Integer> {
         if (target.endsWith(".onnx") || Files.isRegularFile(file)) {
             return InferenceSession.open(file, options);
         }
-        Model model = ModelZoo.load().build(target, modelOptions.config());
-        Weights w = weights != null ? WeightFiles.load(weights, model, spec.commandLine().getErr())
-                : Weights.initial(model.graph(), model.config().seed());
-        out.printf("%s with %s%n", model.id(), weights != null ? "weights from " + weights : "seeded initial weights");
+        ModelZoo zoo = ModelZoo.load();
+        Model model = zoo.build(target, modelOptions.config());
+        Weights w = weights.given() ? weights.resolve(zoo, model).weights() : Weights.initial(model.graph(), model.config().seed());
+        out.printf("%s with %s%n", model.id(), weights.describe("seeded initial weights"));
         return ZooSessions.open(model, w, options);
     }
 

@@ -1,28 +1,31 @@
 package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
-import dev.cnnzoo.api.ModelConfig;
-import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
-import dev.cnnzoo.runtime.Device;
-import dev.cnnzoo.runtime.Devices;
 import dev.cnnzoo.runtime.RuntimeOptions;
-import dev.cnnzoo.training.Checkpoint;
+import dev.cnnzoo.runtime.interchange.WeightsResolver;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.data.Augmentation;
 import dev.cnnzoo.training.data.Dataset;
 import dev.cnnzoo.training.data.Datasets;
-import dev.cnnzoo.training.data.Split;
+import dev.cnnzoo.training.run.Schedule;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.Trainer;
+import dev.cnnzoo.training.run.TrainingFinishedException;
 import dev.cnnzoo.training.run.TrainingJob;
-import dev.cnnzoo.weights.Weights;
+import dev.cnnzoo.training.run.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -33,8 +36,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "train", description = {"Train a model on a dataset through its training artifacts (standard ONNX ops, plain ONNX Runtime).",
-        "The data folder holds IDX files (MNIST, Fashion-MNIST), CIFAR-10 binary batches, or one folder of images per class."})
+@Command(name = "train", description = {
+        "Train a model on a dataset through its training artifacts (standard ONNX ops, plain ONNX Runtime).",
+        "The data folder holds IDX files (MNIST, Fashion-MNIST), CIFAR-10 binary batches, or one folder of images per class.",
+        "--weights starts from those weights where names and shapes match (a replaced head starts fresh).",
+        "--resume continues the run in --out as it was made; other options that change the run are refused, and --epochs may lengthen it."})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;
@@ -42,16 +48,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Dataset folder (default: Debian's /usr/share/datasets/fashion-mnist when installed).")
     Path data;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "" + TrainingJob.DEFAULT_EPOCHS, description = "Epochs (default ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "64", description = "Batch size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "" + TrainingJob.DEFAULT_BATCH_SIZE, description = "Batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--optimizer", defaultValue = "nadam", description = "sgd, adam, adamw or nadam (default ${DEFAULT-VALUE}).")
     String optimizer;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Base learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "" + TrainingJob.DEFAULT_LEARNING_RATE, description = "Base learning rate (default ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
@@ -60,8 +66,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--nesterov", description = "Nesterov momentum for SGD.")
     boolean nesterov;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "L2 weight decay (decoupled for adamw; default 0.01 there).")
-    Double weightDecay;
+    @Option(names = "--weight-decay", description = "L2 weight decay (decoupled for adamw; default 0, 0.01 for adamw).")
+    double weightDecay;
 
     @Option(names = "--schedule", defaultValue = "constant", description = "constant, step:EPOCHS:GAMMA or cosine (default ${DEFAULT-VALUE}).")
     String schedule;
@@ -78,8 +84,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--freeze-until", paramLabel = "LAYER", description = "Freeze every parameter up to and including this layer (transfer learning).")
     String freezeUntil;
 
-    @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "Start from these weights (matching names and shapes; a replaced head starts fresh).")
-    String weights;
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--augment", paramLabel = "LIST", description = "none, or a comma list of shift, crop, flip, lighting (default: by dataset format).")
     String augment;
@@ -90,17 +96,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its checkpoint, exactly where it stopped.")
     boolean resume;
 
-    @Option(names = "--checkpoint-every", defaultValue = "500", description = "Also checkpoint every N steps (default ${DEFAULT-VALUE}; always at each epoch's end).")
+    @Option(names = "--checkpoint-every", defaultValue = "" + TrainingJob.DEFAULT_CHECKPOINT_EVERY,
+            description = "Also checkpoint every N steps (default ${DEFAULT-VALUE}; always at each epoch's end).")
     int checkpointEvery;
 
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N images of each split (smoke runs).")
     int limit;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (default ${DEFAULT-VALUE}).")
-    String device;
-
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose.")
-    int threads;
+    @Mixin
+    RuntimeMixin runtime;
 
     @Option(names = "--separate", description = "Run ONNX Runtime's layout (training then optimizer model) instead of the fused step model.")
     boolean separate;
@@ -116,69 +120,157 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Device where = Devices.usable(Device.parse(device));
+        RuntimeOptions options = runtime.options();
         PrintWriter outWriter = spec.commandLine().getOut();
         Path dir = out != null ? out : Path.of("runs", id);
-        TrainingJob job;
-        Weights initial = null;
+        ModelZoo zoo = ModelZoo.load();
+        TrainingRun run;
         if (resume) {
-            Path cp = dir.resolve(TrainingArtifacts.CHECKPOINT);
-            if (!Files.exists(cp)) {
-                throw new ZooException("--resume: " + dir + " holds no checkpoint (" + TrainingArtifacts.CHECKPOINT + ")");
+            run = resumed(zoo, dir);
+            if (run.finished()) {
+                outWriter.println(LibraryErrors.finished(new TrainingFinishedException(dir, run.job().epochs(), run.step())));
+                outWriter.flush();
+                return 0;
             }
-            TrainingJob saved = TrainingJob.fromProperties(Checkpoint.read(cp).properties());
-            if (!saved.modelId().equals(id)) {
-                throw new ZooException("--resume: " + dir + " holds a run of " + saved.modelId() + ", not " + id);
-            }
-            job = saved.withEpochs(Math.max(epochs, saved.epochs()));
         } else {
-            job = newJob(dir);
-            if (weights != null) {
-                Model model = ModelZoo.load().build(job.modelId(), job.config());
-                Weights loaded = WeightFiles.read(weights, model);
-                Weights.Transfer t = loaded.transfer(model.graph(), model.config().seed());
-                outWriter.printf("weights: %d tensors loaded from %s%s%n", t.loaded().size(), weights,
+            TrainingJob job = applyGiven(TrainingJob.builder(data != null ? data : defaultData()).build());
+            Model model = job.buildModel(zoo, id, modelOptions.config());
+            run = TrainingRun.start(dir, model, job.toBuilder().seed(model.config().seed()).build());
+            if (weights.given()) {
+                WeightsResolver.Resolved t = weights.transfer(zoo, model);
+                outWriter.printf("weights: %d tensors loaded from %s%s%n", t.loaded(), weights.weights,
                         t.kept().isEmpty() ? "" : "; starting fresh: " + String.join(", ", t.kept()));
-                initial = t.weights();
+                run = run.startingFrom(t.weights());
             }
         }
-        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
-                separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2);
-        Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, !noProgress));
-        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),
+        Trainer.Settings settings = new Trainer.Settings(options, separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, 20, 2);
+        Trainer.Outcome o = new Trainer(settings).train(run, new Display(outWriter, !noProgress));
+        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", run.model().id(), o.steps(), o.model(),
                 o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
         outWriter.flush();
         return 0;
     }
 
-    /** A job from the flags; the model's input and classes follow the data unless given. */
-    private TrainingJob newJob(Path dir) {
-        Path dataDir = data != null ? data : Datasets.defaultFolder();
-        ModelZoo zoo = ModelZoo.load();
-        ModelInfo info = zoo.find(id);
-        ModelConfig asked = modelOptions.config();
-        ModelConfig resolved = asked.resolve(info);
-        Dataset probe = Datasets.open(dataDir, Split.TRAIN, resolved.inputChannels(), resolved.inputSize()[0],
-                Math.max(resolved.inputSize()[0], info.preprocessing().resize()));
-        ModelConfig.Builder b = asked.toBuilder();
-        if (modelOptions.classes == null) {
-            b.classes(probe.classes().size());
+    /** Debian's Fashion-MNIST, the data when --data is not given. */
+    static Path defaultData() {
+        return Datasets.installedDefault().orElseThrow(() -> new ZooException("no --data folder given and " + Datasets.DEBIAN_FASHION_MNIST
+                + " does not exist (install Debian's dataset-fashion-mnist, or pass --data DIR)"));
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * {@code base} with every option given on the command line applied: a new run's job (on the
+     * library's defaults), or what a resumed run would become (to find what differs).
+     */
+    private TrainingJob applyGiven(TrainingJob base) {
+        TrainingJob.Builder b = base.toBuilder();
+        if (given("--data")) {
+            b.data(data);
         }
-        if (modelOptions.input == null) {
-            b.input(probe.channels(), probe.height(), probe.width());
+        if (given("--limit")) {
+            b.limit(limit);
         }
-        Optimizer.Kind kind = Optimizer.Kind.parse(optimizer);
-        Optimizer opt = switch (kind) {
-            case SGD -> Optimizer.sgd(momentum, nesterov);
-            case ADAM -> Optimizer.adam();
-            case ADAMW -> Optimizer.adamw(0.01);
-            case NADAM -> Optimizer.nadam();
-        };
-        if (weightDecay != null && (weightDecay > 0 || kind != Optimizer.Kind.ADAMW)) {
+        Optimizer opt = given("--optimizer") ? Optimizer.of(optimizer) : base.optimizer();
+        if (opt.kind() == Optimizer.Kind.SGD && (given("--momentum") || given("--nesterov"))) {
+            opt = Optimizer.sgd(given("--momentum") ? momentum : opt.momentum(), given("--nesterov") ? nesterov : opt.nesterov())
+                    .withWeightDecay(opt.weightDecay());
+        }
+        if (given("--weight-decay")) {
             opt = opt.withWeightDecay(weightDecay);
         }
-        return new TrainingJob(id, b.build(), dataDir.toString(), limit, opt, lr, schedule, warmup, new Loss(labelSmoothing, auxWeight),
-                epochs, batch, asked.resolve(info).seed(), freezeUntil, augment, checkpointEvery);
+        b.optimizer(opt);
+        if (given("--lr")) {
+            b.learningRate(lr);
+        }
+        if (given("--schedule")) {
+            b.schedule(Schedule.parse(schedule));
+        }
+        if (given("--warmup-steps")) {
+            b.warmupSteps(warmup);
+        }
+        if (given("--label-smoothing") || given("--aux-weight")) {
+            Loss l = base.loss();
+            b.loss(new Loss(given("--label-smoothing") ? labelSmoothing : l.labelSmoothing(), given("--aux-weight") ? auxWeight : l.auxiliaryWeight()));
+        }
+        if (given("--epochs")) {
+            b.epochs(epochs);
+        }
+        if (given("--batch")) {
+            b.batchSize(batch);
+        }
+        if (given("--freeze-until")) {
+            b.freezeUntil(freezeUntil);
+        }
+        if (given("--augment")) {
+            b.augmentation(Augmentation.parse(augment));
+        }
+        if (given("--checkpoint-every")) {
+            b.checkpointEvery(checkpointEvery);
+        }
+        return b.build();
+    }
+
+    /** The options that set each checkpoint property. */
+    private static final Map<String, List<String>> OPTIONS_OF = Map.ofEntries(Map.entry("data", List.of("--data")),
+            Map.entry("limit", List.of("--limit")), Map.entry("optimizer", List.of("--optimizer", "--momentum", "--nesterov", "--weight-decay")),
+            Map.entry("learning_rate", List.of("--lr")), Map.entry("schedule", List.of("--schedule")),
+            Map.entry("warmup_steps", List.of("--warmup-steps")), Map.entry("label_smoothing", List.of("--label-smoothing")),
+            Map.entry("auxiliary_weight", List.of("--aux-weight")), Map.entry("epochs", List.of("--epochs")),
+            Map.entry("batch_size", List.of("--batch")), Map.entry("freeze_until", List.of("--freeze-until")),
+            Map.entry("augmentation", List.of("--augment")), Map.entry("classes", List.of("--classes")),
+            Map.entry("inputChannels", List.of("--input")), Map.entry("inputSize", List.of("--input")), Map.entry("includeTop", List.of("--no-top")),
+            Map.entry("globalPool", List.of("--pool")), Map.entry("dropout", List.of("--dropout")), Map.entry("auxiliary", List.of("--aux", "--no-aux")),
+            Map.entry("seed", List.of("--seed")), Map.entry("options", List.of("--option")));
+
+    /**
+     * The run in {@code dir}, lengthened by --epochs if asked; options given that would change the
+     * run otherwise are refused, all of them named.
+     */
+    private TrainingRun resumed(ModelZoo zoo, Path dir) {
+        if (!Files.exists(dir.resolve(TrainingArtifacts.CHECKPOINT))) {
+            throw new ZooException("--resume: " + dir + " holds no checkpoint (" + TrainingArtifacts.CHECKPOINT + ")");
+        }
+        TrainingRun run = TrainingRun.resume(dir, zoo);
+        if (!run.model().id().equals(id)) {
+            throw new ZooException("--resume: " + dir + " holds a run of " + run.model().id() + ", not " + id);
+        }
+        List<String> refused = new ArrayList<>();
+        if (weights.given()) {
+            refused.add("--weights " + weights.weights + " (the run goes on from its checkpoint)");
+        }
+        Map<String, Object> runConfig = run.model().config().describe();
+        Map<String, String> seen = new LinkedHashMap<>();
+        modelOptions.config().describe().forEach((key, asked) -> {
+            if (!Objects.equals(String.valueOf(asked), String.valueOf(runConfig.get(key)))) {
+                seen.putIfAbsent(flags(key), asked + " (the run's: " + runConfig.getOrDefault(key, "the model's default") + ")");
+            }
+        });
+        seen.forEach((flag, values) -> refused.add(flag + " " + values));
+        TrainingJob asked = applyGiven(run.job());
+        for (TrainingJob.Difference d : run.job().differences(asked)) {
+            boolean lengthens = d.property().equals("epochs") && asked.epochs() > run.job().epochs();
+            if (!lengthens && !d.property().equals("checkpoint_every")) {
+                refused.add(flags(d.property()) + " " + d.theirs() + " (the run's: " + d.mine() + ")");
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new ZooException("--resume continues the run in " + dir + " as it was made, but " + (refused.size() == 1 ? "this option differs"
+                    : "these options differ") + " from it: " + String.join("; ", refused) + ". Leave them out, or train with them into a new --out folder");
+        }
+        if (asked.epochs() > run.job().epochs()) {
+            run = run.withEpochs(asked.epochs());
+        }
+        return asked.checkpointEvery() != run.job().checkpointEvery() ? run.withCheckpointEvery(asked.checkpointEvery()) : run;
+    }
+
+    /** The options given on the command line that set {@code property}, e.g. "--optimizer/--momentum". */
+    private String flags(String property) {
+        List<String> all = OPTIONS_OF.getOrDefault(property, List.of(property));
+        List<String> given = all.stream().filter(this::given).toList();
+        return String.join("/", given.isEmpty() ? all : given);
     }
 
     /** Progress bar per epoch and a line per epoch. */
@@ -193,10 +285,12 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         @Override
-        public void started(TrainingJob job, Dataset train, Dataset test, long firstStep, long stepsPerEpoch) {
-            out.printf("%s on %s: %d training images%s, %d steps per epoch of %d, %s, lr %s (%s)%s%n", job.modelId(), train.description(),
+        public void started(TrainingRun run, Dataset train, Dataset test, long stepsPerEpoch) {
+            TrainingJob job = run.job();
+            long firstStep = run.step();
+            out.printf("%s on %s: %d training images%s, %d steps per epoch of %d, %s, lr %s (%s)%s%n", run.model().id(), train.description(),
                     train.size(), test == null ? "" : ", " + test.size() + " test images", stepsPerEpoch, job.batchSize(),
-                    job.optimizer().describe(), job.learningRate(), job.schedule(), firstStep > 0 ? "; resuming at step " + firstStep : "");
+                    job.optimizer().describe(), job.learningRate(), job.schedule().text(), firstStep > 0 ? "; resuming at step " + firstStep : "");
             out.flush();
         }
 

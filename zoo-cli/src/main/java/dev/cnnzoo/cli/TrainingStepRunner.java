@@ -25,10 +25,10 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
     private final long[] labels;
     private final double learningRate;
 
-    TrainingStepRunner(Model model, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime, StepEngine.Mode mode) {
+    TrainingStepRunner(Model model, Weights weights, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime,
+            StepEngine.Mode mode) {
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer));
-        Weights initial = Weights.initial(model.graph(), model.config().seed());
-        Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, initial, Map.of());
+        Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, weights, Map.of());
         this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed());
         this.learningRate = learningRate;
         int[] size = model.config().inputSize();

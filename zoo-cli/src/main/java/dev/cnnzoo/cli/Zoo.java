@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code zoo} command. */
-@Command(name = "zoo", mixinStandardHelpOptions = true, versionProvider = Zoo.VersionProvider.class,
+@Command(name = "zoo", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Zoo.VersionProvider.class,
         description = "A model zoo of the classic convolutional networks, exported as ONNX and run by ONNX Runtime.",
         subcommands = {ListCommand.class, InfoCommand.class, ExportCommand.class, RunCommand.class, TrainCommand.class, EvalCommand.class,
                 PredictCommand.class, BenchCommand.class, ImportCommand.class,
@@ -35,8 +35,8 @@ public final class Zoo implements Runnable {
             PrintWriter err = commandLine.getErr();
             boolean verbose = parseResult.hasMatchedOption("--verbose")
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
-            if (e instanceof ZooException) {
-                err.println("zoo: " + e.getMessage());
+            if (e instanceof ZooException z) {
+                err.println("zoo: " + LibraryErrors.message(z, commandLine.getCommandName()));
             } else {
                 err.println("zoo: internal error: " + e + (verbose ? "" : " (run with --verbose for the stack trace)"));
             }

@@ -20,7 +20,7 @@ import java.util.List;
 /**
  * GoogLeNet (Szegedy et al. 2014), in two forms that share the paper's Table 1.
  *
- * <p>{@code googlenet} is the network as published and as the reference text walks through it:
+ * <p>{@code googlenet} is the network as published and as Géron's <i>Hands-On Machine Learning</i> (2nd ed., ch. 14) walks through it:
  * convolutions with biases and ReLU, SAME padding throughout, local response normalisation after
  * the first pooling and after the 3×3 convolution, nine inception modules, 7×7 average pooling
  * (VALID), 40% dropout and a linear classifier; two auxiliary classifiers on 4a and 4d (§5). The
@@ -59,7 +59,7 @@ final class GoogLeNet {
     private static final String AUX1_ON = "inception4a";
     private static final String AUX2_ON = "inception4d";
 
-    /** The reference text's LRN: depth radius 2, α = 0.00002, β = 0.75, k = 1 (Caffe's size 5, α 0.0001). */
+    /** Géron's LRN: depth radius 2, α = 0.00002, β = 0.75, k = 1 (Caffe's size 5, α 0.0001). */
     static final Lrn LRN = Lrn.ofRadius(2, 2e-5, 0.75, 1);
 
     /**

@@ -76,7 +76,7 @@ class LeNetModelsTest {
     void modernLeNet5AndFashionCnnCounts() {
         // The modern LeNet-5: 156 + 2,416 + 48,120 + 10,164 + 850.
         assertEquals(61_706, ZOO.build("lenet5-modern").graph().trainableParameterCount());
-        // PyTorch's count of the reference text's network (the figure; the conformance test recounts it).
+        // PyTorch's count of the Fashion-MNIST network of Géron's Hands-On Machine Learning (2nd ed., ch. 14) (the figure; the conformance test recounts it).
         assertEquals(1_413_834, ZOO.build("fashion-cnn").graph().trainableParameterCount());
     }
 

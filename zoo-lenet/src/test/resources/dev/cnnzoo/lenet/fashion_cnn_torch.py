@@ -1,4 +1,4 @@
-# The reference text's Fashion-MNIST CNN written independently in PyTorch (fashion_cnn() in the
+# The Fashion-MNIST CNN of Géron's Hands-On Machine Learning (2nd ed., ch. 14) written independently in PyTorch (fashion_cnn() in the
 # test kit's helpers), with seeded random weights; writes its state dict, a batch and PyTorch's
 # logits as safetensors.
 # Usage: fashion_cnn_torch.py WEIGHTS_OUT BATCH_OUT

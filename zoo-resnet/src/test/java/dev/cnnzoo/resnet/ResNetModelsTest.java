@@ -148,7 +148,7 @@ class ResNetModelsTest {
         assertEquals(Long.parseLong(id.replaceAll("\\D", "")), layers);
     }
 
-    /** The reference text: "three residual units that output 64 feature maps, 4 RUs with 128 maps, 6 RUs with 256 maps, and 3 RUs with 512 maps". */
+    /** Géron's Hands-On Machine Learning (2nd ed., ch. 14) on ResNet-34: "three residual units that output 64 feature maps, 4 RUs with 128 maps, 6 RUs with 256 maps, and 3 RUs with 512 maps". */
     @Test
     void resnet34HasTheReferenceTextsStages() {
         Map<String, List<String>> stages = unitOutputsByStage(ZOO.build("resnet34"));

@@ -4,7 +4,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtProvider;
-import dev.cnnzoo.api.ZooException;
 import java.util.EnumSet;
 
 /** What the ONNX Runtime build on the class path can run on. */
@@ -46,9 +45,8 @@ public final class Devices {
      */
     public static synchronized void requireCuda(int deviceId) {
         if (!cudaAvailable()) {
-            throw new ZooException("--device cuda needs ONNX Runtime's CUDA build, but the one on the class path offers only "
-                    + providers() + ". Rebuild with `mvn -Pcuda package` (artifact onnxruntime_gpu) on a machine with an NVIDIA GPU, "
-                    + "or use --device cpu.");
+            throw new DeviceUnavailableException(Device.CUDA, deviceId, DeviceUnavailableException.Reason.NOT_IN_BUILD,
+                    providers().toString(), null);
         }
         if (STARTED.contains(deviceId)) {
             return;
@@ -62,8 +60,8 @@ public final class Devices {
         }
     }
 
-    static ZooException cudaDidNotStart(int deviceId, Exception e) {
-        return new ZooException("ONNX Runtime's CUDA execution provider did not start on device " + deviceId + " (" + e.getMessage().strip()
-                + "); is an NVIDIA GPU with its driver and CUDA 12's libraries present? Use --device cpu to run on the CPU.", e);
+    static DeviceUnavailableException cudaDidNotStart(int deviceId, Exception e) {
+        return new DeviceUnavailableException(Device.CUDA, deviceId, DeviceUnavailableException.Reason.DID_NOT_START,
+                String.valueOf(e.getMessage()).strip(), e);
     }
 }

@@ -81,7 +81,7 @@ public final class InferenceSession implements AutoCloseable {
     /** On CUDA a load failure is most often the device's: say which, and the way out. */
     private static String onDevice(RuntimeOptions options) {
         return options.device() == Device.CUDA ? " on CUDA device " + options.deviceId() + " (is an NVIDIA GPU with its driver present? "
-                + "--device cpu runs on the CPU)" : "";
+                + "the CPU runs without one)" : "";
     }
 
     static OrtSession.SessionOptions sessionOptions(RuntimeOptions options) throws OrtException {

@@ -52,7 +52,7 @@ def torch_state_dict(module):
 
 
 def fashion_cnn():
-    """The reference text's Fashion-MNIST CNN in PyTorch, named as the zoo names it. Its forward
+    """The Fashion-MNIST CNN of Géron's Hands-On Machine Learning (2nd ed., ch. 14) in PyTorch, named as the zoo names it. Its forward
     takes optional dropout masks (zeros and 1/(1-p)) so training-mode passes can be replayed."""
     import torch
     from torch import nn

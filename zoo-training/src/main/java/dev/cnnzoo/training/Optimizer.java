@@ -37,6 +37,24 @@ public record Optimizer(Kind kind, double momentum, boolean nesterov, double bet
         }
     }
 
+    /**
+     * The optimizer {@code kind} with the zoo's defaults: SGD with momentum 0.9, Adam and NAdam
+     * without weight decay, AdamW with PyTorch's 0.01.
+     */
+    public static Optimizer of(Kind kind) {
+        return switch (kind) {
+            case SGD -> sgd(0.9, false);
+            case ADAM -> adam();
+            case ADAMW -> adamw(0.01);
+            case NADAM -> nadam();
+        };
+    }
+
+    /** {@link #of(Kind)} by name: sgd, adam, adamw or nadam. */
+    public static Optimizer of(String kind) {
+        return of(Kind.parse(kind));
+    }
+
     /** SGD with momentum (PyTorch's form: v ← μv + g, p ← p − lr·v; Nesterov: p ← p − lr·(g + μv)). */
     public static Optimizer sgd(double momentum, boolean nesterov) {
         return new Optimizer(Kind.SGD, momentum, nesterov, 0.9, 0.999, 1e-8, 0, 0);
@@ -54,7 +72,8 @@ public record Optimizer(Kind kind, double momentum, boolean nesterov, double bet
 
     /**
      * Dozat 2016's Nesterov Adam with the momentum schedule μ_t = β₁(1 − ½·0.96^(tψ)), ψ = 0.004, as
-     * Keras's Nadam (which the reference text trains the Fashion-MNIST network with) and PyTorch's NAdam.
+     * Keras's Nadam (which Géron's Hands-On Machine Learning, 2nd ed., ch. 14, trains its Fashion-MNIST network
+     * with) and PyTorch's NAdam.
      */
     public static Optimizer nadam() {
         return new Optimizer(Kind.NADAM, 0, false, 0.9, 0.999, 1e-7, 0, 0.004);

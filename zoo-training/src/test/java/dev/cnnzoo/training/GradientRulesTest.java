@@ -111,7 +111,7 @@ class GradientRulesTest {
 
     @Test
     void localResponseNormalisation() {
-        // AlexNet's parameters from the reference text, on enough maps for the window to matter.
+        // AlexNet's parameters as Géron's Hands-On Machine Learning gives them, on enough maps for the window to matter.
         check(probe("lrn", new int[] {7, 3, 3}, (n, x) -> n.lrn(n.scale(x, 3), Lrn.ofRadius(2, 2e-5 * 1000, 0.75, 1))));
         check(probe("lrn-googlenet", new int[] {6, 2, 2}, (n, x) -> n.lrn(x, Lrn.ofSize(5, 1e-2, 0.75, 2))));
     }

@@ -10,8 +10,6 @@ import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,7 +116,7 @@ public final class WeightImport {
             throw new ZooException("weights file " + file + " does not exist");
         }
         WeightImport w = new WeightImport(model, file.getFileName().toString(), partial);
-        if (isSafetensors(file)) {
+        if (WeightsResolver.isSafetensors(file)) {
             Map<String, Tensor> tensors = Safetensors.read(file).asMap();
             w.byName(tensors);
             w.restoreFoldedBatchNorms(tensors);
@@ -129,16 +127,6 @@ public final class WeightImport {
         w.byNode(onnx);
         w.restoreFoldedBatchNorms(onnx.tensors());
         return w.finish(onnx.tensors());
-    }
-
-    /** A safetensors file starts with its header's length, then the JSON header. */
-    private static boolean isSafetensors(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] head = in.readNBytes(9);
-            return head.length == 9 && head[8] == '{';
-        } catch (IOException e) {
-            throw new ZooException("cannot read " + file + ": " + e.getMessage(), e);
-        }
     }
 
     // ---- 1. names ---------------------------------------------------------------------------
@@ -316,8 +304,8 @@ public final class WeightImport {
                         + model.id() + ")");
                 return;
             } else {
-                throw new ZooException("tensor '" + source + "' is " + t.shape() + " in " + fileName + " but " + model.id() + "'s '" + target
-                        + "' is " + want + " (use --partial to keep " + target + "'s initial value)");
+                throw new WeightsMismatchException("tensor '" + source + "' is " + t.shape() + " in " + fileName + " but " + model.id() + "'s '"
+                        + target + "' is " + want, target + "'s initial value");
             }
         }
         result.put(target, value);
@@ -382,9 +370,9 @@ public final class WeightImport {
             kept.add(auxiliary + " tensors of the auxiliary classifiers (training only; nothing in " + fileName + " maps to them)");
         }
         if (!missing.isEmpty()) {
-            throw new ZooException(fileName + " has nothing for " + missing.size() + " of " + model.id() + "'s " + graph.parameters().size()
-                    + " tensors: " + String.join(", ", missing.subList(0, Math.min(8, missing.size()))) + (missing.size() > 8 ? ", …" : "")
-                    + " (use --partial to keep their initial values)");
+            throw new WeightsMismatchException(fileName + " has nothing for " + missing.size() + " of " + model.id() + "'s "
+                    + graph.parameters().size() + " tensors: " + String.join(", ", missing.subList(0, Math.min(8, missing.size())))
+                    + (missing.size() > 8 ? ", …" : ""), "their initial values");
         }
         List<String> unused = new ArrayList<>();
         int counters = 0;

@@ -58,7 +58,7 @@ public final class Predictor implements AutoCloseable {
      */
     public static Predictor open(Model model, Weights weights, List<String> labels, RuntimeOptions options, int batch) {
         if (!model.config().includeTop()) {
-            throw new ZooException(model.id() + " is built without its classifier (--no-top); it has no classes to predict");
+            throw new ZooException(model.id() + " is built without its classifier (no top); it has no classes to predict");
         }
         if (batch < 1) {
             throw new ZooException("the batch size must be at least 1, got " + batch);

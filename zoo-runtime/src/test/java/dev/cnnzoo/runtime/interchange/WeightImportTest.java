@@ -250,7 +250,7 @@ class WeightImportTest {
         OnnxExporter.write(ten.graph(), randomised(ten), file, ExportOptions.defaults());
         Model four = model(false, 4);
         ZooException e = assertThrows(ZooException.class, () -> WeightImport.from(file, four, false));
-        assertEquals("tensor 'fc.weight' is 10×6 in ten.onnx but tiny's 'fc.weight' is 4×6 (use --partial to keep fc.weight's initial value)",
+        assertEquals("tensor 'fc.weight' is 10×6 in ten.onnx but tiny's 'fc.weight' is 4×6 (a partial import keeps fc.weight's initial value)",
                 e.getMessage());
         WeightImport.Report r = WeightImport.from(file, four, true);
         assertEquals(List.of("fc.weight (10×6 in ten.onnx as 'fc.weight', 4×6 in tiny)", "fc.bias (10 in ten.onnx as 'fc.bias', 4 in tiny)"),

@@ -7,12 +7,16 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Random changes to training images, as the reference text describes AlexNet's: shifts (random
+ * Random changes to training images, as Géron's <i>Hands-On Machine Learning</i> (2nd ed., ch. 14)
+ * describes AlexNet's: shifts (random
  * crops of a padded or larger image), horizontal flips, and lighting changes (Krizhevsky et al. 2012
  * §4.1: adding multiples of the RGB principal components, α ~ N(0, 0.1), with ImageNet's eigenvalues
  * and eigenvectors of the pixel covariance).
  */
 public record Augmentation(Set<Kind> kinds, int shift) {
+    /** Pixels a shift moves at most: 4, as for CIFAR-10's 32×32 images padded by 4 (He et al. 2015, §4.2). */
+    public static final int DEFAULT_SHIFT = 4;
+
     public enum Kind {
         /** Shift by up to {@code shift} pixels, zero-filling (fixed-size data: MNIST, CIFAR-10). */
         SHIFT,
@@ -38,6 +42,16 @@ public record Augmentation(Set<Kind> kinds, int shift) {
 
     public static Augmentation none() {
         return new Augmentation(Set.of(), 0);
+    }
+
+    /** These kinds of change; shifts move up to {@value #DEFAULT_SHIFT} pixels. */
+    public static Augmentation of(Kind... kinds) {
+        return new Augmentation(kinds.length == 0 ? Set.of() : EnumSet.of(kinds[0], kinds), DEFAULT_SHIFT);
+    }
+
+    /** "none", or a comma list of shift, crop, flip, lighting; shifts move up to {@value #DEFAULT_SHIFT} pixels. */
+    public static Augmentation parse(String text) {
+        return parse(text, DEFAULT_SHIFT);
     }
 
     /** "none", or a comma list of shift, crop, flip, lighting. */
@@ -67,6 +81,11 @@ public record Augmentation(Set<Kind> kinds, int shift) {
 
     public boolean isNone() {
         return kinds.isEmpty();
+    }
+
+    /** The form {@link #parse(String)} reads: "none" or e.g. "shift,flip". */
+    public String text() {
+        return isNone() ? "none" : String.join(",", kinds.stream().map(k -> k.name().toLowerCase(Locale.ROOT)).toList());
     }
 
     /** Shifts, flips and relights a [c, h, w] image in place. */

@@ -1,5 +1,6 @@
 package dev.cnnzoo.training.data;
 
+import dev.cnnzoo.graph.Tensor;
 import java.util.List;
 
 /** Labelled images, addressed by index; pixels in [0, 1], channels first. */
@@ -22,6 +23,14 @@ public interface Dataset {
 
     /** Writes image {@code index} (channels × height × width, values in [0, 1]) into {@code dst} at {@code offset}. */
     void pixels(int index, float[] dst, int offset);
+
+    /**
+     * Images held in memory: {@code images} is N×C×H×W with values in [0, 1], {@code labels} the
+     * class index of each, {@code classes} the class names by index.
+     */
+    static Dataset of(String description, List<String> classes, Tensor images, int[] labels) {
+        return new TensorDataset(description, classes, images, labels);
+    }
 
     /** The first {@code n} images only (smoke runs, tests). */
     default Dataset limit(int n) {

@@ -3,6 +3,7 @@ package dev.cnnzoo.training.data;
 import dev.cnnzoo.api.ZooException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Opens a dataset folder, recognising its format. */
 public final class Datasets {
@@ -12,13 +13,15 @@ public final class Datasets {
     private Datasets() {
     }
 
-    /** The data folder to use when none is given: Debian's Fashion-MNIST where it is installed. */
+    /** Debian's Fashion-MNIST, where its package is installed: the data to use when none is named. */
+    public static Optional<Path> installedDefault() {
+        return Files.isDirectory(DEBIAN_FASHION_MNIST) ? Optional.of(DEBIAN_FASHION_MNIST) : Optional.empty();
+    }
+
+    /** {@link #installedDefault()}, or an error saying how to get it. */
     public static Path defaultFolder() {
-        if (Files.isDirectory(DEBIAN_FASHION_MNIST)) {
-            return DEBIAN_FASHION_MNIST;
-        }
-        throw new ZooException("no --data folder given and " + DEBIAN_FASHION_MNIST + " does not exist "
-                + "(install Debian's dataset-fashion-mnist, or pass --data DIR)");
+        return installedDefault().orElseThrow(() -> new ZooException("no dataset folder named and " + DEBIAN_FASHION_MNIST
+                + " does not exist (install Debian's dataset-fashion-mnist, or name a folder)"));
     }
 
     /** The kind of data in a folder. */

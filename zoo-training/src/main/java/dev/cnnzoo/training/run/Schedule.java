@@ -4,55 +4,83 @@ import dev.cnnzoo.api.ZooException;
 import java.util.Locale;
 
 /**
- * A learning rate as a function of the step (1 for the first update), computed in Java and fed to
- * the graph as its {@code learning_rate} input.
+ * How the learning rate moves over a run, independent of the run's length: constant, multiplied by
+ * γ every few epochs, or a cosine down to zero. {@link #rates} lays it over a run of known length.
+ * A checkpoint records it as {@link #text()}, which {@link #parse} reads back.
  */
-public interface Schedule {
-    double at(long step);
-
-    /** How the schedule was asked for, e.g. "cosine" or "step:10:0.1, warm-up 500". */
-    String describe();
-
-    static Schedule constant(double lr) {
-        return of(s -> lr, "constant " + lr);
-    }
-
-    /** Multiply by {@code gamma} every {@code every} steps (Krizhevsky et al.'s "divide by 10 when validation stalls", on a timetable). */
-    static Schedule step(double lr, long every, double gamma) {
-        return of(s -> lr * Math.pow(gamma, (s - 1) / every), "step " + lr + " ×" + gamma + " every " + every + " steps");
-    }
-
-    /** Half a cosine from {@code lr} down to 0 over {@code total} steps (Loshchilov and Hutter 2017, without restarts). */
-    static Schedule cosine(double lr, long total) {
-        return of(s -> 0.5 * lr * (1 + Math.cos(Math.PI * Math.min(s - 1, total) / total)), "cosine from " + lr + " over " + total + " steps");
-    }
-
-    /** Linear warm-up from lr/warmup to the base schedule's rate over the first {@code warmup} steps (Goyal et al. 2017). */
-    default Schedule withWarmup(long warmup) {
-        if (warmup <= 0) {
-            return this;
+public sealed interface Schedule permits Schedule.Constant, Schedule.StepDecay, Schedule.Cosine {
+    /** The base rate throughout. */
+    record Constant() implements Schedule {
+        @Override
+        public String text() {
+            return "constant";
         }
-        Schedule base = this;
-        return of(s -> s <= warmup ? base.at(s) * s / warmup : base.at(s), base.describe() + ", linear warm-up over " + warmup + " steps");
+
+        @Override
+        public LearningRate rates(double base, long stepsPerEpoch, long totalSteps) {
+            return LearningRate.constant(base);
+        }
     }
 
-    /**
-     * Parses {@code constant}, {@code step:EPOCHS:GAMMA} or {@code cosine}.
-     *
-     * @param stepsPerEpoch converts epochs to steps
-     * @param totalSteps    the length of the run, for cosine
-     */
-    static Schedule parse(String text, double lr, long stepsPerEpoch, long totalSteps) {
+    /** The base rate multiplied by {@code gamma} every {@code everyEpochs} epochs. */
+    record StepDecay(int everyEpochs, double gamma) implements Schedule {
+        public StepDecay {
+            if (everyEpochs < 1) {
+                throw new ZooException("a step schedule decays every 1 or more epochs, got " + everyEpochs);
+            }
+            if (!(gamma > 0) || Double.isInfinite(gamma)) {
+                throw new ZooException("a step schedule's factor must be positive, got " + gamma);
+            }
+        }
+
+        @Override
+        public String text() {
+            return "step:" + everyEpochs + ":" + gamma;
+        }
+
+        @Override
+        public LearningRate rates(double base, long stepsPerEpoch, long totalSteps) {
+            return LearningRate.step(base, Math.max(1, everyEpochs * stepsPerEpoch), gamma);
+        }
+    }
+
+    /** Half a cosine from the base rate down to 0 over the whole run. */
+    record Cosine() implements Schedule {
+        @Override
+        public String text() {
+            return "cosine";
+        }
+
+        @Override
+        public LearningRate rates(double base, long stepsPerEpoch, long totalSteps) {
+            return LearningRate.cosine(base, Math.max(1, totalSteps));
+        }
+    }
+
+    static Schedule constant() {
+        return new Constant();
+    }
+
+    static Schedule step(int everyEpochs, double gamma) {
+        return new StepDecay(everyEpochs, gamma);
+    }
+
+    static Schedule cosine() {
+        return new Cosine();
+    }
+
+    /** {@code constant}, {@code step:EPOCHS:GAMMA} or {@code cosine}, the form {@link #text()} writes. */
+    static Schedule parse(String text) {
         String[] parts = text.trim().toLowerCase(Locale.ROOT).split(":");
         try {
             return switch (parts[0]) {
-                case "constant" -> constant(lr);
-                case "cosine" -> cosine(lr, Math.max(1, totalSteps));
+                case "constant" -> constant();
+                case "cosine" -> cosine();
                 case "step" -> {
                     if (parts.length != 3) {
-                        throw new ZooException("--schedule step needs step:EPOCHS:GAMMA, e.g. step:10:0.1");
+                        throw new ZooException("a step schedule is written step:EPOCHS:GAMMA, e.g. step:10:0.1; got '" + text + "'");
                     }
-                    yield step(lr, Math.max(1, Long.parseLong(parts[1]) * stepsPerEpoch), Double.parseDouble(parts[2]));
+                    yield step(Integer.parseInt(parts[1]), Double.parseDouble(parts[2]));
                 }
                 default -> throw new ZooException("unknown schedule '" + text + "'; use constant, step:EPOCHS:GAMMA or cosine");
             };
@@ -61,17 +89,19 @@ public interface Schedule {
         }
     }
 
-    private static Schedule of(java.util.function.LongToDoubleFunction f, String description) {
-        return new Schedule() {
-            @Override
-            public double at(long step) {
-                return f.applyAsDouble(step);
-            }
-
-            @Override
-            public String describe() {
-                return description;
-            }
-        };
+    /**
+     * {@link #parse} then {@link #rates}.
+     *
+     * @param stepsPerEpoch converts epochs to steps
+     * @param totalSteps    the length of the run, for cosine
+     */
+    static LearningRate parse(String text, double lr, long stepsPerEpoch, long totalSteps) {
+        return parse(text).rates(lr, stepsPerEpoch, totalSteps);
     }
+
+    /** The form a checkpoint records, e.g. "step:30:0.1". */
+    String text();
+
+    /** The learning rate at every step of a run of {@code totalSteps} with {@code stepsPerEpoch} steps an epoch. */
+    LearningRate rates(double base, long stepsPerEpoch, long totalSteps);
 }

@@ -1,8 +1,6 @@
 package dev.cnnzoo.training.run;
 
 import dev.cnnzoo.api.Model;
-import dev.cnnzoo.api.ModelConfig;
-import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Tensor;
@@ -31,24 +29,56 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Trains a zoo network on a dataset through its training artifacts: batches from a background
- * loader, one fused train-and-update run per step, the learning rate from the schedule, checkpoints
- * written atomically every N steps and at each epoch's end, metrics as JSON lines and a PNG learning
- * curve, evaluation on the test split after each epoch, and the trained network exported as an
- * inference ONNX model at the end. A run resumed from its checkpoint takes the same steps, learning
- * rates, batches and dropout masks as an uninterrupted one and ends with the same weights.
+ * Trains a network on a dataset through its training artifacts: batches from a background loader,
+ * one fused train-and-update run per step, the learning rate from the schedule, checkpoints written
+ * atomically every N steps and at each epoch's end, metrics as JSON lines and a PNG learning curve,
+ * evaluation on the test split after each epoch, and the trained network exported as an inference
+ * ONNX model at the end. A run resumed from its checkpoint takes the same steps, learning rates,
+ * batches and dropout masks as an uninterrupted one and ends with the same weights.
+ *
+ * <pre>{@code
+ * Model model = job.buildModel(ModelZoo.load(), "lenet5", ModelConfig.defaults());
+ * Trainer.Outcome o = new Trainer().train(TrainingRun.start(Path.of("runs/lenet5"), model, job));
+ * ... later, or after a crash:
+ * new Trainer().train(TrainingRun.resume(Path.of("runs/lenet5")));
+ * }</pre>
  */
 public final class Trainer {
     public static final String MODEL_FILE = "model.onnx";
     public static final String WEIGHTS_FILE = "weights.safetensors";
-    /** The weights file's metadata entry naming the classes by output index (a JSON array), for {@code zoo predict}. */
-    public static final String LABELS_METADATA = "zoo.labels";
+    /** The weights file's metadata entry naming the classes by output index (a JSON array), for prediction. */
+    public static final String LABELS_METADATA = dev.cnnzoo.runtime.interchange.WeightsResolver.LABELS_METADATA;
     public static final String METRICS_FILE = "metrics.jsonl";
     public static final String CURVE_FILE = "learning_curve.png";
 
-    /** How to run, as opposed to what to train (which {@link TrainingJob} says). */
-    public record Options(Path outDir, RuntimeOptions runtime, StepEngine.Mode mode, boolean resume, Weights initial, int logEvery,
-            int loaderThreads) {
+    /**
+     * How to run, as opposed to what to train (which {@link TrainingJob} says): none of it changes
+     * the weights a run ends with.
+     *
+     * @param logEvery      write a metrics line every this many steps
+     * @param loaderThreads background threads preparing batches
+     */
+    public record Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
+        public Settings {
+            java.util.Objects.requireNonNull(runtime, "runtime");
+            java.util.Objects.requireNonNull(mode, "mode");
+            if (logEvery < 1 || loaderThreads < 1) {
+                throw new IllegalArgumentException("logEvery and loaderThreads must be at least 1");
+            }
+        }
+
+        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads. */
+        public static Settings defaults() {
+            return new Settings(RuntimeOptions.cpu(), StepEngine.Mode.FUSED, 20, 2);
+        }
+
+        public Settings runtime(RuntimeOptions r) {
+            return new Settings(r, mode, logEvery, loaderThreads);
+        }
+
+        public Settings mode(StepEngine.Mode m) {
+            return new Settings(runtime, m, logEvery, loaderThreads);
+        }
     }
 
     /** Where a step stands, for progress displays. */
@@ -63,7 +93,8 @@ public final class Trainer {
 
     /** Callbacks for a user interface. */
     public interface Listener {
-        default void started(TrainingJob job, Dataset train, Dataset test, long firstStep, long stepsPerEpoch) {
+        /** Before the first step; {@code run.step()} is where a resumed run goes on from. */
+        default void started(TrainingRun run, Dataset train, Dataset test, long stepsPerEpoch) {
         }
 
         default void step(Progress p) {
@@ -77,36 +108,57 @@ public final class Trainer {
     public record Outcome(List<EpochSummary> epochs, long steps, Path model, Path weights, Weights trained) {
     }
 
-    private Trainer() {
+    private final Settings settings;
+
+    /** A trainer with {@link Settings#defaults()}. */
+    public Trainer() {
+        this(Settings.defaults());
     }
 
-    public static Outcome train(TrainingJob job, Options options, Listener listener) throws IOException {
-        Path out = options.outDir();
-        Files.createDirectories(out);
-        Path checkpointFile = out.resolve(TrainingArtifacts.CHECKPOINT);
-        Checkpoint checkpoint = null;
-        if (options.resume()) {
-            if (!Files.exists(checkpointFile)) {
-                throw new ZooException("--resume: " + out + " holds no checkpoint to resume from");
-            }
-            checkpoint = Checkpoint.read(checkpointFile);
-            TrainingJob saved = TrainingJob.fromProperties(checkpoint.properties());
-            List<String> conflicts = saved.conflictsWith(job);
-            if (!conflicts.isEmpty()) {
-                throw new ZooException("--resume: the checkpoint in " + out + " was made by another run: " + String.join("; ", conflicts));
-            }
-        } else if (Files.exists(checkpointFile)) {
-            throw new ZooException(out + " already holds a training run; use --resume to continue it or --out for a new folder");
-        }
+    public Trainer(Settings settings) {
+        this.settings = java.util.Objects.requireNonNull(settings, "settings");
+    }
 
-        Path dataDir = Path.of(job.data());
-        Datasets.Format format = Datasets.detect(dataDir);
-        ModelZoo zoo = ModelZoo.load();
-        ModelConfig config = job.config();
-        Model model = zoo.build(job.modelId(), config);
-        int[] size = model.config().inputSize();
-        Dataset train = Datasets.open(dataDir, Split.TRAIN, model.config().inputChannels(), size[0], resizeFor(model));
-        Dataset test = Datasets.open(dataDir, Split.TEST, model.config().inputChannels(), size[0], resizeFor(model));
+    /** Trains {@code model} as {@code job} says in a new run in {@code dir}. */
+    public Outcome train(Model model, TrainingJob job, Path dir) throws IOException {
+        return train(TrainingRun.start(dir, model, job));
+    }
+
+    public Outcome train(TrainingRun run) throws IOException {
+        return train(run, new Listener() { });
+    }
+
+    /**
+     * Runs {@code run} to its last epoch and writes the trained network.
+     *
+     * @throws TrainingRunExistsException  when a new run's folder holds a run already
+     * @throws TrainingFinishedException   when a resumed run has done its epochs and written its network
+     * @throws DataMismatchException       when the model is built for other images or classes than the data has
+     * @throws TrainingDivergedException   when the loss becomes NaN, infinite or explodes
+     */
+    public Outcome train(TrainingRun run, Listener listener) throws IOException {
+        Path out = run.dir();
+        Model model = run.model();
+        TrainingJob job = run.job();
+        if (!run.resumed() && TrainingRun.holdsRun(out)) {
+            throw new TrainingRunExistsException(out);
+        }
+        if (run.finished()) {
+            throw new TrainingFinishedException(out, job.epochs(), run.step());
+        }
+        Dataset train = run.train();
+        Dataset test = run.test();
+        Augmentation defaultAugmentation = Augmentation.none();
+        if (train == null) {
+            if (job.data() == null) {
+                throw new ZooException("the job names no data folder and the run was given no datasets (TrainingRun.withData)");
+            }
+            Datasets.Format format = Datasets.detect(job.data());
+            int[] size = model.config().inputSize();
+            train = Datasets.open(job.data(), Split.TRAIN, model.config().inputChannels(), size[0], resizeFor(model));
+            test = Datasets.open(job.data(), Split.TEST, model.config().inputChannels(), size[0], resizeFor(model));
+            defaultAugmentation = Augmentation.defaultFor(format);
+        }
         if (job.limit() > 0) {
             train = train.limit(job.limit());
             test = test == null ? null : test.limit(job.limit());
@@ -116,31 +168,32 @@ public final class Trainer {
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
         TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, spec);
+        Files.createDirectories(out);       // only once the data and the model are known to fit
+        Checkpoint checkpoint = run.checkpoint();
         if (checkpoint == null) {
-            Weights start = options.initial() != null ? options.initial() : Weights.initial(model.graph(), model.config().seed());
-            Map<String, Object> props = job.toProperties();
+            Weights start = run.initial() != null ? run.initial() : Weights.initial(model.graph(), model.config().seed());
+            Map<String, Object> props = run.properties();
             props.put("epoch", 0);
             props.put("step", 0);
             checkpoint = Checkpoint.start(artifacts.training(), job.optimizer(), start, props);
             artifacts.write(out, checkpoint);
         }
 
-        Augmentation augmentation = job.augmentation() == null ? Augmentation.defaultFor(format) : Augmentation.parse(job.augmentation(), 4);
+        Augmentation augmentation = job.augmentation() != null ? job.augmentation() : defaultAugmentation;
         try (BatchLoader trainLoader = new BatchLoader(train, model.info().preprocessing(), augmentation, job.batchSize(), job.seed(),
-                options.loaderThreads());
+                settings.loaderThreads());
                 BatchLoader testLoader = test == null ? null : new BatchLoader(test, model.info().preprocessing(), Augmentation.none(),
-                        job.batchSize(), job.seed(), options.loaderThreads());
-                StepEngine engine = new StepEngine(artifacts, checkpoint, options.runtime(), options.mode(), job.seed());
+                        job.batchSize(), job.seed(), settings.loaderThreads());
+                StepEngine engine = new StepEngine(artifacts, checkpoint, settings.runtime(), settings.mode(), job.seed());
                 MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE), checkpoint.step())) {
             long stepsPerEpoch = trainLoader.batchesPerEpoch();
             if (stepsPerEpoch == 0) {
                 throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
             }
-            Schedule schedule = Schedule.parse(job.schedule(), job.learningRate(), stepsPerEpoch, stepsPerEpoch * job.epochs())
-                    .withWarmup(job.warmupSteps());
-            listener.started(job, train, test, checkpoint.step(), stepsPerEpoch);
-            Run run = new Run(job, options, listener, model, artifacts, engine, metrics, checkpoint, schedule, stepsPerEpoch);
-            List<EpochSummary> summaries = run.epochs(trainLoader, testLoader);
+            listener.started(run, train, test, stepsPerEpoch);
+            String title = model.id() + " on " + (job.data() != null ? job.data().getFileName() : train.description());
+            Run r = new Run(run, settings, listener, title, engine, metrics, checkpoint, job.learningRates(stepsPerEpoch), stepsPerEpoch);
+            List<EpochSummary> summaries = r.epochs(trainLoader, testLoader);
             Weights trained = networkWeights(model, engine);
             Path modelFile = out.resolve(MODEL_FILE);
             Path weightsFile = out.resolve(WEIGHTS_FILE);
@@ -170,26 +223,27 @@ public final class Trainer {
     private static void checkFits(Model model, Dataset data) {
         int[] size = model.config().inputSize();
         if (data.channels() != model.config().inputChannels() || data.height() != size[0] || data.width() != size[1]) {
-            throw new ZooException(data.description() + " has " + data.channels() + "×" + data.height() + "×" + data.width()
-                    + " images but " + model.id() + " is built for " + model.config().inputChannels() + "×" + size[0] + "×" + size[1]
-                    + "; pass --input " + data.channels() + "x" + data.height() + "x" + data.width());
+            throw new DataMismatchException(DataMismatchException.Aspect.INPUT, data.description() + " has " + data.channels() + "×"
+                    + data.height() + "×" + data.width() + " images but " + model.id() + " is built for " + model.config().inputChannels() + "×"
+                    + size[0] + "×" + size[1], data.channels() + "x" + data.height() + "x" + data.width());
         }
         int classes = data.classes().size();
         if (model.config().classes() != classes) {
-            throw new ZooException(data.description() + " has " + classes + " classes but " + model.id() + " is built for "
-                    + model.config().classes() + "; pass --classes " + classes);
+            throw new DataMismatchException(DataMismatchException.Aspect.CLASSES, data.description() + " has " + classes + " classes but "
+                    + model.id() + " is built for " + model.config().classes(), Integer.toString(classes));
         }
     }
 
     /** The state of one run through its epochs. */
     private static final class Run {
+        private final TrainingRun run;
         private final TrainingJob job;
-        private final Options options;
+        private final Settings settings;
         private final Listener listener;
-        private final Model model;
+        private final String title;
         private final StepEngine engine;
         private final MetricsLog metrics;
-        private final Schedule schedule;
+        private final LearningRate schedule;
         private final long stepsPerEpoch;
         private final double explosion;
         private Checkpoint lastSaved;
@@ -197,19 +251,20 @@ public final class Trainer {
         private long epochCorrect;
         private long epochSeen;
 
-        Run(TrainingJob job, Options options, Listener listener, Model model, TrainingArtifacts artifacts, StepEngine engine,
-                MetricsLog metrics, Checkpoint start, Schedule schedule, long stepsPerEpoch) {
-            this.job = job;
-            this.options = options;
+        Run(TrainingRun run, Settings settings, Listener listener, String title, StepEngine engine, MetricsLog metrics, Checkpoint start,
+                LearningRate schedule, long stepsPerEpoch) {
+            this.run = run;
+            this.job = run.job();
+            this.settings = settings;
             this.listener = listener;
-            this.model = model;
+            this.title = title;
             this.engine = engine;
             this.metrics = metrics;
             this.schedule = schedule;
             this.stepsPerEpoch = stepsPerEpoch;
             this.lastSaved = start;
             // Cross-entropy starts near ln K; a hundred times that means the run has blown up.
-            this.explosion = 100 * Math.max(1, Math.log(model.config().classes()));
+            this.explosion = 100 * Math.max(1, Math.log(run.model().config().classes()));
             Map<String, Object> p = start.properties();
             this.epochLoss = ((Number) p.getOrDefault("epoch_loss_sum", 0.0)).doubleValue();
             this.epochCorrect = ((Number) p.getOrDefault("epoch_correct", 0)).longValue();
@@ -239,7 +294,7 @@ public final class Trainer {
                     double rate = windowImages / ((System.nanoTime() - windowStart) / 1e9);
                     listener.step(new Progress(epoch, job.epochs(), step, step - (long) epoch * stepsPerEpoch, stepsPerEpoch,
                             epochLoss / epochSeen, (double) epochCorrect / epochSeen, lr, rate));
-                    if (step % options.logEvery() == 0) {
+                    if (step % settings.logEvery() == 0) {
                         metrics.write(record("step", epoch, step, Map.of("loss", r.loss(), "accuracy", (double) r.correct() / r.batch(),
                                 "learning_rate", lr, "images_per_second", rate)));
                         windowStart = System.nanoTime();
@@ -275,8 +330,7 @@ public final class Trainer {
                 epochCorrect = 0;
                 epochSeen = 0;
                 save(epoch + 1, engine.stepsTaken());
-                LearningCurve.write(options.outDir().resolve(CURVE_FILE), model.id() + " on " + Path.of(job.data()).getFileName(),
-                        metrics.records(), stepsPerEpoch);
+                LearningCurve.write(run.dir().resolve(CURVE_FILE), title, metrics.records(), stepsPerEpoch);
             }
             return summaries;
         }
@@ -287,8 +341,8 @@ public final class Trainer {
             }
             String what = Double.isNaN(loss) ? "NaN" : Double.isInfinite(loss) ? "infinite" : "exploding (" + loss + ")";
             throw new TrainingDivergedException("the loss became " + what + " at step " + step + " (epoch " + (epoch + 1) + "); training stopped."
-                    + " The last good checkpoint, from step " + lastSaved.step() + ", is kept in " + options.outDir().resolve(TrainingArtifacts.CHECKPOINT)
-                    + ". Try a lower --lr or a --warmup.");
+                    + " The last good checkpoint, from step " + lastSaved.step() + ", is kept in " + run.dir().resolve(TrainingArtifacts.CHECKPOINT)
+                    + ".");
         }
 
         private double[] evaluate(BatchLoader loader) {
@@ -306,14 +360,14 @@ public final class Trainer {
         }
 
         private void save(int epoch, long step) throws IOException {
-            Map<String, Object> props = job.toProperties();
+            Map<String, Object> props = run.properties();
             props.put("epoch", epoch);
             props.put("step", step);
             props.put("epoch_loss_sum", epochLoss);
             props.put("epoch_correct", epochCorrect);
             props.put("epoch_seen", epochSeen);
             Checkpoint c = new Checkpoint(engine.snapshot(), props);
-            c.write(options.outDir().resolve(TrainingArtifacts.CHECKPOINT));
+            c.write(run.dir().resolve(TrainingArtifacts.CHECKPOINT));
             lastSaved = c;
         }
 

@@ -11,7 +11,7 @@ class ScheduleTest {
     @Test
     void stepDecayMultipliesByGammaEveryPeriod() {
         // step:2:0.1 with 100 steps an epoch: 0.1 for steps 1–200, 0.01 for 201–400, ...
-        Schedule s = Schedule.parse("step:2:0.1", 0.1, 100, 1000);
+        LearningRate s = Schedule.parse("step:2:0.1", 0.1, 100, 1000);
         assertEquals(0.1, s.at(1), 1e-12);
         assertEquals(0.1, s.at(200), 1e-12);
         assertEquals(0.01, s.at(201), 1e-12);
@@ -20,7 +20,7 @@ class ScheduleTest {
 
     @Test
     void cosineFallsFromTheBaseRateToZeroOverTheRun() {
-        Schedule s = Schedule.parse("cosine", 1.0, 10, 100);
+        LearningRate s = Schedule.parse("cosine", 1.0, 10, 100);
         assertEquals(1.0, s.at(1), 1e-12);
         assertEquals(0.5, s.at(51), 1e-12);          // half-way: cos(π/2) = 0
         assertEquals(0.5 * (1 + Math.cos(Math.PI * 99 / 100)), s.at(100), 1e-12);
@@ -29,7 +29,7 @@ class ScheduleTest {
 
     @Test
     void warmupRampsLinearlyThenHandsOver() {
-        Schedule s = Schedule.constant(0.4).withWarmup(4);
+        LearningRate s = LearningRate.constant(0.4).withWarmup(4);
         assertEquals(0.1, s.at(1), 1e-12);
         assertEquals(0.3, s.at(3), 1e-12);
         assertEquals(0.4, s.at(4), 1e-12);

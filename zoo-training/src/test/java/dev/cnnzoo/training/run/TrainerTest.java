@@ -4,13 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.data.Augmentation;
 import dev.cnnzoo.training.data.SyntheticData;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
@@ -25,20 +28,22 @@ class TrainerTest {
     @TempDir
     Path dir;
 
-    private TrainingJob job(Path data, String model, int epochs, Optimizer opt, double lr) {
-        return new TrainingJob(model, ModelConfig.builder().seed(3).build(), data.toString(), 0, opt, lr, "cosine", 2,
-                Loss.crossEntropy(), epochs, 16, 11, null, null, 5);
+    private static final Trainer TRAINER = new Trainer(new Trainer.Settings(RuntimeOptions.cpu(2), StepEngine.Mode.FUSED, 2, 2));
+
+    private static TrainingJob job(Path data, int epochs, Optimizer opt, double lr) {
+        return TrainingJob.builder(data).optimizer(opt).learningRate(lr).schedule(Schedule.cosine()).warmupSteps(2).loss(Loss.crossEntropy())
+                .epochs(epochs).batchSize(16).seed(11).checkpointEvery(5).build();
     }
 
-    private static Trainer.Options options(Path out, boolean resume) {
-        return new Trainer.Options(out, RuntimeOptions.cpu(2), StepEngine.Mode.FUSED, resume, null, 2, 2);
+    private static Model model(String id) {
+        return ModelZoo.load().build(id, ModelConfig.builder().seed(3).build());
     }
 
     @Test
     void aRunLearnsWritesItsFilesAndExportsTheNetwork() throws IOException {
         Path data = SyntheticData.idx(dir.resolve("data"), 320, 96, 1);
         Path out = dir.resolve("run");
-        Trainer.Outcome o = Trainer.train(job(data, "lenet5-modern", 3, Optimizer.adam(), 3e-3), options(out, false), new Trainer.Listener() { });
+        Trainer.Outcome o = TRAINER.train(TrainingRun.start(out, model("lenet5-modern"), job(data, 3, Optimizer.adam(), 3e-3)));
         assertEquals(3, o.epochs().size());
         assertEquals(60, o.steps());
         for (String f : List.of(TrainingArtifacts.TRAINING_MODEL, TrainingArtifacts.EVAL_MODEL, TrainingArtifacts.OPTIMIZER_MODEL,
@@ -56,21 +61,21 @@ class TrainerTest {
         assertTrue(Weights.of(c.weights(List.copyOf(o.trained().names())).asMap()).bitEquals(Safetensors.read(out.resolve(Trainer.WEIGHTS_FILE))));
         assertEquals(3 + 60 / 2, Files.readAllLines(out.resolve(Trainer.METRICS_FILE)).size());
 
-        assertTrue(assertThrows(ZooException.class, () -> Trainer.train(job(data, "lenet5-modern", 1, Optimizer.adam(), 1e-3),
-                options(out, false), new Trainer.Listener() { })).getMessage().contains("already holds a training run; use --resume"));
+        assertTrue(assertThrows(ZooException.class, () -> TRAINER.train(model("lenet5-modern"), job(data, 1, Optimizer.adam(), 1e-3), out))
+                .getMessage().contains("already holds a training run; resume it"));
     }
 
     @Test
     void anInterruptedRunResumesToTheSameWeights() throws IOException {
         Path data = SyntheticData.idx(dir.resolve("data"), 160, 32, 2);
-        TrainingJob job = job(data, "fashion-cnn", 2, Optimizer.nadam(), 1e-3);
-        Trainer.Outcome straight = Trainer.train(job, options(dir.resolve("straight"), false), new Trainer.Listener() { });
+        TrainingJob job = job(data, 2, Optimizer.nadam(), 1e-3);
+        Trainer.Outcome straight = TRAINER.train(model("fashion-cnn"), job, dir.resolve("straight"));
 
         Path out = dir.resolve("interrupted");
         class Crash extends RuntimeException {
         }
         // Stop mid-epoch 2 (step 13 of 20); the last checkpoint was written at step 10 (every 5 steps).
-        assertThrows(Crash.class, () -> Trainer.train(job, options(out, false), new Trainer.Listener() {
+        assertThrows(Crash.class, () -> TRAINER.train(TrainingRun.start(out, model("fashion-cnn"), job), new Trainer.Listener() {
             @Override
             public void step(Trainer.Progress p) {
                 if (p.step() == 13) {
@@ -79,15 +84,15 @@ class TrainerTest {
             }
         }));
         assertEquals(10, Checkpoint.read(out.resolve(TrainingArtifacts.CHECKPOINT)).step());
-        Trainer.Outcome resumed = Trainer.train(job, options(out, true), new Trainer.Listener() { });
+        Trainer.Outcome resumed = TRAINER.train(TrainingRun.resume(out, model("fashion-cnn"), job));
         assertTrue(straight.trained().bitEquals(resumed.trained()), "an interrupted and resumed run ends with the same weights");
         assertEquals(straight.epochs().get(1).trainLoss(), resumed.epochs().get(resumed.epochs().size() - 1).trainLoss(), 0.0,
                 "and reports the same epoch figures");
         assertEquals(Files.readAllLines(dir.resolve("straight").resolve(Trainer.METRICS_FILE)).size(),
                 Files.readAllLines(out.resolve(Trainer.METRICS_FILE)).size());
 
-        TrainingJob other = job(data, "fashion-cnn", 2, Optimizer.adam(), 1e-3);
-        assertTrue(assertThrows(ZooException.class, () -> Trainer.train(other, options(out, true), new Trainer.Listener() { }))
+        TrainingJob other = job(data, 2, Optimizer.adam(), 1e-3);
+        assertTrue(assertThrows(ZooException.class, () -> TRAINER.train(TrainingRun.resume(out, model("fashion-cnn"), other)))
                 .getMessage().contains("made by another run: optimizer"));
     }
 
@@ -95,11 +100,11 @@ class TrainerTest {
     void aDivergingRunStopsAndKeepsItsLastGoodCheckpoint() throws IOException {
         Path data = SyntheticData.idx(dir.resolve("data"), 160, 16, 3);
         Path out = dir.resolve("diverged");
-        TrainingJob wild = new TrainingJob("lenet5-modern", ModelConfig.defaults(), data.toString(), 0, Optimizer.sgd(0.9, false), 1e4,
-                "constant", 0, Loss.crossEntropy(), 2, 16, 1, null, "none", 2);
+        TrainingJob wild = TrainingJob.builder(data).optimizer(Optimizer.sgd(0.9, false)).learningRate(1e4).schedule(Schedule.constant())
+                .epochs(2).batchSize(16).seed(1).augmentation(Augmentation.none()).checkpointEvery(2).build();
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-                () -> Trainer.train(wild, options(out, false), new Trainer.Listener() { }));
-        assertTrue(e.getMessage().contains("training stopped") && e.getMessage().contains("--lr"), e.getMessage());
+                () -> TRAINER.train(ModelZoo.load().build("lenet5-modern"), wild, out));
+        assertTrue(e.getMessage().contains("training stopped") && e.getMessage().contains("lower learning rate"), e.getMessage());
         Checkpoint kept = Checkpoint.read(out.resolve(TrainingArtifacts.CHECKPOINT));
         assertTrue(kept.tensors().values().stream().allMatch(t -> !t.isFloating() || allFinite(t.floats())), "the kept checkpoint is finite");
     }
