@@ -287,9 +287,11 @@ public final class ModelServer implements AutoCloseable {
             Content.Source.asByteArrayAsync(request, (int) Math.min(limit, Integer.MAX_VALUE - 16)).whenComplete((bytes, failure) -> {
                 try {
                     if (failure != null) {
-                        throw new RequestException(failure instanceof IllegalArgumentException ? 413 : 400,
-                                failure instanceof IllegalArgumentException ? "the body exceeds this server's limit of " + limit + " bytes"
-                                        : "cannot read the body: " + failure.getMessage());
+                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                        // Jetty 12.1 fails the read with IllegalStateException("Max size (N) exceeded") past the limit.
+                        throw cause instanceof IllegalStateException
+                                ? new RequestException(413, "the body exceeds this server's limit of " + limit + " bytes")
+                                : new RequestException(400, "cannot read the body: " + cause.getMessage());
                     }
                     then.accept(bytes);
                 } catch (RuntimeException e) {

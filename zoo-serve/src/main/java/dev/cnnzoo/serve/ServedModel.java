@@ -149,7 +149,7 @@ public final class ServedModel implements AutoCloseable {
         try {
             img = ImageIO.read(new ByteArrayInputStream(image));
         } catch (IOException | RuntimeException e) {
-            throw new RequestException(400, "the body cannot be decoded as an image: " + e.getMessage());
+            throw new RequestException(415, "the body is not an image the zoo can decode: " + e.getMessage());
         }
         if (img == null) {
             throw new RequestException(415, "the body is not an image the zoo can decode (JPEG, PNG, BMP, GIF or TIFF)");
