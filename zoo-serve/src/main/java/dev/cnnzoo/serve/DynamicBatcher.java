@@ -55,7 +55,12 @@ final class DynamicBatcher implements AutoCloseable {
     private final BlockingQueue<Job> queue;
     private final ServerMetrics.BatchMetrics metrics;
     private final Thread worker;
+    private static final long SLICE = TimeUnit.MILLISECONDS.toNanos(50);
     private volatile boolean closed;
+    /** Run batches as soon as they are gathered, without waiting out the delay (the server is stopping). */
+    private volatile boolean draining;
+    /** Requests submitted whose batch has not started: those queued and those gathered into the batch being formed. */
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     /** A request taken from the queue that did not fit the batch being formed; it opens the next one. */
     private Job held;
 
@@ -103,7 +108,7 @@ final class DynamicBatcher implements AutoCloseable {
         if (!queue.offer(job)) {
             throw new QueueFullException(model, capacity);
         }
-        metrics.queueDepth().set(queue.size());
+        metrics.queueDepth().set(waiting.incrementAndGet());
         return job.result();
     }
 
@@ -132,9 +137,13 @@ final class DynamicBatcher implements AutoCloseable {
         int rows = first.rows();
         long deadline = first.enqueued() + maxDelayNanos;
         while (rows < maxBatch) {
-            long wait = closed ? 0 : deadline - System.nanoTime();
-            Job next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+            long wait = draining ? 0 : deadline - System.nanoTime();
+            // In slices of at most 50 ms, so that a drain that starts meanwhile is noticed.
+            Job next = wait > 0 ? queue.poll(Math.min(wait, SLICE), TimeUnit.NANOSECONDS) : queue.poll();
             if (next == null) {
+                if (wait > SLICE) {
+                    continue;
+                }
                 break;
             }
             if (rows + next.rows() > maxBatch || !first.fits(next)) {
@@ -149,7 +158,7 @@ final class DynamicBatcher implements AutoCloseable {
 
     private void runBatch(List<Job> batch) {
         long start = System.nanoTime();
-        metrics.queueDepth().set(queue.size());
+        metrics.queueDepth().set(waiting.addAndGet(-batch.size()));
         int rows = 0;
         for (Job j : batch) {
             metrics.queueWait().observe((start - j.enqueued()) / 1e9);
@@ -188,11 +197,20 @@ final class DynamicBatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs every batch as soon as it is gathered from now on, without waiting for the delay; requests
+     * are still taken (a stopping server answers those already in flight).
+     */
+    void drain() {
+        draining = true;
+    }
+
     /** Stops taking requests, runs every queued one at once, and waits for the worker to finish. */
     @Override
     public void close() {
         synchronized (this) {
             closed = true;
+            draining = true;
         }
         try {
             worker.join();

@@ -177,6 +177,7 @@ public final class ModelServer implements AutoCloseable {
             }
             stopping = true;
         }
+        models.values().forEach(ServedModel::drain);
         try {
             server.stop();
         } catch (Exception e) {

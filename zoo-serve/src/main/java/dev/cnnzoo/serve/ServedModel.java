@@ -164,6 +164,14 @@ public final class ServedModel implements AutoCloseable {
         });
     }
 
+    /** Runs queued requests without waiting for their batching delay (the server is stopping). */
+    void drain() {
+        Loaded l = loaded;
+        if (l != null) {
+            l.batcher().drain();
+        }
+    }
+
     /** Finishes every queued request, then frees the session. */
     @Override
     public void close() {

@@ -42,7 +42,7 @@ public final class ServerMetrics {
             .classicUpperBounds(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128)
             .labelNames("model").register(registry);
     private final Gauge queueDepth = Gauge.builder().name("zoo_queue_depth")
-            .help("Requests waiting in a model's queue").labelNames("model").register(registry);
+            .help("Requests waiting for their batch to run (queued, or gathered into the batch being formed)").labelNames("model").register(registry);
 
     /** One answered request. */
     void request(String model, String endpoint, int status, double seconds) {

@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,11 +76,13 @@ class ClassifyTest {
             URI classify = server.uri().resolve("v2/models/fashion-cnn/classify?top=5");
             // All at once, so that they are batched together as a loaded server batches them.
             List<CompletableFuture<ServeFixture.Reply>> replies = new ArrayList<>();
+            ExecutorService clients = Executors.newFixedThreadPool(16);
             for (Path f : files) {
                 byte[] bytes = Files.readAllBytes(f);
                 String type = f.toString().endsWith(".jpg") ? "image/jpeg" : "image/png";
-                replies.add(CompletableFuture.supplyAsync(() -> ServeFixture.post(classify, bytes, type)));
+                replies.add(CompletableFuture.supplyAsync(() -> ServeFixture.post(classify, bytes, type), clients));
             }
+            clients.shutdown();
             for (int i = 0; i < files.size(); i++) {
                 ServeFixture.Reply r = replies.get(i).join();
                 assertEquals(200, r.status(), r.body());
