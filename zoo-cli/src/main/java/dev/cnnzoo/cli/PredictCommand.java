@@ -140,7 +140,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** The class names a zoo-trained weights file records. */
-    private static List<String> labelsIn(Map<String, String> metadata) {
+    static List<String> labelsIn(Map<String, String> metadata) {
         String json = metadata.get(Trainer.LABELS_METADATA);
         if (json == null) {
             return null;
