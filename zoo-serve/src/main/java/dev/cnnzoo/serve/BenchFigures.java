@@ -56,8 +56,10 @@ public final class BenchFigures {
                     r.path("images_per_second").asDouble()));
         }
         JsonNode m = doc.path("machine");
-        String machine = m.isObject() ? m.path("cpu").asText("") + ", " + m.path("logical_cores").asText("?") + " logical cores; settings "
-                + doc.path("settings") : null;
+        JsonNode settings = doc.path("settings");
+        String machine = m.isObject() ? m.path("cpu").asText("") + ", " + m.path("logical_cores").asText("?") + " logical cores, "
+                + settings.path("threads").asText("?") + " ONNX Runtime threads, " + settings.path("device").asText("cpu") + ", "
+                + doc.path("date").asText("undated") : null;
         return new BenchFigures(byModel, machine);
     }
 
