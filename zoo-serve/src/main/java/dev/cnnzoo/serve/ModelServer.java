@@ -237,6 +237,7 @@ public final class ModelServer implements AutoCloseable {
         String model = "";
         String endpoint = "other";
         private boolean answered;
+        private volatile boolean bodyRead;
 
         Exchange(Request request, Response response, Callback callback) {
             this.request = request;
@@ -286,6 +287,11 @@ public final class ModelServer implements AutoCloseable {
             answered = true;
             metrics.request(model, endpoint, status, (System.nanoTime() - start) / 1e9);
             response.setStatus(status);
+            if (!bodyRead && request.getLength() != 0) {
+                // Answered without reading the body (too large, unknown model...): Jetty will close the
+                // connection rather than read it, and says so, so that the client does not reuse it.
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
             response.write(true, ByteBuffer.wrap(body), callback);
         }
@@ -298,6 +304,7 @@ public final class ModelServer implements AutoCloseable {
                 throw new RequestException(413, "the body has " + declared + " bytes; this server takes at most " + limit);
             }
             Content.Source.asByteArrayAsync(request, (int) Math.min(limit, Integer.MAX_VALUE - 16)).whenComplete((bytes, failure) -> {
+                bodyRead = failure == null;
                 try {
                     if (failure != null) {
                         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
