@@ -37,6 +37,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -47,8 +49,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>The HTTP server is Jetty 12's core API (no servlets). Chosen over the JDK's {@code HttpServer},
  * which ties a thread to every request for its whole life and has no graceful stop, request size
  * limit or maintained async API; over Javalin 7, which is a routing layer on the same Jetty 12 plus
- * Kotlin's runtime, for a handful of fixed routes; over Undertow 2.3, whose development has moved
- * to its 2.4/3 lines. Jetty's handlers complete asynchronously: a request waiting for its batch
+ * Kotlin's runtime, for a handful of fixed routes; over Undertow 2.3, which would serve as well but
+ * brings JBoss's XNIO and logging stacks (and Helidon 4 needs Java 21; the zoo targets 17). Jetty
+ * is maintained by the Eclipse Foundation with regular 12.x releases. Its handlers complete asynchronously: a request waiting for its batch
  * holds no thread, so a queue of hundreds of requests costs memory for their tensors only; and its
  * {@link GracefulHandler} stops taking requests and waits for those in flight, which is what a
  * SIGTERM needs.
@@ -213,8 +216,9 @@ public final class ModelServer implements AutoCloseable {
      * Serves until the process gets SIGTERM or SIGINT (Ctrl-C), then stops gracefully and returns,
      * so that the caller can exit with status 0 (the JVM's own handling of SIGTERM would exit 143).
      */
-    @SuppressWarnings("removal")
     public void serveUntilSignalled() {
+        // sun.misc.Signal (module jdk.unsupported, kept for exactly this use): the JDK has no other way
+        // to handle SIGTERM and still choose the exit status. javac warns about it; that is expected.
         for (String name : List.of("TERM", "INT")) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> new Thread(this::stop, "serve-stop").start());
         }
@@ -303,7 +307,9 @@ public final class ModelServer implements AutoCloseable {
             if (declared > limit) {
                 throw new RequestException(413, "the body has " + declared + " bytes; this server takes at most " + limit);
             }
-            Content.Source.asByteArrayAsync(request, (int) Math.min(limit, Integer.MAX_VALUE - 16)).whenComplete((bytes, failure) -> {
+            // BLOCKING: what follows parses JSON or decodes an image, work for a pool thread, not Jetty's selector.
+            Content.Source.asByteArrayAsync(request, (int) Math.min(limit, Integer.MAX_VALUE - 16), Promise.Invocable.from(
+                    Invocable.InvocationType.BLOCKING, (byte[] bytes, Throwable failure) -> {
                 bodyRead = failure == null;
                 try {
                     if (failure != null) {
@@ -317,7 +323,7 @@ public final class ModelServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     fail(e);
                 }
-            });
+            }));
         }
     }
 
@@ -522,7 +528,7 @@ public final class ModelServer implements AutoCloseable {
     }
 
     private static void requireGet(String method) {
-        if (!method.equals("GET") && !method.equals("HEAD")) {
+        if (!method.equals("GET")) {
             throw new RequestException(405, method + " is not allowed here; use GET");
         }
     }
