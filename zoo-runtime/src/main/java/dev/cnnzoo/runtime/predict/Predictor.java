@@ -63,10 +63,14 @@ public final class Predictor implements AutoCloseable {
         if (batch < 1) {
             throw new ZooException("the batch size must be at least 1, got " + batch);
         }
-        int[] size = model.config().inputSize();
-        ImageTransform transform = new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
         List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, ZooSessions.open(model, weights, options), transform, names, batch);
+        return new Predictor(model, ZooSessions.open(model, weights, options), transformFor(model), names, batch);
+    }
+
+    /** The preprocessing that turns an image into {@code model}'s input: its recipe at its configured input size. */
+    public static ImageTransform transformFor(Model model) {
+        int[] size = model.config().inputSize();
+        return new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
     }
 
     public ImageTransform transform() {
@@ -93,14 +97,17 @@ public final class Predictor implements AutoCloseable {
             Tensor logits = session.run(Tensor.of(Shape.of(chunk.size(), model.config().inputChannels(), size[0], size[1]), pixels));
             float[] z = logits.floats();
             for (int i = 0; i < chunk.size(); i++) {
-                out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k)));
+                out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k, labels)));
             }
         }
         return out;
     }
 
-    /** The k largest softmax probabilities of one row of logits; ties keep the lower index first. */
-    private List<Score> top(float[] logits, int k) {
+    /**
+     * The k largest softmax probabilities of one row of logits, named by {@code labels} (null: "class N");
+     * ties keep the lower index first.
+     */
+    public static List<Score> top(float[] logits, int k, List<String> labels) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) {
             max = Math.max(max, v);
