@@ -82,7 +82,7 @@ public final class KerasWeights {
                 root = g;
                 wholeModel = true;
             }
-            String[] layerNames = strings(root.getAttribute("layer_names"));
+            String[] layerNames = names(root, "layer_names");
             if (layerNames == null) {
                 throw new ZooException(name + " is an HDF5 file but not Keras weights: it has no layer_names attribute"
                         + (hdf.getChildren().containsKey("layers") || hdf.getChildren().containsKey("vars")
@@ -94,7 +94,7 @@ public final class KerasWeights {
                 if (!(root.getChildren().get(layerName) instanceof Group layerGroup)) {
                     throw new ZooException(name + " lists layer '" + layerName + "' but has no group for it");
                 }
-                String[] weightNames = strings(layerGroup.getAttribute("weight_names"));
+                String[] weightNames = names(layerGroup, "weight_names");
                 for (String weightName : weightNames == null ? new String[0] : weightNames) {
                     Node node = layerGroup.getByPath(weightName);
                     if (!(node instanceof Dataset d)) {
@@ -137,6 +137,22 @@ public final class KerasWeights {
     /** A batch norm's ε and momentum, where the file records its configuration (a whole-model file). */
     public Optional<BatchNormSettings> batchNorm(String layer) {
         return Optional.ofNullable(batchNorms.get(layer));
+    }
+
+    /**
+     * A list of names Keras stored as an attribute; one too large for an HDF5 attribute (64 KB) Keras
+     * splits into {@code name0}, {@code name1}, … (its {@code save_attributes_to_hdf5_group}).
+     */
+    private static String[] names(Node node, String attribute) {
+        String[] whole = strings(node.getAttribute(attribute));
+        if (whole != null) {
+            return whole;
+        }
+        List<String> parts = new ArrayList<>();
+        for (int chunk = 0; node.getAttribute(attribute + chunk) != null; chunk++) {
+            parts.addAll(List.of(strings(node.getAttribute(attribute + chunk))));
+        }
+        return parts.isEmpty() ? null : parts.toArray(String[]::new);
     }
 
     /** h5py writes Keras's name lists as arrays of fixed-length byte strings, which jHDF reads as String[]. */
