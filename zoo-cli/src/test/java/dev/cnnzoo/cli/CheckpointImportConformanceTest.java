@@ -151,6 +151,25 @@ class CheckpointImportConformanceTest {
         Close.assertRelative(id + " from .h5 vs from safetensors", logits(model, reference, input), logits(model, r.weights(), input), 1e-4);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"resnet50-keras.h5, resnet50, 64, true, resnet50", "inception_v3-keras.h5, inception-v3, 107, false, inception-v3-keras"})
+    void kerasNamedTorchvisionWeightsGiveTorchvisionsLogits(String file, String id, int size, boolean auxiliary, String expected) {
+        Model model = model(id, size, auxiliary);
+        WeightImport.Report r = WeightImport.from(dir.resolve(file), model, false);
+        assertTrue(r.unused().isEmpty(), r.unused().toString());
+        if (id.equals("resnet50")) {
+            assertEquals("conv2_block1_0_conv/kernel:0", r.sources().get("layer1.0.downsample.0.weight"));
+            assertEquals(model.graph().parameters().size() - 2, r.count(WeightImport.How.NAME), "all but the classifier by name");
+            assertTrue(r.notes().contains("convolution biases folded into the running means of the batch norms after them (the zoo's "
+                    + "convolutions have none)"), r.notes().toString());
+        } else {
+            assertEquals(model.graph().parameters().size(), r.count(WeightImport.How.ORDER));
+            assertEquals("conv2d_93/kernel:0", r.sources().get("Mixed_7c.branch_pool.conv.weight"));
+        }
+        Close.assertRelative(id + " from " + file + " vs torchvision", batches.get(expected + ".logits").floats(),
+                logits(model, r.weights(), batches.get(id + ".input")), 1e-4);
+    }
+
     @Test
     void aWholeKerasModelsOwnBatchNormEpsilonIsHonoured() {
         Model model = model("xception", 96, false);

@@ -15,6 +15,8 @@
 # Keras HDF5 files in save_weights layout (h5py, attributes as Keras writes them), with Keras
 # Applications' layer and weight names, and the same weights in the zoo's layout as safetensors:
 #   xception.h5 / xception.safetensors, vgg16.h5 / vgg16.safetensors
+#   resnet50-keras.h5     torchvision's ResNet-50 weights under Keras's names, with convolution biases
+#   inception_v3-keras.h5 torchvision's Inception v3 under Keras's automatic names, batch norms without γ
 #   xception-model.h5     a whole saved model (model_weights group, model_config JSON) whose
 #                         block1_conv1_bn says epsilon 0.002; xception-model.safetensors holds the
 #                         running variance the zoo must use for it (σ² + 0.002 − 0.001)
@@ -221,6 +223,62 @@ with torch.no_grad():
     keras_file("xception-model.h5", layers, json.dumps(config))
     zoo["block1_conv1_bn.running_var"] = zoo["block1_conv1_bn.running_var"] + 0.001
     save_safetensors(path("xception-model.safetensors"), {k: np.asarray(v, dtype=np.float32) for k, v in zoo.items()})
+
+    # ResNet-50 from torchvision's weights with Keras Applications' names (conv2_block1_1_conv, …,
+    # the projection conv2_block1_0_conv). Keras's convolutions have biases: each gets a random one,
+    # and the batch norm after it a moving mean that absorbs it, so the file computes what
+    # torchvision's network computes and torchvision's logits are the reference.
+    def keras_resnet(module):
+        parts = module.split(".")
+        if module in ("conv1", "bn1"):
+            return "conv1_" + ("conv" if module == "conv1" else "bn")
+        if module == "fc":
+            return "predictions"
+        stage, block = int(parts[0][len("layer"):]) + 1, int(parts[1]) + 1
+        if parts[2] == "downsample":
+            return f"conv{stage}_block{block}_0_" + ("conv" if parts[3] == "0" else "bn")
+        kind, k = parts[2][:-1], parts[2][-1]
+        return f"conv{stage}_block{block}_{k}_" + ("conv" if kind == "conv" else "bn")
+
+    sd = {k: v.numpy() for k, v in r50.state_dict().items()}
+    layers, bias = [], {}
+    for key in sd:
+        if not key.endswith(".weight"):
+            continue
+        module = key[: -len(".weight")]
+        w = sd[key]
+        if w.ndim == 4:
+            b = rng.uniform(-0.2, 0.2, w.shape[0])
+            bias[module] = b
+            layers.append((keras_resnet(module), [("kernel", hwio(w)), ("bias", b)]))
+        elif w.ndim == 2:
+            layers.append(("predictions", [("kernel", w.T), ("bias", sd["fc.bias"])]))
+        else:
+            conv = module.replace("bn", "conv") if "downsample" not in module else module[:-1] + "0"
+            layers.append((keras_resnet(module), [("gamma", w), ("beta", sd[module + ".bias"]),
+                                                  ("moving_mean", sd[module + ".running_mean"] + bias[conv]),
+                                                  ("moving_variance", sd[module + ".running_var"])]))
+    keras_file("resnet50-keras.h5", layers)
+
+    # Inception v3 with Keras's automatic names: conv2d, conv2d_1, … and batch_normalization_N in
+    # the order Keras's inception_v3.py creates them (torchvision's module order), batch norms
+    # without γ (Keras builds them with scale=False, so torchvision's γ is 1 here), listed in the
+    # file in sorted-name order (conv2d_10 before conv2d_2) so only the numbers give the order.
+    inception = randomised(torchvision.models.inception_v3(aux_logits=True, init_weights=True), 7)
+    for m in inception.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.data.fill_(1.0)
+    batches["inception-v3-keras.logits"] = inception(batches["inception-v3.input"])
+    units = [(n, m) for n, m in inception.named_modules()
+             if isinstance(m, torchvision.models.inception.BasicConv2d) and not n.startswith("AuxLogits")]
+    layers = []
+    for i, (n, m) in enumerate(units):
+        suffix = "" if i == 0 else f"_{i}"
+        layers.append((f"conv2d{suffix}", [("kernel", hwio(m.conv.weight.numpy()))]))
+        layers.append((f"batch_normalization{suffix}", [("beta", m.bn.bias.numpy()), ("moving_mean", m.bn.running_mean.numpy()),
+                                                         ("moving_variance", m.bn.running_var.numpy())]))
+    layers.append(("predictions", [("kernel", inception.fc.weight.numpy().T), ("bias", inception.fc.bias.numpy())]))
+    keras_file("inception_v3-keras.h5", sorted(layers))
 
 save_safetensors(path("batches.safetensors"), batches)
 print("written", sorted(os.listdir(out)))
