@@ -13,7 +13,6 @@ import dev.cnnzoo.runtime.image.ImageFiles;
 import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.training.run.Trainer;
-import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -91,7 +90,7 @@ final class PredictCommand implements Callable<Integer> {
         } else {
             Path file = Path.of(weights);
             w = WeightFiles.load(file, model, err);
-            names = labelsIn(Safetensors.readWithMetadata(file).metadata());
+            names = labelsIn(WeightFiles.metadata(file));
             namesFrom = "the weights file";
         }
         if (labels != null) {

@@ -52,6 +52,11 @@ final class WeightFiles {
         return bound;
     }
 
+    /** The string metadata of a safetensors weights file (class names, the model); none for other formats. */
+    static java.util.Map<String, String> metadata(Path file) {
+        return foreign(file) ? java.util.Map.of() : Safetensors.readWithMetadata(file).metadata();
+    }
+
     /** A file {@link WeightImport} maps (a PyTorch checkpoint, Keras HDF5, ONNX) rather than the zoo's own safetensors. */
     private static boolean foreign(Path file) {
         return java.nio.file.Files.isRegularFile(file) && WeightFileFormat.of(file) != WeightFileFormat.SAFETENSORS;

@@ -93,6 +93,28 @@ class CheckpointImportConformanceTest {
     }
 
     @Test
+    void weightsOptionTakesACheckpoint() throws IOException {
+        Path onnx = dir.resolve("resnet50-64.onnx");
+        ZooCommandTest.Result r = ZooCommandTest.zoo("export", "resnet50", "--input", "3x64x64", "--weights", dir.resolve("resnet50.pth").toString(),
+                "-o", onnx.toString());
+        assertEquals(0, r.exit(), r.err());
+        try (InferenceSession s = InferenceSession.open(onnx, RuntimeOptions.cpu(2))) {
+            Close.assertRelative("resnet50 exported with --weights resnet50.pth", batches.get("resnet50.logits").floats(),
+                    s.run(batches.get("resnet50.input")).floats(), 1e-4);
+        }
+        Path image = dir.resolve("grey.png");
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(80, 80, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", image.toFile());
+        ZooCommandTest.Result predict = ZooCommandTest.zoo("predict", "resnet50", "--weights", dir.resolve("googlenet.pth").toString(),
+                image.toString());
+        assertNotEquals(0, predict.exit(), "googlenet's checkpoint is not resnet50's");
+        assertTrue(predict.err().startsWith("zoo: tensor 'fc.weight' is 1000×1024 in googlenet.pth but resnet50's 'fc.weight' is 1000×2048"),
+                predict.err());
+        predict = ZooCommandTest.zoo("predict", "resnet50", "--weights", dir.resolve("resnet50.pth").toString(), image.toString(), "--top", "2");
+        assertEquals(0, predict.exit(), predict.err());
+        assertTrue(predict.out().contains("grey.png"), predict.out());
+    }
+
+    @Test
     void aPickleThatWouldRunACommandIsRefusedByNameAndNothingRuns() {
         Path out = dir.resolve("evil.safetensors");
         ZooCommandTest.Result r = ZooCommandTest.zoo("import", "resnet50", dir.resolve("evil.pth").toString(), "-o", out.toString());
