@@ -157,6 +157,10 @@ public final class PyTorchCheckpoint {
             }
             torchScript |= n.endsWith("/constants.pkl") || n.contains("/code/");
         }
+        if (zip.getEntry("model.weights.h5") != null) {
+            throw new ZooException(name + " is a Keras 3 .keras archive, which the zoo does not read; save the weights with Keras 2 or "
+                    + "tf.keras as model.save_weights(\"w.h5\")");
+        }
         if (torchScript) {
             throw new ZooException(name + " is a TorchScript archive (torch.jit.save), which the zoo does not read; save the model's "
                     + "state_dict() with torch.save instead");

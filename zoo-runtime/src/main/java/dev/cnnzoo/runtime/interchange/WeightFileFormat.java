@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-/** The kinds of weights file {@link WeightImport} reads, told apart by their first bytes, not their names. */
+/**
+ * The kinds of weights file {@link WeightImport} reads, told apart by their first bytes; the name
+ * counts only when the bytes match no format, to choose which reader explains what is wrong.
+ */
 public enum WeightFileFormat {
     /** The zoo's own format (and timm's, Hugging Face's): an 8-byte header length, then a JSON header. */
     SAFETENSORS,
@@ -39,6 +42,14 @@ public enum WeightFileFormat {
         }
         if (head.length >= 9 && head[8] == '{') {
             return SAFETENSORS;
+        }
+        // Content says nothing: the name picks the reader whose error will make sense.
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".pth") || name.endsWith(".pt")) {
+            return PYTORCH;
+        }
+        if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
+            return KERAS;
         }
         return ONNX;
     }

@@ -200,6 +200,23 @@ class PyTorchCheckpointTest {
     void theFormatIsToldByContent() throws IOException {
         Path pth = new TorchArchive().beginDict().endDict().write(dir.resolve("weights.bin"));
         assertEquals(WeightFileFormat.PYTORCH, WeightFileFormat.of(pth));
-        assertEquals(WeightFileFormat.ONNX, WeightFileFormat.of(Files.writeString(dir.resolve("x.pth"), "\u0008\u0007")));
+        assertEquals(WeightFileFormat.ONNX, WeightFileFormat.of(Files.writeString(dir.resolve("x.onnx"), "\u0008\u0007")));
+        // Bytes that match nothing: the name chooses the reader whose message makes sense.
+        assertEquals(WeightFileFormat.PYTORCH, WeightFileFormat.of(Files.writeString(dir.resolve("x.pth"), "\u0008\u0007")));
+        assertEquals(WeightFileFormat.KERAS, WeightFileFormat.of(Files.writeString(dir.resolve("x.h5"), "\u0008\u0007")));
+    }
+
+    @Test
+    void archivesOfOtherToolsSayWhatTheyAre() throws IOException {
+        for (String[] c : new String[][] {{"scripted.pt", "m/constants.pkl", "scripted.pt is a TorchScript archive (torch.jit.save)"},
+                {"model.keras", "model.weights.h5", "model.keras is a Keras 3 .keras archive"}}) {
+            Path file = dir.resolve(c[0]);
+            try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(c[1]));
+                zip.closeEntry();
+            }
+            String message = assertThrows(ZooException.class, () -> PyTorchCheckpoint.read(file)).getMessage();
+            assertTrue(message.startsWith(c[2]), message);
+        }
     }
 }
