@@ -11,6 +11,10 @@ module dev.cnnzoo.runtime {
     requires transitive java.desktop;
     // bench.Isolation starts a JVM with this one's options.
     requires java.management;
+    // PyTorch checkpoints (a pickle reader under an allowlist) and Keras HDF5 files; both are
+    // automatic modules (pickle's jar names none, so its module is "pickle").
+    requires pickle;
+    requires io.jhdf;
 
     exports dev.cnnzoo.runtime;
     exports dev.cnnzoo.runtime.bench;

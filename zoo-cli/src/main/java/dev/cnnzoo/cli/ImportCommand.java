@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,8 +19,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "import", description = {"Map another tool's weights onto a zoo model and write them as safetensors (for export, run, predict, train).",
-        "FILE: an ONNX file (its initializers; e.g. torch.onnx.export of the torchvision model, batch norms folded or not) or a safetensors "
-                + "state dict with torchvision's or timm's names. Tensors map by name, by the ONNX node that uses them, and by shape."})
+        "FILE: an ONNX file (its initializers; e.g. torch.onnx.export of the torchvision model, batch norms folded or not), a PyTorch "
+                + "checkpoint (torch.save of a state dict; read without running any of its code), Keras HDF5 weights (save_weights or a "
+                + "whole saved model) or a safetensors state dict with torchvision's or timm's names. Tensors map by name, by the ONNX node "
+                + "that uses them, by Keras layer order, and by shape."})
 final class ImportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL")
     String id;
@@ -45,10 +48,19 @@ final class ImportCommand implements Callable<Integer> {
         WeightImport.Report r = WeightImport.from(file, model, partial);
         Safetensors.write(output, r.weights(), Map.of("zoo.id", model.id(), "zoo.imported_from", file.getFileName().toString()));
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%s: %d tensors from %s: %d by name, %d by the ONNX node using them, %d batch-norm tensors restored from %d folded "
-                + "convolutions%s%n", model.id(), r.weights().size(), file, r.count(WeightImport.How.NAME), r.count(WeightImport.How.NODE),
-                r.count(WeightImport.How.FOLDED), r.count(WeightImport.How.FOLDED) / 4,
-                r.count(WeightImport.How.INITIAL) == 0 ? "" : ", " + r.count(WeightImport.How.INITIAL) + " kept at their initial values");
+        List<String> how = new ArrayList<>();
+        count(how, r, WeightImport.How.NAME, "by name");
+        count(how, r, WeightImport.How.NODE, "by the ONNX node using them");
+        count(how, r, WeightImport.How.ORDER, "by Keras layer order");
+        if (r.count(WeightImport.How.FOLDED) > 0) {
+            how.add(r.count(WeightImport.How.FOLDED) + " batch-norm tensors restored from " + r.count(WeightImport.How.FOLDED) / 4
+                    + " folded convolutions");
+        }
+        count(how, r, WeightImport.How.INITIAL, "kept at their initial values");
+        out.printf("%s: %d tensors from %s: %s%n", model.id(), r.weights().size(), file, String.join(", ", how));
+        for (String note : r.notes()) {
+            out.printf("  %s%n", note);
+        }
         for (String k : r.kept()) {
             out.printf("  kept initial: %s%n", k);
         }
@@ -61,6 +73,12 @@ final class ImportCommand implements Callable<Integer> {
         out.printf("wrote %s (%s)%n", output, Format.bytes(Files.size(output)));
         out.flush();
         return 0;
+    }
+
+    private static void count(List<String> how, WeightImport.Report r, WeightImport.How h, String what) {
+        if (r.count(h) > 0) {
+            how.add(r.count(h) + " " + what);
+        }
     }
 
     private static String list(List<String> names) {

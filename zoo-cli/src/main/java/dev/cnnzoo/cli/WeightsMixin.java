@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
  */
 final class WeightsMixin {
     @Option(names = "--weights", paramLabel = "FILE|pretrained",
-            description = "The model's weights: 'pretrained' (the zoo's own), a .safetensors file, or an ONNX file (its initializers, "
-                    + "mapped by name and by the node using them).")
+            description = "The model's weights: 'pretrained' (the zoo's own), a .safetensors file, a PyTorch .pth checkpoint, a Keras .h5 "
+                    + "file, or an ONNX file (mapped onto the model's names).")
     String weights;
 
     @Spec(Spec.Target.MIXEE)
@@ -60,9 +60,11 @@ final class WeightsMixin {
     }
 
     private WeightsResolver.Resolved reported(WeightsResolver.Resolved r, Model model) {
+        PrintWriter err = mixee.commandLine().getErr();
+        r.notes().forEach(note -> err.println("zoo: " + note));
+        err.flush();
         List<String> unused = r.unused();
         if (!unused.isEmpty()) {
-            PrintWriter err = mixee.commandLine().getErr();
             String where = r.source() instanceof WeightsSource.File f ? f.path().toString() : "the pretrained weights";
             err.printf("zoo: %d tensor(s) in %s are not used by %s: %s%n", unused.size(), where, model.id(),
                     String.join(", ", unused.subList(0, Math.min(10, unused.size()))) + (unused.size() > 10 ? ", …" : ""));

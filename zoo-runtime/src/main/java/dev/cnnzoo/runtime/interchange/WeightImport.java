@@ -22,9 +22,12 @@ import java.util.Set;
 
 /**
  * Weights from another tool's file, mapped onto a zoo model: an ONNX file's initializers (a
- * {@code torch.onnx.export} of the torchvision network, say) or a safetensors state dict with
- * torchvision's or timm's names. The zoo names its parameters as torchvision does wherever
- * torchvision has the network, and timm as its reference otherwise, so most tensors map by name.
+ * {@code torch.onnx.export} of the torchvision network, say), a state dict with torchvision's or
+ * timm's names (safetensors, or a {@code torch.save} checkpoint read by {@link PyTorchCheckpoint}),
+ * or Keras's HDF5 weights (read by {@link KerasWeights}, mapped by layer name and order and
+ * transposed to the zoo's layouts by {@link KerasMapping}). The zoo names its parameters as
+ * torchvision does wherever torchvision has the network, and timm as its reference otherwise, so
+ * most tensors map by name.
  *
  * <p>In order, a zoo parameter takes:
  * <ol>
@@ -49,7 +52,8 @@ import java.util.Set;
 public final class WeightImport {
     /** How a zoo parameter got its value. */
     public enum How {
-        NAME("by name"), NODE("by the node using it"), FOLDED("restored from a folded batch norm"), INITIAL("seeded initial value");
+        NAME("by name"), NODE("by the node using it"), ORDER("by Keras layer order"), FOLDED("restored from a folded batch norm"),
+        INITIAL("seeded initial value");
 
         private final String text;
 
@@ -72,9 +76,10 @@ public final class WeightImport {
      * @param unused   source tensors that nothing took (PyTorch's num_batches_tracked counters left out)
      * @param counters how many num_batches_tracked counters were left out
      * @param kept     with a partial import, the parameters left at their initial values, and why
+     * @param notes    what the reading converted or assumed (a state dict's key, float16 widened, a Keras bias folded)
      */
     public record Report(Weights weights, Map<String, How> how, Map<String, String> sources, List<String> unused, int counters,
-            List<String> kept) {
+            List<String> kept, List<String> notes) {
         public long count(How h) {
             return how.values().stream().filter(h::equals).count();
         }
@@ -96,6 +101,9 @@ public final class WeightImport {
     private final Map<String, String> sources = new LinkedHashMap<>();
     private final Set<String> used = new HashSet<>();
     private final List<String> kept = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    /** Said of a mismatched tensor whose file layout differs from the zoo's (Keras's kernels, shown transposed). */
+    private String layoutNote = "";
     /** Biases of convolutions whose batch norm the file folded, by the zoo convolution's path (step 3). */
     private final Map<String, String> foldedBias = new HashMap<>();
 
@@ -107,7 +115,8 @@ public final class WeightImport {
     }
 
     /**
-     * Imports {@code file} (ONNX or safetensors, told apart by content) into {@code model}.
+     * Imports {@code file} (ONNX, safetensors, a PyTorch checkpoint or Keras HDF5 weights, told
+     * apart by content: {@link WeightFileFormat}) into {@code model}.
      *
      * @param partial keep initial values where nothing maps instead of failing
      */
@@ -116,17 +125,43 @@ public final class WeightImport {
             throw new ZooException("weights file " + file + " does not exist");
         }
         WeightImport w = new WeightImport(model, file.getFileName().toString(), partial);
-        if (WeightsResolver.isSafetensors(file)) {
-            Map<String, Tensor> tensors = Safetensors.read(file).asMap();
-            w.byName(tensors);
-            w.restoreFoldedBatchNorms(tensors);
-            return w.finish(tensors);
+        switch (WeightFileFormat.of(file)) {
+            case SAFETENSORS -> {
+                return w.stateDict(Safetensors.read(file).asMap());
+            }
+            case PYTORCH -> {
+                PyTorchCheckpoint.Contents c = PyTorchCheckpoint.readContents(file);
+                w.notes.addAll(c.notes());
+                return w.stateDict(c.weights().asMap());
+            }
+            case KERAS -> {
+                KerasMapping.Result keras = KerasMapping.map(KerasWeights.open(file), w.graph);
+                w.notes.addAll(keras.notes());
+                w.layoutNote = " (in the zoo's layout)";
+                for (KerasMapping.Mapped m : keras.tensors()) {
+                    if (m.target() == null) {
+                        w.used.add(m.source());         // a bias folded into a batch norm
+                    } else if (!w.result.containsKey(m.target())) {
+                        w.place(m.target(), m.value(), m.source(), m.byOrder() ? How.ORDER : How.NAME, false);
+                    }
+                }
+                return w.finish(keras.source());
+            }
+            default -> {
+                OnnxWeights onnx = OnnxWeights.read(file);
+                w.byName(onnx.tensors());
+                w.byNode(onnx);
+                w.restoreFoldedBatchNorms(onnx.tensors());
+                return w.finish(onnx.tensors());
+            }
         }
-        OnnxWeights onnx = OnnxWeights.read(file);
-        w.byName(onnx.tensors());
-        w.byNode(onnx);
-        w.restoreFoldedBatchNorms(onnx.tensors());
-        return w.finish(onnx.tensors());
+    }
+
+    /** A state dict: by name, then any batch norm folded into its convolution. */
+    private Report stateDict(Map<String, Tensor> tensors) {
+        byName(tensors);
+        restoreFoldedBatchNorms(tensors);
+        return finish(tensors);
     }
 
     // ---- 1. names ---------------------------------------------------------------------------
@@ -300,11 +335,11 @@ public final class WeightImport {
             if (flattensToDense(t.shape(), want)) {
                 value = t.reshape(want);
             } else if (partial) {
-                kept.add(target + " (" + t.shape() + " in " + fileName + (source != null ? " as '" + source + "'" : "") + ", " + want + " in "
-                        + model.id() + ")");
+                kept.add(target + " (" + t.shape() + " in " + fileName + (source != null ? " as '" + source + "'" : "") + layoutNote + ", " + want
+                        + " in " + model.id() + ")");
                 return;
             } else {
-                throw new WeightsMismatchException("tensor '" + source + "' is " + t.shape() + " in " + fileName + " but " + model.id() + "'s '"
+                throw new WeightsMismatchException("tensor '" + source + "' is " + t.shape() + " in " + fileName + layoutNote + " but " + model.id() + "'s '"
                         + target + "' is " + want, target + "'s initial value");
             }
         }
@@ -394,6 +429,6 @@ public final class WeightImport {
                 sourcesOrdered.put(name, sources.get(name));
             }
         }
-        return new Report(Weights.of(ordered), howOrdered, sourcesOrdered, unused, counters, kept);
+        return new Report(Weights.of(ordered), howOrdered, sourcesOrdered, unused, counters, kept, notes);
     }
 }

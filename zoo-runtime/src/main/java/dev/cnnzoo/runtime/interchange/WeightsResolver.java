@@ -8,7 +8,6 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,9 +18,9 @@ import java.util.function.Predicate;
 
 /**
  * The weights of a model from wherever a user names them ({@link WeightsSource}): the zoo's
- * pretrained weights, a safetensors file, or an ONNX file (its initializers mapped by
- * {@link WeightImport}). Each file format is a {@link Format}; another one (PyTorch's {@code .pth},
- * Keras's {@code .h5}) is one more, added with {@link #with}.
+ * pretrained weights, a safetensors file, or a PyTorch checkpoint, Keras HDF5 file or ONNX file
+ * (mapped onto the model's names by {@link WeightImport}). Each file format is a {@link Format},
+ * recognised by its content; another one is one more, added with {@link #with}.
  *
  * <p>Two uses: {@link #resolve} takes every tensor the model needs and refuses a missing one or a
  * shape that differs (export, inference, evaluation); {@link #transfer} takes what matches and keeps
@@ -38,12 +37,15 @@ public final class WeightsResolver {
      * @param unused  tensors of the source that the model has no use for
      * @param kept    with {@link #transfer}: what kept its initial value, and why
      * @param labels  class names by output index, where the source records them (else empty)
+     * @param notes   what the mapping did that a user should know (a batch-norm ε absorbed, a layout converted)
      */
-    public record Resolved(Weights weights, WeightsSource source, List<String> unused, List<String> kept, List<String> labels) {
+    public record Resolved(Weights weights, WeightsSource source, List<String> unused, List<String> kept, List<String> labels,
+            List<String> notes) {
         public Resolved {
             unused = List.copyOf(unused);
             kept = List.copyOf(kept);
             labels = List.copyOf(labels);
+            notes = List.copyOf(notes);
         }
 
         /** How many tensors came from the source. */
@@ -86,31 +88,42 @@ public final class WeightsResolver {
         return new Contents(c.weights(), labels(c.metadata().get(LABELS_METADATA)));
     });
 
+    /** PyTorch's {@code torch.save} zip archives: a state dict, mapped by {@link WeightImport} (torchvision's and timm's names). */
+    public static final Format PYTORCH = imported("PyTorch", WeightFileFormat.PYTORCH);
+
+    /** Keras's HDF5 weights, mapped layer by layer onto the zoo's names and layouts by {@link WeightImport}. */
+    public static final Format KERAS = imported("Keras HDF5", WeightFileFormat.KERAS);
+
     /** ONNX: the initializers, mapped by name, by the node using them and through folded batch norms ({@link WeightImport}). */
-    public static final Format ONNX = new Format() {
-        @Override
-        public String name() {
-            return "ONNX";
-        }
+    public static final Format ONNX = imported("ONNX", WeightFileFormat.ONNX);
 
-        @Override
-        public boolean reads(Path file) {
-            return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx") || startsWith(file, (byte) 0x08);
-        }
+    /** A format {@link WeightImport} maps onto the model, recognised by its content ({@link WeightFileFormat}). */
+    private static Format imported(String name, WeightFileFormat kind) {
+        return new Format() {
+            @Override
+            public String name() {
+                return name;
+            }
 
-        @Override
-        public Resolved read(Path file, Model model, boolean partial) {
-            WeightImport.Report r = WeightImport.from(file, model, partial);
-            return new Resolved(r.weights(), WeightsSource.file(file), r.unused(), r.kept(), List.of());
-        }
-    };
+            @Override
+            public boolean reads(Path file) {
+                return WeightFileFormat.of(file) == kind;
+            }
+
+            @Override
+            public Resolved read(Path file, Model model, boolean partial) {
+                WeightImport.Report r = WeightImport.from(file, model, partial);
+                return new Resolved(r.weights(), WeightsSource.file(file), r.unused(), r.kept(), List.of(), r.notes());
+            }
+        };
+    }
 
     private final ModelZoo zoo;
     private final List<Format> formats;
 
-    /** Safetensors and ONNX files, and the pretrained weights of {@code zoo}'s models. */
+    /** Safetensors, PyTorch, Keras and ONNX files, and the pretrained weights of {@code zoo}'s models. */
     public WeightsResolver(ModelZoo zoo) {
-        this(zoo, List.of(SAFETENSORS, ONNX));
+        this(zoo, List.of(SAFETENSORS, PYTORCH, KERAS, ONNX));
     }
 
     private WeightsResolver(ModelZoo zoo, List<Format> formats) {
@@ -172,9 +185,9 @@ public final class WeightsResolver {
         List<String> unused = all.unused(model.graph());
         if (partial) {
             Weights.Transfer t = all.transfer(model.graph(), model.config().seed());
-            return new Resolved(t.weights(), source, unused, t.kept(), labels);
+            return new Resolved(t.weights(), source, unused, t.kept(), labels, List.of());
         }
-        return new Resolved(all.bind(model.graph()), source, unused, List.of(), labels);
+        return new Resolved(all.bind(model.graph()), source, unused, List.of(), labels, List.of());
     }
 
     private record Contents(Weights weights, List<String> labels) {
@@ -193,23 +206,8 @@ public final class WeightsResolver {
         }
     }
 
-    /** A safetensors file starts with its header's length (8 bytes, little-endian), then the JSON header. */
     static boolean isSafetensors(Path file) {
-        byte[] head = head(file, 9);
-        return head.length == 9 && head[8] == '{';
-    }
-
-    private static boolean startsWith(Path file, byte b) {
-        byte[] head = head(file, 1);
-        return head.length == 1 && head[0] == b;
-    }
-
-    private static byte[] head(Path file, int n) {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(n);
-        } catch (IOException e) {
-            throw new ZooException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return WeightFileFormat.of(file) == WeightFileFormat.SAFETENSORS;
     }
 
     /** The class names a weights file records, or none when it records none (or an unreadable list). */

@@ -39,7 +39,7 @@ class WeightImportTest {
     @TempDir
     Path dir;
 
-    private static final ModelInfo INFO = new ModelInfo("tiny", "test", "a conv-bn-relu and two dense layers",
+    static final ModelInfo INFO = new ModelInfo("tiny", "test", "a conv-bn-relu and two dense layers",
             new Paper("nobody", "none", 2024, "none", null, null), new int[] {3, 8, 8}, 4, Preprocessing.imagenet(8, 8), null, false, Map.of());
 
     /** conv1 (no bias) → bn1 → relu → flatten → classifier.0 → relu → fc: torchvision-style names. */

@@ -130,19 +130,21 @@ class WeightsResolverTest {
     void anotherFormatIsOneMoreCase() throws IOException {
         Model model = zoo(new byte[0]).build("tiny");
         Weights nine = Weights.initial(model.graph(), 9);
-        // A stand-in for a PyTorch reader: a file whose name ends .pth, read into tensors named as the model names them.
-        WeightsResolver.Format pth = WeightsResolver.byName("PyTorch", List.of(".pth", ".pt"), file -> nine);
-        WeightsResolver resolver = new WeightsResolver(zoo(new byte[0])).with(pth);
-        Path file = dir.resolve("state.pth");
-        Files.writeString(file, "pickled");
+        // A stand-in for a format the zoo does not read (NumPy's .npz), read into tensors named as the model names them.
+        WeightsResolver.Format npz = WeightsResolver.byName("NumPy", List.of(".npz"), file -> nine);
+        WeightsResolver resolver = new WeightsResolver(zoo(new byte[0])).with(npz);
+        Path file = dir.resolve("state.npz");
+        Files.writeString(file, "zipped");
         assertTrue(resolver.resolve(WeightsSource.file(file), model).weights().bitEquals(nine));
-        assertEquals(List.of("PyTorch", "safetensors", "ONNX"), resolver.formats().stream().map(WeightsResolver.Format::name).toList());
+        assertEquals(List.of("NumPy", "safetensors", "PyTorch", "Keras HDF5", "ONNX"),
+                resolver.formats().stream().map(WeightsResolver.Format::name).toList());
 
-        Path unknown = dir.resolve("state.h5");
-        Files.writeString(unknown, "hdf5");
-        assertEquals(unknown + " is in none of the weight formats the zoo reads (PyTorch, safetensors, ONNX)",
-                assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(unknown), model)).getMessage());
-        assertEquals("weights file " + dir.resolve("absent.pth") + " does not exist",
-                assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(dir.resolve("absent.pth")), model)).getMessage());
+        // Bytes no format recognises go to the last reader, whose error names the file.
+        Path unknown = dir.resolve("state.bin");
+        Files.writeString(unknown, "neither");
+        assertTrue(assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(unknown), model)).getMessage()
+                .contains(unknown.getFileName().toString()));
+        assertEquals("weights file " + dir.resolve("absent.npz") + " does not exist",
+                assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(dir.resolve("absent.npz")), model)).getMessage());
     }
 }
