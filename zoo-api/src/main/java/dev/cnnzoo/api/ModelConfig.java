@@ -84,7 +84,8 @@ public final class ModelConfig {
             throw new InvalidConfigException("out indices pick feature stages, which a network outputs only when built for its features only");
         }
         b.includeTop = !b.featuresOnly && (includeTop == null || includeTop);
-        b.globalPool = globalPool != null ? globalPool : GlobalPool.AVG;
+        // Feature stages are the maps themselves: no pooling (so a resolved configuration resolves again).
+        b.globalPool = globalPool != null ? globalPool : b.featuresOnly ? GlobalPool.NONE : GlobalPool.AVG;
         b.seed = seed != null ? seed : 0L;
         if (b.classes < 1) {
             throw new InvalidConfigException("classes must be at least 1, got " + b.classes);
@@ -117,7 +118,7 @@ public final class ModelConfig {
         if (Boolean.TRUE.equals(includeTop)) {
             throw new InvalidConfigException("a network built for its features only has no classifier (top) to include");
         }
-        if (globalPool != null) {
+        if (globalPool != null && globalPool != GlobalPool.NONE) {
             throw new InvalidConfigException("global pooling reduces a headless network's last maps; a network built for its features "
                     + "only outputs every stage's maps unpooled");
         }

@@ -106,14 +106,21 @@ class FeaturesOnlyTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void theSettingsRoundTripThroughADescription() throws Exception {
         ModelConfig c = ModelConfig.builder().featuresOnly(true).outIndices(2, 3).build();
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        @SuppressWarnings("unchecked")
         java.util.Map<String, Object> back = json.readValue(json.writeValueAsString(c.describe()), java.util.Map.class);
         ModelConfig again = ModelConfig.fromDescription(back);
         assertEquals(c.describe(), again.describe());
-        assertEquals(List.of(2, 3), again.resolve(ZOO.find("toy-cnn")).outIndices());
+        ModelConfig resolved = again.resolve(ZOO.find("toy-cnn"));
+        assertEquals(List.of(2, 3), resolved.outIndices());
+        // What a model records (zoo.config, a checkpoint) is its resolved configuration: it builds the same network again.
+        Model rebuilt = ZOO.build("toy-cnn", ModelConfig.fromDescription(json.readValue(json.writeValueAsString(resolved.describe()),
+                java.util.Map.class)));
+        assertEquals(List.of("stage2", "stage3"), rebuilt.graph().outputs().stream().map(Graph.Output::name).toList());
+        // A plugin that knows nothing of stages reads unpooled features from a resolved features-only configuration.
+        assertEquals(GlobalPool.NONE, resolved.globalPool());
         assertEquals(Head.logits(), ModelConfig.defaults().resolve(ZOO.find("toy-cnn")).head());
         assertEquals(Head.features(GlobalPool.MAX),
                 ModelConfig.builder().includeTop(false).globalPool(GlobalPool.MAX).build().resolve(ZOO.find("toy-cnn")).head());
