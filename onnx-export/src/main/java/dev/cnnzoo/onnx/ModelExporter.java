@@ -39,7 +39,8 @@ public final class ModelExporter {
     /**
      * {@code zoo.id}, {@code zoo.family}, {@code zoo.paper}, {@code zoo.preprocessing} (JSON),
      * {@code zoo.parameters} and {@code zoo.macs} (of the graph {@code written}), {@code zoo.input},
-     * {@code zoo.classes}, {@code zoo.config} (JSON).
+     * {@code zoo.classes}, {@code zoo.config} (JSON), and for a network built for its features only
+     * {@code zoo.feature_info} (JSON, see {@link #featureInfo}).
      */
     public static Map<String, String> metadata(Model model, Graph written) {
         ModelInfo info = model.info();
@@ -55,7 +56,29 @@ public final class ModelExporter {
         m.put("zoo.input", model.config().inputChannels() + "x" + size[0] + "x" + size[1]);
         m.put("zoo.classes", Integer.toString(model.config().classes()));
         m.put("zoo.config", json(model.config().describe()));
+        if (written.outputsFeatureStages()) {
+            m.put(FEATURE_INFO, json(featureInfo(written)));
+        }
         return m;
+    }
+
+    /** The {@code metadata_props} key of a feature extractor's stages. */
+    public static final String FEATURE_INFO = "zoo.feature_info";
+
+    /**
+     * timm's {@code feature_info} of the stages {@code graph} outputs, one object per output in order:
+     * {@code name} (the output, {@code stage1}...), {@code channels}, {@code reduction} (input pixels
+     * per position), {@code layer} (the layer it taps).
+     */
+    public static List<Map<String, Object>> featureInfo(Graph graph) {
+        return graph.featureStages().stream().map(s -> {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("name", s.name());
+            o.put("channels", s.channels());
+            o.put("reduction", s.reduction());
+            o.put("layer", s.layer());
+            return o;
+        }).toList();
     }
 
     private static Map<String, Object> preprocessing(Preprocessing p) {

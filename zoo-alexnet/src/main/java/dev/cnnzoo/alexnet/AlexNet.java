@@ -41,6 +41,8 @@ import dev.cnnzoo.nn.Pool;
  * half read every unit of the layer below on both GPUs, which is exactly one 4096-unit layer; they
  * are written as one.
  *
+ * <p>Feature stages: the maps before each pooling (c1 after its LRN, /4; c3, /8; c7, /16) and s8 (/32).
+ *
  * <p>Initialisation as §5 gives it: weights from N(0, 0.01²); biases 1 in c3, c6, c7, f9 and f10
  * (so their ReLUs start with positive inputs), 0 elsewhere.
  */
@@ -72,15 +74,15 @@ final class AlexNet {
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
         x = net.lrn(net.relu(net.conv("c1", x, conv(96, 11, ZERO).stride(4).valid())), LRN);
-        x = net.maxPool("s2", x, OVERLAPPING);
+        x = net.maxPool("s2", net.feature("c1", x), OVERLAPPING);
         x = net.lrn(net.relu(net.conv("c3", x, conv(256, 5, ONE).same().groups(groups))), LRN);
-        x = net.maxPool("s4", x, OVERLAPPING);
+        x = net.maxPool("s4", net.feature("c3", x), OVERLAPPING);
         x = net.relu(net.conv("c5", x, conv(384, 3, ZERO).same()));
         x = net.relu(net.conv("c6", x, conv(384, 3, ONE).same().groups(groups)));
         x = net.relu(net.conv("c7", x, conv(256, 3, ONE).same().groups(groups)));
-        x = net.maxPool("s8", x, OVERLAPPING);
+        x = net.feature("s8", net.maxPool("s8", net.feature("c7", x), OVERLAPPING));
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h = net.dropout(net.relu(fullyConnected(net, "f9", features, 4096, WEIGHTS, ONE)), dropout);
             h = net.dropout(net.relu(fullyConnected(net, "f10", h, 4096, WEIGHTS, ONE)), dropout);
             return fullyConnected(net, "out", h, config.classes(), WEIGHTS, ZERO);

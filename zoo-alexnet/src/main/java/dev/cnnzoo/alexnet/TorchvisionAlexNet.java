@@ -16,7 +16,9 @@ import dev.cnnzoo.nn.Pool;
  *
  * <p>At the 224×224 input the last pooling already leaves 6×6 maps and the adaptive pooling is the
  * identity; other sizes pool exactly as PyTorch does ({@link dev.cnnzoo.nn.Net#adaptiveAvgPool}). Initialisation is
- * PyTorch's default for these layers, uniform in ±1/√fan-in for weights and biases alike.
+ * PyTorch's default for these layers, uniform in ±1/√fan-in for weights and biases alike. Feature
+ * stages: the ReLU before each max pool ({@code features.1}, {@code .4}, {@code .11}; /4, /8, /16)
+ * and the last pool ({@code features.12}, /32).
  */
 final class TorchvisionAlexNet {
     private static final Pool POOL = Pool.of(3).stride(2);
@@ -29,15 +31,15 @@ final class TorchvisionAlexNet {
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
         x = net.relu(conv(net, "features.0", x, 64, 11, 4, 2));
-        x = net.maxPool("features.2", x, POOL);
+        x = net.maxPool("features.2", net.feature("features.1", x), POOL);
         x = net.relu(conv(net, "features.3", x, 192, 5, 1, 2));
-        x = net.maxPool("features.5", x, POOL);
+        x = net.maxPool("features.5", net.feature("features.4", x), POOL);
         x = net.relu(conv(net, "features.6", x, 384, 3, 1, 1));
         x = net.relu(conv(net, "features.8", x, 256, 3, 1, 1));
         x = net.relu(conv(net, "features.10", x, 256, 3, 1, 1));
-        x = net.maxPool("features.12", x, POOL);
+        x = net.feature("features.12", net.maxPool("features.12", net.feature("features.11", x), POOL));
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h;
             try (var s = net.scope("avgpool")) {
                 h = net.flatten(net.adaptiveAvgPool(features, 6, 6));

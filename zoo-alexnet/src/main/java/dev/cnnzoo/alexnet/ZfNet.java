@@ -33,6 +33,10 @@ import dev.cnnzoo.nn.Pool;
  * Every layer is dense across the maps: one GPU, no split (§3). The contrast normalisation is the
  * LRN of Géron's <i>Hands-On Machine Learning</i>, as AlexNet's (the paper gives no constants for it). Weights start at
  * N(0, 0.01²) and biases at 0 (§3.1).
+ *
+ * <p>Feature stages, the last map at each reduction: layer 1's convolution (/2), layer 1's
+ * output after pooling and normalisation ({@code layer1.norm}, /4), layer 2's convolution (/8),
+ * layer 5's convolution (/16) and its pooling ({@code layer5.pool}, /32).
  */
 final class ZfNet {
     private static final Init WEIGHTS = Init.normal(0.01);
@@ -47,16 +51,16 @@ final class ZfNet {
         Net net = new Net(id);
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
-        x = net.relu(net.conv("layer1", x, conv(96, 7).stride(2).pad(1)));
-        x = net.lrn(net.maxPool(x, POOL), AlexNet.LRN);
-        x = net.relu(net.conv("layer2", x, conv(256, 5).stride(2)));
+        x = net.feature("layer1", net.relu(net.conv("layer1", x, conv(96, 7).stride(2).pad(1))));
+        x = net.feature("layer1.norm", net.lrn(net.maxPool(x, POOL), AlexNet.LRN));
+        x = net.feature("layer2", net.relu(net.conv("layer2", x, conv(256, 5).stride(2))));
         x = net.lrn(net.maxPool(x, POOL), AlexNet.LRN);
         x = net.relu(net.conv("layer3", x, conv(384, 3).pad(1)));
         x = net.relu(net.conv("layer4", x, conv(384, 3).pad(1)));
-        x = net.relu(net.conv("layer5", x, conv(256, 3).pad(1)));
-        x = net.maxPool(x, POOL);
+        x = net.feature("layer5", net.relu(net.conv("layer5", x, conv(256, 3).pad(1))));
+        x = net.feature("layer5.pool", net.maxPool(x, POOL));
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer6", features, 4096, WEIGHTS, ZERO)), dropout);
             h = net.dropout(net.relu(AlexNet.fullyConnected(net, "layer7", h, 4096, WEIGHTS, ZERO)), dropout);
             return AlexNet.fullyConnected(net, "output", h, config.classes(), WEIGHTS, ZERO);

@@ -1,15 +1,18 @@
 package dev.cnnzoo.api;
 
 import dev.cnnzoo.nn.GlobalPool;
+import dev.cnnzoo.nn.Head;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Overrides every provider understands, in the spirit of timm's {@code num_classes}, {@code in_chans},
- * {@code global_pool} and Keras's {@code include_top}, {@code pooling}, {@code input_shape}. Unset
- * values take the model's defaults when the zoo {@linkplain #resolve resolves} the configuration.
+ * {@code global_pool}, {@code features_only}, {@code out_indices} and Keras's {@code include_top},
+ * {@code pooling}, {@code input_shape}. Unset values take the model's defaults when the zoo
+ * {@linkplain #resolve resolves} the configuration.
  */
 public final class ModelConfig {
     private final Integer classes;
@@ -19,6 +22,8 @@ public final class ModelConfig {
     private final GlobalPool globalPool;
     private final Double dropout;
     private final Boolean auxiliary;
+    private final Boolean featuresOnly;
+    private final List<Integer> outIndices;
     private final Long seed;
     private final Map<String, String> options;
 
@@ -30,6 +35,8 @@ public final class ModelConfig {
         this.globalPool = b.globalPool;
         this.dropout = b.dropout;
         this.auxiliary = b.auxiliary;
+        this.featuresOnly = b.featuresOnly;
+        this.outIndices = b.outIndices;
         this.seed = b.seed;
         this.options = Map.copyOf(b.options);
     }
@@ -53,6 +60,8 @@ public final class ModelConfig {
         b.globalPool = globalPool;
         b.dropout = dropout;
         b.auxiliary = auxiliary;
+        b.featuresOnly = featuresOnly;
+        b.outIndices = outIndices;
         b.seed = seed;
         b.options.putAll(options);
         return b;
@@ -68,8 +77,15 @@ public final class ModelConfig {
         b.classes = classes != null ? classes : info.classes();
         b.inputChannels = inputChannels != null ? inputChannels : info.inputShape()[0];
         b.inputSize = inputSize != null ? inputSize : Arrays.copyOfRange(info.inputShape(), 1, 3);
-        b.includeTop = includeTop == null || includeTop;
-        b.globalPool = globalPool != null ? globalPool : GlobalPool.AVG;
+        b.featuresOnly = featuresOnly != null && featuresOnly;
+        if (b.featuresOnly) {
+            checkFeaturesOnly();
+        } else if (outIndices != null) {
+            throw new InvalidConfigException("out indices pick feature stages, which a network outputs only when built for its features only");
+        }
+        b.includeTop = !b.featuresOnly && (includeTop == null || includeTop);
+        // Feature stages are the maps themselves: no pooling (so a resolved configuration resolves again).
+        b.globalPool = globalPool != null ? globalPool : b.featuresOnly ? GlobalPool.NONE : GlobalPool.AVG;
         b.seed = seed != null ? seed : 0L;
         if (b.classes < 1) {
             throw new InvalidConfigException("classes must be at least 1, got " + b.classes);
@@ -87,7 +103,7 @@ public final class ModelConfig {
         if (auxiliary != null && auxiliary && !info.auxiliary()) {
             throw new InvalidConfigException(info.id() + " has no auxiliary classifiers to turn on");
         }
-        b.auxiliary = auxiliary != null ? auxiliary : info.auxiliary();
+        b.auxiliary = !b.featuresOnly && (auxiliary != null ? auxiliary : info.auxiliary());
         for (String key : options.keySet()) {
             if (!info.options().containsKey(key)) {
                 throw new InvalidConfigException("unknown option '" + key + "' for " + info.id()
@@ -95,6 +111,31 @@ public final class ModelConfig {
             }
         }
         return b.build();
+    }
+
+    /** What the network may not be asked besides its feature stages. */
+    private void checkFeaturesOnly() {
+        if (Boolean.TRUE.equals(includeTop)) {
+            throw new InvalidConfigException("a network built for its features only has no classifier (top) to include");
+        }
+        if (globalPool != null && globalPool != GlobalPool.NONE) {
+            throw new InvalidConfigException("global pooling reduces a headless network's last maps; a network built for its features "
+                    + "only outputs every stage's maps unpooled");
+        }
+        if (Boolean.TRUE.equals(auxiliary)) {
+            throw new InvalidConfigException("a network built for its features only has no auxiliary classifiers");
+        }
+        if (outIndices != null) {
+            if (outIndices.isEmpty()) {
+                throw new InvalidConfigException("out indices name at least one feature stage");
+            }
+            for (int i = 0; i < outIndices.size(); i++) {
+                if (outIndices.get(i) < 1 || (i > 0 && outIndices.get(i) <= outIndices.get(i - 1))) {
+                    throw new InvalidConfigException("out indices are stage numbers from 1 (stage1) up, in increasing order; got "
+                            + outIndices);
+                }
+            }
+        }
     }
 
     public int classes() {
@@ -125,6 +166,27 @@ public final class ModelConfig {
 
     public long seed() {
         return require(seed, "seed");
+    }
+
+    /** Whether the network outputs its feature stages ({@code stage1}...) in place of its head (timm's {@code features_only}). */
+    public boolean featuresOnly() {
+        return require(featuresOnly, "featuresOnly");
+    }
+
+    /**
+     * The feature stages kept, numbered from 1 ({@code stage1}), in increasing order; empty for
+     * every stage. timm's {@code out_indices} count from 0; these count as the outputs are named.
+     */
+    public List<Integer> outIndices() {
+        return outIndices == null ? List.of() : outIndices;
+    }
+
+    /** How the network ends: feature stages, features without the classifier, or logits. */
+    public Head head() {
+        if (featuresOnly()) {
+            return Head.stages();
+        }
+        return includeTop() ? Head.logits() : Head.features(globalPool());
     }
 
     /** The dropout rate asked for, else the paper's {@code paperRate}. */
@@ -178,6 +240,12 @@ public final class ModelConfig {
         if (auxiliary != null) {
             m.put("auxiliary", auxiliary);
         }
+        if (featuresOnly != null) {
+            m.put("featuresOnly", featuresOnly);
+        }
+        if (outIndices != null) {
+            m.put("outIndices", outIndices);
+        }
         if (seed != null) {
             m.put("seed", seed);
         }
@@ -212,6 +280,12 @@ public final class ModelConfig {
         if (m.get("auxiliary") instanceof Boolean v) {
             b.auxiliary(v);
         }
+        if (m.get("featuresOnly") instanceof Boolean v) {
+            b.featuresOnly(v);
+        }
+        if (m.get("outIndices") instanceof List<?> l) {
+            b.outIndices(l.stream().mapToInt(v -> ((Number) v).intValue()).toArray());
+        }
         if (m.get("seed") instanceof Number n) {
             b.seed(n.longValue());
         }
@@ -241,6 +315,8 @@ public final class ModelConfig {
         private GlobalPool globalPool;
         private Double dropout;
         private Boolean auxiliary;
+        private Boolean featuresOnly;
+        private List<Integer> outIndices;
         private Long seed;
         private final Map<String, String> options = new LinkedHashMap<>();
 
@@ -281,6 +357,21 @@ public final class ModelConfig {
 
         public Builder auxiliary(boolean on) {
             this.auxiliary = on;
+            return this;
+        }
+
+        /**
+         * Output the feature map of every stage, {@code stage1}, {@code stage2}... (one per reduction
+         * of the input), in place of the classifier (timm's {@code features_only}).
+         */
+        public Builder featuresOnly(boolean on) {
+            this.featuresOnly = on;
+            return this;
+        }
+
+        /** Of the feature stages, output only these, numbered from 1 ({@code stage1}), in increasing order. */
+        public Builder outIndices(int... stages) {
+            this.outIndices = Arrays.stream(stages).boxed().toList();
             return this;
         }
 

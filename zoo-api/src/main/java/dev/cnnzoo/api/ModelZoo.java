@@ -1,5 +1,6 @@
 package dev.cnnzoo.api;
 
+import dev.cnnzoo.graph.FeatureStage;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.ShapeException;
 import dev.cnnzoo.graph.Summary;
@@ -102,13 +103,35 @@ public final class ModelZoo {
         ModelConfig resolved = config.resolve(info);
         try {
             Graph graph = byId.get(id).provider().build(info, resolved);
-            return new Model(info, resolved, graph);
+            return new Model(info, resolved, resolved.featuresOnly() ? featureStages(id, graph, resolved.outIndices()) : graph);
         } catch (ShapeException e) {
             int[] size = resolved.inputSize();
             String input = resolved.inputChannels() + "×" + size[0] + "×" + size[1];
             throw new InvalidConfigException("input " + input + " does not fit " + id + " (default " + info.inputDescription()
                     + "): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The stages {@code outIndices} picks (all when empty) of a network built for its features only,
+     * the shared end of every provider's feature extraction: the provider marks its stages and
+     * outputs them all, the zoo keeps those asked for.
+     */
+    private static Graph featureStages(String id, Graph graph, List<Integer> outIndices) {
+        if (!graph.outputsFeatureStages()) {
+            throw new InvalidConfigException(id + " marks no feature stages, so it cannot be built for its features only");
+        }
+        List<FeatureStage> stages = graph.featureStages();
+        if (outIndices.isEmpty()) {
+            return graph;
+        }
+        int last = outIndices.get(outIndices.size() - 1);
+        if (last > stages.size()) {
+            throw new InvalidConfigException("out index " + last + " is past the last feature stage of " + id + ", which has "
+                    + stages.size() + ": " + stages.stream().map(s -> s.name() + " (" + s.layer() + ", /" + s.reduction() + ")")
+                            .collect(java.util.stream.Collectors.joining(", ")));
+        }
+        return graph.selectFeatureStages(outIndices);
     }
 
     /** What the zoo's pretrained weights for {@code id} are, if it ships any. */

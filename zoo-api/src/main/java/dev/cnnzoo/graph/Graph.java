@@ -28,18 +28,20 @@ public final class Graph {
     private final List<Output> outputs;
     private final Map<String, Parameter> parameters;
     private final Map<String, Tensor> constants;
+    private final List<FeatureStage> featureStages;
     private final Map<String, Value> values;
     private final Map<Value, Node> producers = new IdentityHashMap<>();
     private final Map<Value, List<Node>> consumers = new IdentityHashMap<>();
 
     Graph(String name, List<Value> inputs, List<Node> nodes, List<Output> outputs,
-            Map<String, Parameter> parameters, Map<String, Tensor> constants) {
+            Map<String, Parameter> parameters, Map<String, Tensor> constants, List<FeatureStage> featureStages) {
         this.name = name;
         this.inputs = List.copyOf(inputs);
         this.nodes = List.copyOf(nodes);
         this.outputs = List.copyOf(outputs);
         this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
         this.constants = Collections.unmodifiableMap(new LinkedHashMap<>(constants));
+        this.featureStages = List.copyOf(featureStages);
         Map<String, Value> byName = new HashMap<>();
         inputs.forEach(v -> byName.put(v.name(), v));
         parameters.values().forEach(p -> byName.put(p.name(), p.value()));
@@ -89,6 +91,42 @@ public final class Graph {
         return constants;
     }
 
+    /**
+     * The feature stages its builder marked (timm's {@code feature_info}): in a network built with
+     * its classifier, the maps a feature extraction could output; in one built for its features
+     * only, the stages it outputs.
+     */
+    public List<FeatureStage> featureStages() {
+        return featureStages;
+    }
+
+    /** Whether the outputs are feature stages named after them (a network built for its features only). */
+    public boolean outputsFeatureStages() {
+        return !featureStages.isEmpty() && outputs.stream().allMatch(o -> featureStages.stream()
+                .anyMatch(s -> s.value() == o.value() && s.name().equals(o.name())));
+    }
+
+    /**
+     * This feature-stage graph with only the stages numbered {@code numbers} (1 for {@code stage1}),
+     * in that order, as outputs and as feature stages; what they do not need is pruned.
+     */
+    public Graph selectFeatureStages(List<Integer> numbers) {
+        if (!outputsFeatureStages()) {
+            throw new IllegalStateException("graph " + name + " does not output its feature stages");
+        }
+        List<FeatureStage> kept = new ArrayList<>();
+        List<Output> outs = new ArrayList<>();
+        for (int n : numbers) {
+            if (n < 1 || n > featureStages.size()) {
+                throw new IllegalArgumentException("graph " + name + " has feature stages 1 to " + featureStages.size() + ", not " + n);
+            }
+            FeatureStage s = featureStages.get(n - 1);
+            kept.add(s);
+            outputs.stream().filter(o -> o.value() == s.value()).forEach(outs::add);
+        }
+        return pruned(nodes, outs, kept);
+    }
+
     public Value value(String valueName) {
         return values.get(valueName);
     }
@@ -136,11 +174,14 @@ public final class Graph {
             }
             outs.add(o);
         }
-        return pruned(kept, outs);
+        return pruned(kept, outs, featureStages);
     }
 
-    /** This graph without the nodes, weights and constants that {@code outputs} do not depend on. */
-    Graph pruned(List<Node> candidateNodes, List<Output> keptOutputs) {
+    /**
+     * This graph without the nodes, weights and constants that {@code outputs} do not depend on,
+     * and without the feature stages they do not compute.
+     */
+    Graph pruned(List<Node> candidateNodes, List<Output> keptOutputs, List<FeatureStage> stages) {
         Set<Value> needed = Collections.newSetFromMap(new IdentityHashMap<>());
         keptOutputs.forEach(o -> needed.add(o.value()));
         List<Node> reversed = new ArrayList<>();
@@ -166,7 +207,8 @@ public final class Graph {
                 consts.put(k, t);
             }
         });
-        return new Graph(name, inputs, reversed, keptOutputs, params, consts);
+        List<FeatureStage> computed = stages.stream().filter(s -> needed.contains(s.value())).toList();
+        return new Graph(name, inputs, reversed, keptOutputs, params, consts, computed);
     }
 
     @Override

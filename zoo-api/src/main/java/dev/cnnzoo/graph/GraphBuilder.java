@@ -27,6 +27,8 @@ public final class GraphBuilder {
     private final java.util.Set<String> topLayers = new java.util.HashSet<>();
     private final Map<Value, Node> producers = new java.util.IdentityHashMap<>();
     private final Deque<String> scopes = new ArrayDeque<>();
+    private final List<FeatureStage> featureStages = new ArrayList<>();
+    private final Map<Value, Integer> reductions = new java.util.IdentityHashMap<>();
 
     public GraphBuilder(String name) {
         this.name = name;
@@ -55,6 +57,7 @@ public final class GraphBuilder {
             b.nodeNames.add(n.name());
         }
         b.outputs.addAll(graph.outputs());
+        b.featureStages.addAll(graph.featureStages());
         return b;
     }
 
@@ -235,6 +238,72 @@ public final class GraphBuilder {
         return chosen;
     }
 
+    // ---- feature stages --------------------------------------------------------------------
+
+    /** The operators that step over their input: a stride of s divides the resolution by s. */
+    private static final java.util.Set<String> STRIDED = java.util.Set.of("Conv", "MaxPool", "AveragePool", "LpPool");
+
+    /**
+     * How many input pixels one position of {@code v} steps over: the product of the strides on the
+     * way from the graph's input to it (where branches meet, the largest; they agree in every zoo
+     * network). Nominal, so it does not depend on the input size: 32 for ResNet's last stage at
+     * 224×224 (7×7 maps) and at 64×64 (2×2) alike.
+     */
+    public int reduction(Value v) {
+        Deque<Value> pending = new ArrayDeque<>();
+        pending.push(v);
+        while (!pending.isEmpty()) {
+            Value top = pending.peek();
+            Node p = producers.get(top);
+            if (reductions.containsKey(top) || p == null) {
+                reductions.putIfAbsent(top, 1);         // the input, or a value already known
+                pending.pop();
+                continue;
+            }
+            List<Value> images = p.inputs().stream()
+                    .filter(in -> in != null && (in.kind() == Value.Kind.ACTIVATION || in.kind() == Value.Kind.INPUT)).toList();
+            List<Value> unknown = images.stream().filter(in -> !reductions.containsKey(in)).toList();
+            if (!unknown.isEmpty()) {
+                unknown.forEach(pending::push);
+                continue;
+            }
+            long[] strides = STRIDED.contains(p.op()) ? p.attributes().getInts("strides") : null;
+            int stride = strides == null ? 1 : (int) java.util.Arrays.stream(strides).max().orElse(1);
+            int r = stride * images.stream().mapToInt(reductions::get).max().orElse(1);
+            p.outputs().forEach(out -> reductions.put(out, r));
+            pending.pop();
+        }
+        return reductions.get(v);
+    }
+
+    /**
+     * Marks {@code v} as the network's next feature stage, {@code stage1}, {@code stage2}... in the
+     * order marked, tapping the layer the builder calls {@code layer}. Each stage must reduce the
+     * input more than the one before: a stage is the last feature map at its reduction.
+     */
+    public FeatureStage featureStage(String layer, Value v) {
+        if (v.shape().rank() < 3) {
+            throw new IllegalArgumentException("feature stage " + layer + " must be a map N×C×spatial, not " + v.shape());
+        }
+        int reduction = reduction(v);
+        if (!featureStages.isEmpty()) {
+            FeatureStage previous = featureStages.get(featureStages.size() - 1);
+            if (reduction <= previous.reduction()) {
+                throw new IllegalStateException("graph " + name + ": feature stage " + layer + " (reduction " + reduction
+                        + ") does not reduce the input more than " + previous.layer() + " (reduction " + previous.reduction()
+                        + "); mark only the last map at each reduction");
+            }
+        }
+        FeatureStage s = new FeatureStage("stage" + (featureStages.size() + 1), layer, v.shape().dim(1), reduction, v);
+        featureStages.add(s);
+        return s;
+    }
+
+    /** The feature stages marked so far, in order. */
+    public List<FeatureStage> featureStages() {
+        return List.copyOf(featureStages);
+    }
+
     // ---- outputs ---------------------------------------------------------------------------
 
     /** Declares {@code v} an output named {@code outputName}. */
@@ -279,7 +348,7 @@ public final class GraphBuilder {
         if (outputs.isEmpty()) {
             throw new IllegalStateException("graph " + name + " has no outputs");
         }
-        Graph full = new Graph(name, inputs, nodes, outputs, parameters, constants);
-        return full.pruned(nodes, outputs);
+        Graph full = new Graph(name, inputs, nodes, outputs, parameters, constants, featureStages);
+        return full.pruned(nodes, outputs, featureStages);
     }
 }

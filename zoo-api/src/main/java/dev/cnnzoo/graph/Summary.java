@@ -155,6 +155,18 @@ public final class Summary {
         return sb.toString();
     }
 
+    /** A text table of the graph's feature stages (timm's {@code feature_info}): name, layer, channels, reduction, shape. */
+    public String featureStageTable() {
+        List<FeatureStage> stages = graph.featureStages();
+        int w = Math.max(5, stages.stream().mapToInt(s -> s.layer().length()).max().orElse(5));
+        String fmt = "%-7s  %-" + w + "s  %8s  %9s  %s%n";
+        StringBuilder sb = new StringBuilder(String.format(fmt, "stage", "layer", "channels", "reduction", "output"));
+        for (FeatureStage s : stages) {
+            sb.append(String.format(fmt, s.name(), s.layer(), s.channels(), s.reduction(), s.value().shape()));
+        }
+        return sb.toString();
+    }
+
     // ---- internals -------------------------------------------------------------------------
 
     private List<Row> group(int depth) {

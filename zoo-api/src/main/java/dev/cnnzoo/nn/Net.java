@@ -404,20 +404,48 @@ public class Net {
     // ---- outputs ---------------------------------------------------------------------------
 
     /**
-     * The uniform head contract every zoo network follows (timm's and Keras's): with the top, the
-     * classifier's output is {@code logits}; without it, the last feature maps are pooled as asked
-     * and returned as {@code features}.
+     * Marks {@code x} as the network's next feature stage, tapping the layer its paper (or
+     * torchvision) calls {@code layer}: the last feature map at each reduction of the input, which a
+     * network built for its features only ({@link Head#stages()}) outputs as {@code stage1},
+     * {@code stage2}... Returns {@code x}.
+     *
+     * @throws IllegalStateException if {@code x} does not reduce the input more than the stage before
      */
+    public Value feature(String layer, Value x) {
+        g.featureStage(layer, x);
+        return x;
+    }
+
+    /**
+     * The head every zoo network ends in ({@link Head}): the classifier's output as {@code logits};
+     * without it, the last feature maps pooled as asked as {@code features}; or, for the features
+     * only, each stage marked with {@link #feature} as {@code stage1}, {@code stage2}... (the
+     * classifier is then never built).
+     */
+    public Value top(Value features, Head head, UnaryOperator<Value> classifier) {
+        switch (head.kind()) {
+            case LOGITS:
+                return g.output(LOGITS, classifier.apply(features));
+            case STAGES:
+                var stages = g.featureStages();
+                if (stages.isEmpty()) {
+                    throw new IllegalStateException("the network marks no feature stages (Net.feature) to output");
+                }
+                stages.forEach(s -> g.output(s.name(), s.value()));
+                return stages.get(stages.size() - 1).value();
+            default:
+                if (head.pool() == GlobalPool.NONE) {
+                    return g.output(FEATURES, features);
+                }
+                try (var s = g.scope("global_pool")) {
+                    return g.output(FEATURES, flatten(head.pool() == GlobalPool.AVG ? globalAvgPool(features) : globalMaxPool(features)));
+                }
+        }
+    }
+
+    /** {@link #top(Value, Head, UnaryOperator)} for a network that marks no feature stages: logits or features. */
     public Value top(Value features, boolean includeTop, GlobalPool pool, UnaryOperator<Value> classifier) {
-        if (includeTop) {
-            return g.output(LOGITS, classifier.apply(features));
-        }
-        if (pool == GlobalPool.NONE) {
-            return g.output(FEATURES, features);
-        }
-        try (var s = g.scope("global_pool")) {
-            return g.output(FEATURES, flatten(pool == GlobalPool.AVG ? globalAvgPool(features) : globalMaxPool(features)));
-        }
+        return top(features, includeTop ? Head.logits() : Head.features(pool), classifier);
     }
 
     public Value output(String name, Value v) {

@@ -61,6 +61,12 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  MACs           %s per image%n", Format.grouped(s.macs()));
         out.printf("  memory         weights %s; activations %s at inference (batch 1), %s in training (batch %d)%n",
                 Format.bytes(s.weightBytes()), Format.bytes(s.inferenceActivationBytes(1)), Format.bytes(s.trainingActivationBytes(batch)), batch);
+        if (!model.graph().featureStages().isEmpty()) {
+            out.println();
+            out.println(model.config().featuresOnly() ? "feature stages (the outputs)"
+                    : "feature stages (--features-only outputs them; --out-indices picks some)");
+            out.print(s.featureStageTable());
+        }
         out.println();
         out.print(s.table(depth == null ? Integer.MAX_VALUE : depth));
         out.flush();

@@ -29,6 +29,14 @@ final class ModelOptions {
     @Option(names = "--aux", negatable = true, description = "Build the auxiliary classifiers, where the model has them.")
     Boolean auxiliary;
 
+    @Option(names = "--features-only", description = "Output the feature map of every stage (stage1, stage2..., one per "
+            + "reduction of the input; see `zoo info MODEL`) in place of the classifier.")
+    boolean featuresOnly;
+
+    @Option(names = "--out-indices", paramLabel = "I,J,...", split = ",",
+            description = "Of the feature stages, output only these, numbered from 1 as stage1...; implies --features-only.")
+    List<Integer> outIndices;
+
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights (default 0).")
     Long seed;
 
@@ -60,6 +68,12 @@ final class ModelOptions {
         if (auxiliary != null) {
             b.auxiliary(auxiliary);
         }
+        if (featuresOnly || outIndices != null) {
+            b.featuresOnly(true);
+        }
+        if (outIndices != null) {
+            b.outIndices(outIndices.stream().mapToInt(Integer::intValue).toArray());
+        }
         if (seed != null) {
             b.seed(seed);
         }
@@ -89,6 +103,12 @@ final class ModelOptions {
         }
         if (auxiliary != null) {
             a.add(auxiliary ? "--aux" : "--no-aux");
+        }
+        if (featuresOnly) {
+            a.add("--features-only");
+        }
+        if (outIndices != null) {
+            a.addAll(List.of("--out-indices", outIndices.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","))));
         }
         if (seed != null) {
             a.addAll(List.of("--seed", seed.toString()));

@@ -3,13 +3,16 @@ package dev.cnnzoo.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.graph.FeatureStage;
 import dev.cnnzoo.runtime.interchange.WeightsResolver;
 import dev.cnnzoo.runtime.interchange.WeightsSource;
 import dev.cnnzoo.runtime.predict.ClassNames;
+import dev.cnnzoo.runtime.predict.FeatureExtractor;
 import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
@@ -29,7 +32,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "predict", description = {"Classify images: decode (JPEG, PNG, BMP, GIF, TIFF), resize, crop and normalise as the model's "
         + "preprocessing says (torchvision's transforms), run in batches, print the most probable classes.",
-        "Class names: --labels, else those of pretrained or zoo-trained weights, else ImageNet-1k's for 1,000 classes."})
+        "Class names: --labels, else those of pretrained or zoo-trained weights, else ImageNet-1k's for 1,000 classes.",
+        "With --features, each image's feature vector instead: its last feature stage averaged over positions."})
 final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL")
     String id;
@@ -55,6 +59,16 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     RuntimeMixin runtime;
 
+    @Option(names = "--features", description = {"Each image's feature vector instead of its classes: the model built for its features "
+            + "only, its last feature stage (the last of --out-indices) averaged over positions, one value per map (Keras's "
+            + "include_top=False, pooling=\"avg\"). Printed as text (image, then the values), --format csv or json."})
+    boolean features;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.csv|FILE.safetensors", description = {"With --features, write the vectors "
+            + "here instead: CSV (a header image,f0,f1,..., then a row per image) or safetensors (a tensor 'features', images × maps, "
+            + "with the image names as a JSON list in the metadata under 'zoo.images')."})
+    Path output;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -70,14 +84,22 @@ final class PredictCommand implements Callable<Integer> {
         if (top < 1) {
             throw new ZooException("--top must be at least 1, got " + top);
         }
+        if (output != null && !features) {
+            throw new ZooException("--output writes feature vectors; it needs --features");
+        }
+        FeatureFile featureFile = output != null ? FeatureFile.of(output) : null;
         weights.require();
         RuntimeOptions options = runtime.options();     // before any model is built
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ModelZoo zoo = ModelZoo.load();
-        Model model = zoo.build(id, modelOptions.config());
+        ModelConfig config = modelOptions.config();
+        Model model = zoo.build(id, features ? config.toBuilder().featuresOnly(true).build() : config);
         WeightsResolver.Resolved resolved = weights.resolve(zoo, model);
         Weights w = resolved.weights();
+        if (features) {
+            return features(model, resolved, featureFile, fmt, options, out, err);
+        }
         List<String> names = resolved.labels();
         String namesFrom = resolved.source() instanceof WeightsSource.Pretrained ? "the pretrained weights" : "the weights file";
         if (labels != null) {
@@ -92,22 +114,9 @@ final class PredictCommand implements Callable<Integer> {
                     + (labels != null ? "" : "; give the names with --labels FILE"));
         }
 
-        // Decode everything first: a file that is not an image is reported and skipped, not fatal to the rest.
-        List<Predictor.Input> inputs = new ArrayList<>();
-        int failed = 0;
-        for (Path p : ImageFiles.expand(images)) {
-            try {
-                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels());
-                inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
-            } catch (ZooException e) {
-                err.println("zoo: " + e.getMessage());
-                failed++;
-            }
-        }
-        err.flush();
-        if (inputs.isEmpty()) {
-            throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
-        }
+        Images decoded = decode(model, err);
+        List<Predictor.Input> inputs = decoded.inputs();
+        int failed = decoded.unreadable();
         List<Predictor.Prediction> predictions;
         try (Predictor predictor = Predictor.open(model, w, names, options, batch)) {
             if (fmt.equals("text")) {
@@ -123,6 +132,60 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         return failed == 0 ? 0 : 1;
+    }
+
+    /** The images decoded, and how many files were not images. */
+    private record Images(List<Predictor.Input> inputs, int unreadable) {
+    }
+
+    /** Every image given, decoded; a file that is not an image is reported and skipped, not fatal to the rest. */
+    private Images decode(Model model, PrintWriter err) {
+        List<Predictor.Input> inputs = new ArrayList<>();
+        int failed = 0;
+        for (Path p : ImageFiles.expand(images)) {
+            try {
+                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels());
+                inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
+            } catch (ZooException e) {
+                err.println("zoo: " + e.getMessage());
+                failed++;
+            }
+        }
+        err.flush();
+        if (inputs.isEmpty()) {
+            throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
+        }
+        return new Images(inputs, failed);
+    }
+
+    /** --features: each image's pooled feature vector, printed or written to a file. */
+    private int features(Model model, WeightsResolver.Resolved resolved, FeatureFile file, String fmt, RuntimeOptions options, PrintWriter out,
+            PrintWriter err) throws IOException {
+        Images decoded = decode(model, err);
+        List<FeatureExtractor.Features> vectors;
+        FeatureStage stage;
+        try (FeatureExtractor extractor = FeatureExtractor.open(model, resolved.weights(), options, batch)) {
+            stage = extractor.stage();
+            if (fmt.equals("text") || file != null) {
+                (file != null ? err : out).printf("%s with %s; %s; %s (%s, %d maps, /%d) averaged over positions%n", model.id(),
+                        resolved.source().describe(), extractor.transform().describe(), stage.name(), stage.layer(), stage.channels(), stage.reduction());
+            }
+            vectors = extractor.extract(decoded.inputs());
+        }
+        if (file != null) {
+            file.write(vectors, model, stage);
+            err.printf("wrote %d feature vector(s) of %d values to %s%n", vectors.size(), stage.channels(), output);
+        } else {
+            switch (fmt) {
+                case "text" -> vectors.forEach(v -> out.println(v.input().name() + " " + FeatureFile.join(v.vector(), " ")));
+                case "csv" -> FeatureFile.csv(out, vectors);
+                default -> out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(
+                        vectors.stream().map(v -> Map.of("image", v.input().name(), "features", v.vector())).toList()));
+            }
+        }
+        out.flush();
+        err.flush();
+        return decoded.unreadable() == 0 ? 0 : 1;
     }
 
     private static void text(PrintWriter out, List<Predictor.Prediction> predictions) {
@@ -147,7 +210,8 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private static String quote(String s) {
+    /** A CSV field, quoted when it holds a comma or a quote. */
+    static String quote(String s) {
         return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 

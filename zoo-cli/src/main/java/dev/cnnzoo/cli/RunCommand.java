@@ -6,6 +6,7 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -70,7 +71,8 @@ final class RunCommand implements Callable<Integer> {
             feeds.forEach((name, t) -> out.printf("input  %-12s %s%n", name, t.shape()));
             results.forEach((name, t) -> {
                 out.printf("output %-12s %s%n", name, t.shape());
-                if (t.isFloating() && t.shape().rank() == 2) {
+                // A headless network's pooled features (the zoo's `features` output) and feature stages' maps are no class scores.
+                if (t.isFloating() && t.shape().rank() == 2 && !name.equals(Net.FEATURES)) {
                     printTop(out, t);
                 }
             });

@@ -1,6 +1,7 @@
 package dev.cnnzoo.cli;
 
 import static dev.cnnzoo.cli.ZooCommandTest.zoo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.runtime.InferenceSession;
+import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.runtime.ZooSessions;
+import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.runtime.image.ImageTransform;
+import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.training.data.Dataset;
 import dev.cnnzoo.training.data.Datasets;
 import dev.cnnzoo.training.data.Split;
@@ -140,5 +149,83 @@ class PredictCommandTest {
                 "--format", "json", "--top", "1000");
         assertEquals(0, imagenet.exit(), imagenet.err());
         assertTrue(imagenet.out().contains("\"label\" : \"tench\"") && imagenet.out().contains("\"label\" : \"toilet tissue\""), imagenet.out());
+    }
+
+    /**
+     * --features gives each image's last feature stage averaged over positions, which for
+     * fashion-cnn (whose classifier reads its last stage) is the headless network's avg-pooled
+     * output; printed, as CSV or as safetensors, the same numbers.
+     */
+    @Test
+    void featureVectorsAreTheHeadlessNetworksAveragePooledFeatures() throws IOException {
+        Path w = weights("fashion-cnn", ModelConfig.defaults());
+        Path a = greyPng("a.png", 28, 1);
+        Path b = greyPng("b.png", 32, 2);
+        ZooCommandTest.Result text = zoo("predict", "fashion-cnn", "--weights", w.toString(), a.toString(), b.toString(), "--features",
+                "--threads", "1");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().startsWith("fashion-cnn with weights from " + w + "; ") && text.out().contains(
+                "; stage3 (pool3, 256 maps, /8) averaged over positions\n"), text.out());
+        List<String> rows = text.out().lines().skip(1).toList();
+        assertEquals(2, rows.size(), text.out());
+        assertTrue(rows.get(0).startsWith(a + " ") && rows.get(1).startsWith(b + " "), text.out());
+        assertEquals(256, rows.get(0).split(" ").length - 1);
+        assertFalse(text.out().contains("class "), "no classes");
+
+        Path csv = dir.resolve("features.csv");
+        ZooCommandTest.Result toCsv = zoo("predict", "fashion-cnn", "--weights", w.toString(), a.toString(), b.toString(), "--features",
+                "-o", csv.toString());
+        assertEquals(0, toCsv.exit(), toCsv.err());
+        assertEquals("", toCsv.out());
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(3, lines.size());
+        assertTrue(lines.get(0).startsWith("image,f0,f1,") && lines.get(0).endsWith(",f255"), lines.get(0));
+        assertEquals(rows.get(0).replace(' ', ','), lines.get(1));
+
+        Path st = dir.resolve("features.safetensors");
+        assertEquals(0, zoo("predict", "fashion-cnn", "--weights", w.toString(), a.toString(), b.toString(), "--features",
+                "-o", st.toString()).exit());
+        var written = Safetensors.readWithMetadata(st);
+        assertEquals("[\"" + a + "\",\"" + b + "\"]", written.metadata().get("zoo.images"));
+        Tensor vectors = written.weights().get("features");
+        assertEquals("2×256", vectors.shape().toString());
+
+        // The headless network, avg-pooled, on the same preprocessed images.
+        ModelZoo models = ModelZoo.load();
+        Model headless = models.build("fashion-cnn", ModelConfig.builder().includeTop(false).build());
+        ImageTransform transform = new ImageTransform(headless.info().preprocessing(), 1, 28, 28);
+        float[] pixels = new float[2 * 28 * 28];
+        transform.apply(ImageFiles.read(a, 1).planes(), pixels, 0);
+        transform.apply(ImageFiles.read(b, 1).planes(), pixels, 28 * 28);
+        float[] pooled;
+        try (InferenceSession s = ZooSessions.open(headless, Safetensors.read(w).bind(headless.graph()), RuntimeOptions.cpu(1))) {
+            pooled = s.run(Tensor.of(Shape.of(2, 1, 28, 28), pixels)).floats();
+        }
+        Close.assertRelative("--features vs the headless network's avg-pooled features", pooled, vectors.floats(), 1e-5);
+        float[] printed = new float[512];
+        for (int i = 0; i < 2; i++) {
+            String[] v = rows.get(i).split(" ");
+            for (int c = 0; c < 256; c++) {
+                printed[i * 256 + c] = Float.parseFloat(v[c + 1]);
+            }
+        }
+        assertArrayEquals(vectors.floats(), printed, 0f, "printed and written vectors are the same numbers");
+    }
+
+    @Test
+    void featureFilesAreCsvOrSafetensorsAndNeedFeatures() throws IOException {
+        Path w = weights("lenet5-modern", ModelConfig.defaults());
+        Path a = greyPng("a.png", 28, 1);
+        Path txt = dir.resolve("features.txt");
+        assertEquals("zoo: --output " + txt + ": feature vectors are written as .csv or .safetensors",
+                zoo("predict", "lenet5-modern", "--weights", w.toString(), a.toString(), "--features", "-o", txt.toString()).err().strip());
+        assertEquals("zoo: --output writes feature vectors; it needs --features",
+                zoo("predict", "lenet5-modern", "--weights", w.toString(), a.toString(), "-o", dir.resolve("f.csv").toString()).err().strip());
+        assertFalse(Files.exists(txt));
+        // --out-indices picks the stage the vectors pool: stage1 (pool1, 6 maps) of lenet5-modern.
+        ZooCommandTest.Result first = zoo("predict", "lenet5-modern", "--weights", w.toString(), a.toString(), "--features",
+                "--out-indices", "1", "--format", "csv");
+        assertEquals(0, first.exit(), first.err());
+        assertEquals("image,f0,f1,f2,f3,f4,f5", first.out().lines().findFirst().orElseThrow());
     }
 }

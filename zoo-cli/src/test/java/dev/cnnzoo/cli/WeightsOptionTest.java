@@ -82,7 +82,7 @@ class WeightsOptionTest {
 
         Path text = dir.resolve("notes.bin");
         Files.writeString(text, "not weights");
-        assertEquals("zoo: " + text + " is in none of the weight formats the zoo reads (safetensors, ONNX)",
+        assertEquals("zoo: " + text + " is in none of the weight formats the zoo reads (safetensors, PyTorch, Keras HDF5, ONNX)",
                 zoo("run", "lenet5-modern", "--weights", text.toString()).err().strip());
         assertEquals("zoo: weights file " + dir.resolve("absent.safetensors") + " does not exist",
                 zoo("eval", "lenet5-modern", "--weights", dir.resolve("absent.safetensors").toString(), "--limit", "1").err().strip());

@@ -99,4 +99,54 @@ class ZooCommandTest {
         assertEquals(0, zoo("export", "lenet5", "-o", file.toString(), "--opset", "13").exit());
         OnnxChecker.fullCheck(file);
     }
+
+    @Test
+    void infoListsTheFeatureStages() {
+        Result r = zoo("info", "resnet50", "--depth", "1");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("feature stages (--features-only outputs them; --out-indices picks some)\n"
+                + "stage    layer   channels  reduction  output\n"
+                + "stage1   act1          64          2  N×64×112×112\n"
+                + "stage2   layer1       256          4  N×256×56×56\n"
+                + "stage3   layer2       512          8  N×512×28×28\n"
+                + "stage4   layer3      1024         16  N×1024×14×14\n"
+                + "stage5   layer4      2048         32  N×2048×7×7\n"), r.out());
+        Result picked = zoo("info", "resnet50", "--out-indices", "2,5", "--depth", "1");
+        assertEquals(0, picked.exit(), picked.err());
+        assertTrue(picked.out().contains("feature stages (the outputs)\n"
+                + "stage    layer   channels  reduction  output\n"
+                + "stage2   layer1       256          4  N×256×56×56\n"
+                + "stage5   layer4      2048         32  N×2048×7×7\n"), picked.out());
+        assertFalse(picked.out().contains("fc "), "no classifier: " + picked.out());
+    }
+
+    @Test
+    void exportForTheFeaturesOnlyThenRunTheFile() throws java.io.IOException {
+        Path file = dir.resolve("stages.onnx");
+        Result exported = zoo("export", "lenet5-modern", "-o", file.toString(), "--out-indices", "2");
+        assertEquals(0, exported.exit(), exported.err());
+        var metadata = dev.cnnzoo.onnx.OnnxExporter.metadata(ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(file)));
+        assertEquals("[{\"name\":\"stage2\",\"channels\":16,\"reduction\":4,\"layer\":\"pool2\"}]", metadata.get("zoo.feature_info"));
+        Result run = zoo("run", file.toString(), "--batch", "2");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("output stage2       2×16×5×5"), run.out());
+        assertFalse(run.out().contains("image 0:"), "no classes of feature maps: " + run.out());
+
+        assertEquals("zoo: out index 9 is past the last feature stage of lenet5-modern, which has 2: stage1 (pool1, /2), stage2 (pool2, /4)",
+                zoo("export", "lenet5-modern", "-o", dir.resolve("bad.onnx").toString(), "--out-indices", "1,9").err().strip());
+        assertFalse(Files.exists(dir.resolve("bad.onnx")));
+    }
+
+    @Test
+    void aHeadlessNetworksFeaturesAreNotRankedAsClasses() {
+        Result headless = zoo("run", "lenet5-modern", "--no-top", "--batch", "2");
+        assertEquals(0, headless.exit(), headless.err());
+        assertTrue(headless.out().contains("output features     2×16"), headless.out());
+        assertFalse(headless.out().contains("image 0:"), headless.out());
+        Result stages = zoo("run", "lenet5-modern", "--features-only");
+        assertEquals(0, stages.exit(), stages.err());
+        assertTrue(stages.out().contains("output stage1       1×6×14×14") && stages.out().contains("output stage2       1×16×5×5"),
+                stages.out());
+        assertFalse(stages.out().contains("image 0:"), stages.out());
+    }
 }

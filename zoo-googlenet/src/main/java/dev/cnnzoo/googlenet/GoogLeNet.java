@@ -18,7 +18,8 @@ import dev.cnnzoo.nn.Pool;
 import java.util.List;
 
 /**
- * GoogLeNet (Szegedy et al. 2014), in two forms that share the paper's Table 1.
+ * GoogLeNet (Szegedy et al. 2014), in two forms that share the paper's Table 1: one builder
+ * writes the table, a {@link Variant} holds what the forms do differently.
  *
  * <p>{@code googlenet} is the network as published and as Géron's <i>Hands-On Machine Learning</i> (2nd ed., ch. 14) walks through it:
  * convolutions with biases and ReLU, SAME padding throughout, local response normalisation after
@@ -73,19 +74,80 @@ final class GoogLeNet {
     /** The BVLC reproduction starts ReLU layers' biases at 0.2 so every unit begins active. */
     private static final Init RELU_BIAS = Init.constant(0.2f);
 
-    /** The network as published. */
-    static Graph paper(String id, ModelConfig config) {
+    /**
+     * What sets the published network and torchvision's apart; {@link #build} writes Table 1 once
+     * for both.
+     *
+     * @param unit            every convolution: conv → ReLU, or conv → batch norm → ReLU
+     * @param lrn             the local response normalisation after the first pooling and after conv3, or null
+     * @param samePadding     SAME padding and pooling throughout, or torchvision's explicit padding with
+     *                        ceil-mode pooling
+     * @param wideKernel      the kernel of the branch Table 1 calls "5×5"
+     * @param maxPool4Window  the window of the pooling after 4e
+     * @param fixedAvgPool    Table 1's 7×7/1 average pooling (VALID) before the classifier, or global average pooling
+     * @param dropout         before the classifier
+     * @param denseInit       the classifiers' weights
+     * @param hiddenBias      the biases of the auxiliary heads' hidden dense layer
+     * @param adaptiveAuxPool the auxiliary heads pool adaptively to 4×4, or 5×5/3 (§5)
+     */
+    record Variant(Inception.ConvUnit unit, Lrn lrn, boolean samePadding, int wideKernel, int maxPool4Window,
+            boolean fixedAvgPool, double dropout, Init denseInit, Init hiddenBias, boolean adaptiveAuxPool) {
+
+        /**
+         * The network as published: convolutions with biases and ReLU (Caffe's xavier weights, 0.2
+         * biases), LRN, SAME padding, Table 1's 5×5 and 3×3 poolings and 7×7 average pooling, 40% dropout.
+         */
+        static final Variant PAPER = new Variant(
+                (n, name, x, c) -> n.relu(n.conv(name, x, c.init(XAVIER).biasInit(RELU_BIAS))),
+                LRN, true, 5, 3, true, 0.4, XAVIER, RELU_BIAS, false);
+
+        /**
+         * torchvision's: batch norm (ε = 0.001) after every convolution, weights from N(0, 0.01) (its
+         * trunc_normal_ cuts at ±2, i.e. 200σ), no LRN, ceil-mode pooling, a 3×3 convolution in place
+         * of the 5×5 (pytorch/vision#906), 2×2/2 pooling after 4e where Table 1 has 3×3/2 (both
+         * halve 14×14), global average pooling, 20% dropout, auxiliary heads pooling to 4×4.
+         */
+        static final Variant TORCHVISION = new Variant(
+                (n, name, x, c) -> ConvBn.convBnRelu(n, name, x, c.init(Init.normal(0.01)), BatchNorm.defaults().epsilon(1e-3)),
+                null, false, 3, 2, false, 0.2, Init.normal(0.01), Init.zeros(), true);
+
+        /** A convolution that keeps the grid: SAME, or padded by half its kernel. */
+        Conv conv(int filters, int kernel) {
+            return samePadding ? Conv.of(filters, kernel).same() : Conv.of(filters, kernel).pad(kernel / 2);
+        }
+
+        /** A stride-2 max pooling, SAME or ceil-mode. */
+        Pool halving(int window) {
+            Pool pool = Pool.of(window).stride(2);
+            return samePadding ? pool.same() : pool.ceil();
+        }
+
+        /** The pooling branch's 3×3/1 max pooling. */
+        Pool branchPool() {
+            Pool pool = Pool.of(3).stride(1);
+            return samePadding ? pool.same() : pool.pad(1);
+        }
+    }
+
+    /**
+     * The network for {@code variant}. Feature stages: conv1 (/2), the maps before each grid
+     * reduction (conv3, or norm2 where LRN follows it, /4; inception3b, /8; inception4e, /16) and
+     * inception5b (/32).
+     */
+    static Graph build(String id, Variant variant, ModelConfig config) {
         Net net = new Net(id);
         int[] size = config.inputSize();
-        Inception.ConvUnit unit = (n, name, x, c) -> n.relu(n.conv(name, x, c.init(XAVIER).biasInit(RELU_BIAS)));
+        Inception.ConvUnit unit = variant.unit();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
-        x = unit.apply(net, "conv1", x, Conv.of(64, 7).stride(2).same());
-        x = net.maxPool("maxpool1", x, Pool.of(3).stride(2).same());
-        x = net.lrn("norm1", x, LRN);
+        x = net.feature("conv1", unit.apply(net, "conv1", x, variant.conv(64, 7).stride(2)));
+        x = net.maxPool("maxpool1", x, variant.halving(3));
+        if (variant.lrn() != null) {
+            x = net.lrn("norm1", x, variant.lrn());
+        }
         x = unit.apply(net, "conv2", x, Conv.of(64, 1));
-        x = unit.apply(net, "conv3", x, Conv.of(192, 3).same());
-        x = net.lrn("norm2", x, LRN);
-        x = net.maxPool("maxpool2", x, Pool.of(3).stride(2).same());
+        x = unit.apply(net, "conv3", x, variant.conv(192, 3));
+        x = variant.lrn() != null ? net.feature("norm2", net.lrn("norm2", x, variant.lrn())) : net.feature("conv3", x);
+        x = net.maxPool("maxpool2", x, variant.halving(3));
 
         boolean aux = config.auxiliary() && config.includeTop();
         Value aux1 = null;
@@ -93,103 +155,47 @@ final class GoogLeNet {
         for (Module m : TABLE_1) {
             x = Inception.module(net, m.name(), x, unit,
                     sequential("branch1", conv(Conv.of(m.n1x1(), 1))),
-                    sequential("branch2", conv(Conv.of(m.reduce3x3(), 1)), conv(Conv.of(m.n3x3(), 3).same())),
-                    sequential("branch3", conv(Conv.of(m.reduce5x5(), 1)), conv(Conv.of(m.n5x5(), 5).same())),
-                    sequential("branch4", maxPool(Pool.of(3).stride(1).same()), conv(Conv.of(m.poolProj(), 1))));
+                    sequential("branch2", conv(Conv.of(m.reduce3x3(), 1)), conv(variant.conv(m.n3x3(), 3))),
+                    sequential("branch3", conv(Conv.of(m.reduce5x5(), 1)), conv(variant.conv(m.n5x5(), variant.wideKernel()))),
+                    sequential("branch4", maxPool(variant.branchPool()), conv(Conv.of(m.poolProj(), 1))));
             if (aux && m.name().equals(AUX1_ON)) {
-                aux1 = paperAuxiliary(net, "aux1", x, config.classes());
+                aux1 = auxiliary(net, "aux1", x, config.classes(), variant);
             }
             if (aux && m.name().equals(AUX2_ON)) {
-                aux2 = paperAuxiliary(net, "aux2", x, config.classes());
+                aux2 = auxiliary(net, "aux2", x, config.classes(), variant);
             }
             if (m.name().equals("inception3b")) {
-                x = net.maxPool("maxpool3", x, Pool.of(3).stride(2).same());
+                x = net.maxPool("maxpool3", net.feature(m.name(), x), variant.halving(3));
             }
             if (m.name().equals("inception4e")) {
-                x = net.maxPool("maxpool4", x, Pool.of(3).stride(2).same());
+                x = net.maxPool("maxpool4", net.feature(m.name(), x), variant.halving(variant.maxPool4Window()));
             }
         }
-        double dropout = config.dropoutOr(0.4);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        x = net.feature("inception5b", x);
+        double dropout = config.dropoutOr(variant.dropout());
+        net.top(x, config.head(), features -> {
             // Table 1's 7×7/1 average pooling, VALID: at 224×224 the text's global average pooling.
-            Value h = net.flatten(net.avgPool("avgpool", features, Pool.of(7).stride(1)));
+            Value h = variant.fixedAvgPool() ? net.flatten(net.avgPool("avgpool", features, Pool.of(7).stride(1)))
+                    : Heads.globalAverage(net, "avgpool", features);
             h = net.dropout(h, dropout);
-            return net.dense("fc", h, config.classes(), XAVIER, Init.zeros());
+            return net.dense("fc", h, config.classes(), variant.denseInit(), Init.zeros());
         });
         addAuxiliaryOutputs(net, aux1, aux2);
         return net.build();
     }
 
     /**
-     * §5's auxiliary classifier: 5×5/3 average pooling (4×4 maps at 14×14), a 1×1 convolution of 128
-     * filters with ReLU, a dense layer of 1024 with ReLU, 70% dropout, and a linear classifier.
+     * An auxiliary classifier (§5): average pooling to 4×4 (5×5/3 on 14×14 maps, or adaptively as
+     * torchvision pools), a 1×1 convolution of 128 filters, a dense layer of 1024 with ReLU, 70%
+     * dropout, and a linear classifier.
      */
-    private static Value paperAuxiliary(Net net, String name, Value x, int classes) {
+    private static Value auxiliary(Net net, String name, Value x, int classes, Variant variant) {
         try (var s = net.scope(name)) {
-            Value h = net.avgPool(x, Pool.of(5).stride(3));
-            h = net.relu(net.conv("conv", h, Conv.of(128, 1).init(XAVIER).biasInit(RELU_BIAS)));
-            h = net.relu(net.dense("fc1", net.flatten(h), 1024, XAVIER, RELU_BIAS));
+            Value h = variant.adaptiveAuxPool() ? net.adaptiveAvgPool(x, 4, 4) : net.avgPool(x, Pool.of(5).stride(3));
+            h = variant.unit().apply(net, "conv", h, Conv.of(128, 1));
+            h = net.relu(net.dense("fc1", net.flatten(h), 1024, variant.denseInit(), variant.hiddenBias()));
             h = net.dropout(h, 0.7);
-            return net.dense("fc2", h, classes, XAVIER, Init.zeros());
-        }
-    }
-
-    /** torchvision's batch-norm GoogLeNet, named as its state dict. */
-    static Graph torchvision(String id, ModelConfig config) {
-        Net net = new Net(id);
-        int[] size = config.inputSize();
-        // torchvision draws every convolution and linear weight from N(0, 0.01) (its trunc_normal_ cuts at ±2, i.e. 200σ).
-        BatchNorm bn = BatchNorm.defaults().epsilon(1e-3);
-        Inception.ConvUnit unit = (n, name, x, c) -> ConvBn.convBnRelu(n, name, x, c.init(Init.normal(0.01)), bn);
-        Value x = net.input(config.inputChannels(), size[0], size[1]);
-        x = unit.apply(net, "conv1", x, Conv.of(64, 7).stride(2).pad(3));
-        x = net.maxPool("maxpool1", x, Pool.of(3).stride(2).ceil());
-        x = unit.apply(net, "conv2", x, Conv.of(64, 1));
-        x = unit.apply(net, "conv3", x, Conv.of(192, 3).pad(1));
-        x = net.maxPool("maxpool2", x, Pool.of(3).stride(2).ceil());
-
-        boolean aux = config.auxiliary() && config.includeTop();
-        Value aux1 = null;
-        Value aux2 = null;
-        for (Module m : TABLE_1) {
-            x = Inception.module(net, m.name(), x, unit,
-                    sequential("branch1", conv(Conv.of(m.n1x1(), 1))),
-                    sequential("branch2", conv(Conv.of(m.reduce3x3(), 1)), conv(Conv.of(m.n3x3(), 3).pad(1))),
-                    // torchvision's 3×3 in place of the 5×5 (pytorch/vision#906).
-                    sequential("branch3", conv(Conv.of(m.reduce5x5(), 1)), conv(Conv.of(m.n5x5(), 3).pad(1))),
-                    sequential("branch4", maxPool(Pool.of(3).stride(1).pad(1)), conv(Conv.of(m.poolProj(), 1))));
-            if (aux && m.name().equals(AUX1_ON)) {
-                aux1 = torchvisionAuxiliary(net, "aux1", x, config.classes(), unit);
-            }
-            if (aux && m.name().equals(AUX2_ON)) {
-                aux2 = torchvisionAuxiliary(net, "aux2", x, config.classes(), unit);
-            }
-            if (m.name().equals("inception3b")) {
-                x = net.maxPool("maxpool3", x, Pool.of(3).stride(2).ceil());
-            }
-            if (m.name().equals("inception4e")) {
-                // torchvision pools 2×2/2 here where Table 1 has 3×3/2; both halve 14×14.
-                x = net.maxPool("maxpool4", x, Pool.of(2).stride(2).ceil());
-            }
-        }
-        double dropout = config.dropoutOr(0.2);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
-            Value h = Heads.globalAverage(net, "avgpool", features);
-            h = net.dropout(h, dropout);
-            return net.dense("fc", h, config.classes(), Init.normal(0.01), Init.zeros());
-        });
-        addAuxiliaryOutputs(net, aux1, aux2);
-        return net.build();
-    }
-
-    /** torchvision's auxiliary head: adaptive 4×4 average pooling, conv-bn 128, dense 1024, 70% dropout, dense. */
-    private static Value torchvisionAuxiliary(Net net, String name, Value x, int classes, Inception.ConvUnit unit) {
-        try (var s = net.scope(name)) {
-            Value h = net.adaptiveAvgPool(x, 4, 4);
-            h = unit.apply(net, "conv", h, Conv.of(128, 1));
-            h = net.relu(net.dense("fc1", net.flatten(h), 1024, Init.normal(0.01), Init.zeros()));
-            h = net.dropout(h, 0.7);
-            return net.dense("fc2", h, classes, Init.normal(0.01), Init.zeros());
+            return net.dense("fc2", h, classes, variant.denseInit(), Init.zeros());
         }
     }
 

@@ -66,12 +66,12 @@ public final class InceptionProvider implements ModelProvider {
     @Override
     public Graph build(ModelInfo info, ModelConfig config) {
         return switch (info.id()) {
-            case "googlenet" -> GoogLeNet.paper(info.id(), config);
-            case "googlenet-bn" -> GoogLeNet.torchvision(info.id(), config);
+            case "googlenet" -> GoogLeNet.build(info.id(), GoogLeNet.Variant.PAPER, config);
+            case "googlenet-bn" -> GoogLeNet.build(info.id(), GoogLeNet.Variant.TORCHVISION, config);
             case "inception-v3" -> InceptionV3.build(info.id(), config);
             case "inception-v4" -> InceptionV4.build(info.id(), config);
-            case "inception-resnet-v1" -> InceptionResNet.v1(info.id(), config);
-            case "inception-resnet-v2" -> InceptionResNet.v2(info.id(), config);
+            case "inception-resnet-v1" -> InceptionResNet.build(info.id(), InceptionResNet.Variant.V1, config);
+            case "inception-resnet-v2" -> InceptionResNet.build(info.id(), InceptionResNet.Variant.V2, config);
             case "xception" -> Xception.build(info.id(), config);
             default -> throw new IllegalArgumentException("not an Inception-family id: " + info.id());
         };

@@ -47,76 +47,102 @@ final class InceptionResNet {
     private static final double SCALE_17 = 0.10;
     private static final double SCALE_8 = 0.20;
 
-    /** Inception-ResNet-v1 from the paper's Figures 7 and 10–15. */
-    static Graph v1(String id, ModelConfig config) {
-        Net net = new Net(id);
-        int[] size = config.inputSize();
-        Value x = net.input(config.inputChannels(), size[0], size[1]);
-        // Figure 14: 299 → 149 → 147 → 147 → 73 → 73 → 71 → 35×35×256.
-        x = UNIT.apply(net, "conv2d_1a", x, Conv.of(32, 3).stride(2));
-        x = UNIT.apply(net, "conv2d_2a", x, Conv.of(32, 3));
-        x = UNIT.apply(net, "conv2d_2b", x, Conv.of(64, 3).pad(1));
-        x = net.maxPool("maxpool_3a", x, MAX_3X3_S2);
-        x = UNIT.apply(net, "conv2d_3b", x, Conv.of(80, 1));
-        x = UNIT.apply(net, "conv2d_4a", x, Conv.of(192, 3));
-        x = UNIT.apply(net, "conv2d_4b", x, Conv.of(256, 3).stride(2));
-        try (var s = net.scope("repeat")) {
-            for (int i = 0; i < 5; i++) {
-                x = blockA(net, Integer.toString(i), x, 32, new int[] {32, 32}, new int[] {32, 32, 32});
-            }
-        }
-        x = InceptionV4.reductionA(net, "mixed_6a", x, 192, 192, 256, 384);       // 17×17×896
-        try (var s = net.scope("repeat_1")) {
-            for (int i = 0; i < 10; i++) {
-                x = blockB(net, Integer.toString(i), x, 128, new int[] {128, 128, 128});
-            }
-        }
-        x = reductionB(net, "mixed_7a", x, new int[] {256, 384}, new int[] {256, 256}, new int[] {256, 256, 256}); // 8×8×1792
-        try (var s = net.scope("repeat_2")) {
-            for (int i = 0; i < 5; i++) {
-                x = blockC(net, Integer.toString(i), x, SCALE_8, true, 192, new int[] {192, 192, 192});
-            }
-        }
-        return top(net, x, config);
+    /**
+     * The residual blocks on one grid: how many, and the filters of their branches' convolutions
+     * ({@code branch2} only on the 35×35 grid).
+     */
+    record Blocks(int repeats, int branch0, int[] branch1, int[] branch2) {
     }
 
-    /** Inception-ResNet-v2 as released (timm's {@code inception_resnet_v2}). */
-    static Graph v2(String id, ModelConfig config) {
+    /**
+     * What sets the two networks apart; {@link #build} writes their common plan once: stem,
+     * Inception-ResNet-A blocks, Reduction-A, -B blocks, Reduction-B, -C blocks, classifier.
+     *
+     * @param releasedStem  Inception v3's stem with a 3×3/2 max pool and {@code Mixed_5b} (the released
+     *                      v2), or Figure 14's stem ending in a stride-2 3×3 convolution to 256 maps
+     * @param reductionA    Figure 7's k, l, m, n (Table 1)
+     * @param reductionB    the filters of Reduction-B's three convolution branches
+     * @param releasedTail  the last 8×8 block unscaled and without ReLU, then a 1×1 convolution to 1536
+     *                      maps (the released v2)
+     */
+    record Variant(boolean releasedStem, Blocks a, int[] reductionA, Blocks b, int[][] reductionB, Blocks c,
+            boolean releasedTail) {
+
+        /** Inception-ResNet-v1 from the paper's Figures 7 and 10–15: 5, 10 and 5 blocks, 35×35×256 → 17×17×896 → 8×8×1792. */
+        static final Variant V1 = new Variant(false,
+                new Blocks(5, 32, new int[] {32, 32}, new int[] {32, 32, 32}),                     // Figure 10
+                new int[] {192, 192, 256, 384},
+                new Blocks(10, 128, new int[] {128, 128, 128}, null),                               // Figure 11
+                new int[][] {{256, 384}, {256, 256}, {256, 256, 256}},                              // Figure 12
+                new Blocks(5, 192, new int[] {192, 192, 192}, null),                                // Figure 13
+                false);
+
+        /** Inception-ResNet-v2 as released (timm's {@code inception_resnet_v2}): 35×35×320 → 17×17×1088 → 8×8×2080. */
+        static final Variant V2 = new Variant(true,
+                new Blocks(10, 32, new int[] {32, 32}, new int[] {32, 48, 64}),                     // Figure 16
+                new int[] {256, 256, 384, 384},
+                new Blocks(20, 192, new int[] {128, 160, 192}, null),                               // Figure 17
+                new int[][] {{256, 384}, {256, 288}, {256, 288, 320}},                              // Figure 18
+                new Blocks(10, 192, new int[] {192, 224, 256}, null),                               // Figure 19
+                true);
+    }
+
+    /**
+     * The network for {@code variant}. Feature stages: conv2d_2b (/2), conv2d_4a (/4) and the last
+     * map on each grid: the 35×35 blocks (/8), the 17×17 blocks (/16), and the 8×8 blocks or, in the
+     * released v2, the 1×1 convolution after them (/32).
+     */
+    static Graph build(String id, Variant variant, ModelConfig config) {
         Net net = new Net(id);
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
+        // Figure 14 (v1): 299 → 149 → 147 → 147 → 73 → 73 → 71 → 35×35×256.
         x = UNIT.apply(net, "conv2d_1a", x, Conv.of(32, 3).stride(2));
         x = UNIT.apply(net, "conv2d_2a", x, Conv.of(32, 3));
-        x = UNIT.apply(net, "conv2d_2b", x, Conv.of(64, 3).pad(1));
+        x = net.feature("conv2d_2b", UNIT.apply(net, "conv2d_2b", x, Conv.of(64, 3).pad(1)));
         x = net.maxPool("maxpool_3a", x, MAX_3X3_S2);
         x = UNIT.apply(net, "conv2d_3b", x, Conv.of(80, 1));
-        x = UNIT.apply(net, "conv2d_4a", x, Conv.of(192, 3));
-        x = net.maxPool("maxpool_5a", x, MAX_3X3_S2);
-        x = Inception.module(net, "mixed_5b", x, UNIT,                                        // 35×35×320
-                sequential("branch0", conv(Conv.of(96, 1))),
-                sequential("branch1", conv(Conv.of(48, 1)), conv(Conv.of(64, 5).pad(2))),
-                sequential("branch2", conv(Conv.of(64, 1)), conv(Conv.of(96, 3).pad(1)), conv(Conv.of(96, 3).pad(1))),
-                sequential("branch3", avgPool(InceptionV4.AVG_3X3), conv(Conv.of(64, 1))));
+        x = net.feature("conv2d_4a", UNIT.apply(net, "conv2d_4a", x, Conv.of(192, 3)));
+        if (variant.releasedStem()) {
+            x = net.maxPool("maxpool_5a", x, MAX_3X3_S2);
+            x = Inception.module(net, "mixed_5b", x, UNIT,                                        // 35×35×320
+                    sequential("branch0", conv(Conv.of(96, 1))),
+                    sequential("branch1", conv(Conv.of(48, 1)), conv(Conv.of(64, 5).pad(2))),
+                    sequential("branch2", conv(Conv.of(64, 1)), conv(Conv.of(96, 3).pad(1)), conv(Conv.of(96, 3).pad(1))),
+                    sequential("branch3", avgPool(InceptionV4.AVG_3X3), conv(Conv.of(64, 1))));
+        } else {
+            x = UNIT.apply(net, "conv2d_4b", x, Conv.of(256, 3).stride(2));
+        }
+        Blocks a = variant.a();
         try (var s = net.scope("repeat")) {
-            for (int i = 0; i < 10; i++) {
-                x = blockA(net, Integer.toString(i), x, 32, new int[] {32, 32}, new int[] {32, 48, 64});
+            for (int i = 0; i < a.repeats(); i++) {
+                x = blockA(net, Integer.toString(i), x, a.branch0(), a.branch1(), a.branch2());
             }
         }
-        x = InceptionV4.reductionA(net, "mixed_6a", x, 256, 256, 384, 384);       // 17×17×1088
+        int[] klmn = variant.reductionA();
+        x = InceptionV4.reductionA(net, "mixed_6a", net.feature("repeat", x), klmn[0], klmn[1], klmn[2], klmn[3]);
+        Blocks b = variant.b();
         try (var s = net.scope("repeat_1")) {
-            for (int i = 0; i < 20; i++) {
-                x = blockB(net, Integer.toString(i), x, 192, new int[] {128, 160, 192});
+            for (int i = 0; i < b.repeats(); i++) {
+                x = blockB(net, Integer.toString(i), x, b.branch0(), b.branch1());
             }
         }
-        x = reductionB(net, "mixed_7a", x, new int[] {256, 384}, new int[] {256, 288}, new int[] {256, 288, 320}); // 8×8×2080
+        int[][] rb = variant.reductionB();
+        x = reductionB(net, "mixed_7a", net.feature("repeat_1", x), rb[0], rb[1], rb[2]);
+        Blocks c = variant.c();
+        int scaled = variant.releasedTail() ? c.repeats() - 1 : c.repeats();
         try (var s = net.scope("repeat_2")) {
-            for (int i = 0; i < 9; i++) {
-                x = blockC(net, Integer.toString(i), x, SCALE_8, true, 192, new int[] {192, 224, 256});
+            for (int i = 0; i < scaled; i++) {
+                x = blockC(net, Integer.toString(i), x, SCALE_8, true, c.branch0(), c.branch1());
             }
         }
-        // The released model's tenth 8×8 block is unscaled and has no ReLU; a 1×1 convolution follows.
-        x = blockC(net, "block8", x, 1.0, false, 192, new int[] {192, 224, 256});
-        x = UNIT.apply(net, "conv2d_7b", x, Conv.of(1536, 1));
+        if (variant.releasedTail()) {
+            // The released model's tenth 8×8 block is unscaled and has no ReLU; a 1×1 convolution follows.
+            x = blockC(net, "block8", x, 1.0, false, c.branch0(), c.branch1());
+            x = net.feature("conv2d_7b", UNIT.apply(net, "conv2d_7b", x, Conv.of(1536, 1)));
+        } else {
+            x = net.feature("repeat_2", x);
+        }
         return top(net, x, config);
     }
 
@@ -170,7 +196,7 @@ final class InceptionResNet {
     /** Average pooling, dropout (keep 0.8, Figure 15) and the classifier, named as timm's {@code classif}. */
     private static Graph top(Net net, Value x, ModelConfig config) {
         double dropout = config.dropoutOr(0.2);
-        net.top(x, config.includeTop(), config.globalPool(), f -> {
+        net.top(x, config.head(), f -> {
             Value h = net.dropout(Heads.globalAverage(net, "global_pool", f), dropout);
             return net.dense("classif", h, config.classes(), Init.pytorchDefault(), Init.zeros());
         });

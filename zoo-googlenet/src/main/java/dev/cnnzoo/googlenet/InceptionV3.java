@@ -27,7 +27,9 @@ import dev.cnnzoo.nn.Pool;
  * beside a stride-2 pooling (§5, Figure 10: {@code Mixed_6a}, {@code 7a}). One auxiliary classifier
  * with batch norm sits on the 17×17 grid (§4). Every convolution is conv → batch norm (ε = 0.001)
  * → ReLU; input 299×299. As for {@code googlenet-bn}, torchvision's {@code transform_input} is
- * left to preprocessing: the model expects pixels scaled to [−1, 1].
+ * left to preprocessing: the model expects pixels scaled to [−1, 1]. Feature stages: the last map
+ * before each grid reduction ({@code Conv2d_2b_3x3}, {@code Conv2d_4a_3x3}, {@code Mixed_5d},
+ * {@code Mixed_6e}) and {@code Mixed_7c}, as timm's {@code features_only} taps them.
  */
 final class InceptionV3 {
     private InceptionV3() {
@@ -46,28 +48,28 @@ final class InceptionV3 {
         // The stem (Table 1 of the paper, as implemented): 299 → 149 → 147 → 147 → 73 → 73 → 71 → 35.
         x = UNIT.apply(net, "Conv2d_1a_3x3", x, Conv.of(32, 3).stride(2));
         x = UNIT.apply(net, "Conv2d_2a_3x3", x, Conv.of(32, 3));
-        x = UNIT.apply(net, "Conv2d_2b_3x3", x, Conv.of(64, 3).pad(1));
+        x = net.feature("Conv2d_2b_3x3", UNIT.apply(net, "Conv2d_2b_3x3", x, Conv.of(64, 3).pad(1)));
         x = net.maxPool("maxpool1", x, Pool.of(3).stride(2));
         x = UNIT.apply(net, "Conv2d_3b_1x1", x, Conv.of(80, 1));
-        x = UNIT.apply(net, "Conv2d_4a_3x3", x, Conv.of(192, 3));
+        x = net.feature("Conv2d_4a_3x3", UNIT.apply(net, "Conv2d_4a_3x3", x, Conv.of(192, 3)));
         x = net.maxPool("maxpool2", x, Pool.of(3).stride(2));
         // 35×35: three Figure 5 modules.
         x = moduleA(net, "Mixed_5b", x, 32);
         x = moduleA(net, "Mixed_5c", x, 64);
-        x = moduleA(net, "Mixed_5d", x, 64);
+        x = net.feature("Mixed_5d", moduleA(net, "Mixed_5d", x, 64));
         x = reductionTo17(net, "Mixed_6a", x);
         // 17×17: four Figure 6 modules with n = 7, their inner widths growing.
         x = moduleC(net, "Mixed_6b", x, 128);
         x = moduleC(net, "Mixed_6c", x, 160);
         x = moduleC(net, "Mixed_6d", x, 160);
-        x = moduleC(net, "Mixed_6e", x, 192);
+        x = net.feature("Mixed_6e", moduleC(net, "Mixed_6e", x, 192));
         Value aux = config.auxiliary() && config.includeTop() ? auxiliary(net, x, config.classes()) : null;
         x = reductionTo8(net, "Mixed_7a", x);
         // 8×8: two Figure 7 modules.
         x = moduleE(net, "Mixed_7b", x);
-        x = moduleE(net, "Mixed_7c", x);
+        x = net.feature("Mixed_7c", moduleE(net, "Mixed_7c", x));
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h = net.dropout(Heads.globalAverage(net, "avgpool", features), dropout);
             return net.dense("fc", h, config.classes(), Init.normal(0.1), Init.zeros());
         });

@@ -24,6 +24,9 @@ import dev.cnnzoo.nn.Pool;
  * classifier. Every convolution is conv → batch norm (ε = 0.001) → ReLU; "V" in the figures is
  * VALID padding, every other convolution keeps the grid. Parameter names are timm's
  * ({@code features.<i>...}, {@code last_linear}), whose {@code inception_v4} holds Google's weights.
+ * Feature stages: the last map at each reduction, {@code features.2}, {@code .4}, {@code .9},
+ * {@code .17}, {@code .21} (timm taps {@code features.3} at /4, the map before {@code features.4}'s
+ * VALID convolutions).
  */
 final class InceptionV4 {
     private InceptionV4() {
@@ -46,17 +49,20 @@ final class InceptionV4 {
             for (int i = 0; i < 4; i++) {
                 x = inceptionA(net, Integer.toString(block++), x);
             }
+            x = net.feature("features." + (block - 1), x);                    // the last 35×35 module
             x = reductionA(net, Integer.toString(block++), x, 192, 224, 256, 384);
             for (int i = 0; i < 7; i++) {
                 x = inceptionB(net, Integer.toString(block++), x);
             }
+            x = net.feature("features." + (block - 1), x);                    // the last 17×17 module
             x = reductionB(net, Integer.toString(block++), x);
             for (int i = 0; i < 3; i++) {
                 x = inceptionC(net, Integer.toString(block++), x);
             }
+            net.feature("features." + (block - 1), x);
         }
         double dropout = config.dropoutOr(0.2);
-        net.top(x, config.includeTop(), config.globalPool(), f -> {
+        net.top(x, config.head(), f -> {
             Value h = net.dropout(Heads.globalAverage(net, "global_pool", f), dropout);
             return net.dense("last_linear", h, config.classes(), Init.pytorchDefault(), Init.zeros());
         });
@@ -67,15 +73,15 @@ final class InceptionV4 {
     private static Value stem(Net net, Value x) {
         x = UNIT.apply(net, "0", x, Conv.of(32, 3).stride(2));          // 149×149×32
         x = UNIT.apply(net, "1", x, Conv.of(32, 3));                    // 147×147×32
-        x = UNIT.apply(net, "2", x, Conv.of(64, 3).pad(1));             // 147×147×64
+        x = net.feature("features.2", UNIT.apply(net, "2", x, Conv.of(64, 3).pad(1)));     // 147×147×64
         x = Inception.module(net, "3", x, UNIT,                          // 73×73×160
                 branch(maxPool(MAX_3X3_S2)),
                 branch(conv("conv", Conv.of(96, 3).stride(2))));
-        x = Inception.module(net, "4", x, UNIT,                          // 71×71×192
+        x = Inception.module(net, "4", x, UNIT,                          // 71×71×192, the last /4 map
                 sequential("branch0", conv(Conv.of(64, 1)), conv(Conv.of(96, 3))),
                 sequential("branch1", conv(Conv.of(64, 1)), conv(Conv.of(64, 1, 7).pad(0, 3)),
                         conv(Conv.of(64, 7, 1).pad(3, 0)), conv(Conv.of(96, 3))));
-        return Inception.module(net, "5", x, UNIT,                       // 35×35×384
+        return Inception.module(net, "5", net.feature("features.4", x), UNIT,   // 35×35×384
                 branch(conv("conv", Conv.of(192, 3).stride(2))),
                 branch(maxPool(MAX_3X3_S2)));
     }

@@ -22,7 +22,9 @@ import dev.cnnzoo.nn.Pool;
  * weights) belong to: SAME padding, batch norm ε = 0.001 and momentum 0.99, Glorot-uniform
  * initialisation, and Keras's layer names ({@code block2_sepconv1}, {@code block2_sepconv1_bn});
  * the projection shortcuts Keras leaves unnamed are {@code blockN_shortcut}[{@code _bn}]. For
- * ImageNet the paper puts 50% dropout before the classifier (§4.3).
+ * ImageNet the paper puts 50% dropout before the classifier (§4.3). Feature stages, named as
+ * Keras names the layers: {@code block1_conv2_act} (/2), the entry blocks 2 and 3 (/4, /8), the
+ * middle flow's last block 12 (/16) and {@code block14_sepconv2_act} (/32).
  */
 final class Xception {
     private Xception() {
@@ -38,9 +40,9 @@ final class Xception {
         Value x = net.input(config.inputChannels(), size[0], size[1]);
         // Entry flow.
         x = net.relu(convBn(net, "block1_conv1", x, Conv.of(32, 3).stride(2)));       // 149×149×32
-        x = net.relu(convBn(net, "block1_conv2", x, Conv.of(64, 3)));                 // 147×147×64
-        x = entryBlock(net, 2, x, 128, false);                                        // 74×74×128
-        x = entryBlock(net, 3, x, 256, true);                                         // 37×37×256
+        x = net.feature("block1_conv2_act", net.relu(convBn(net, "block1_conv2", x, Conv.of(64, 3))));   // 147×147×64
+        x = net.feature("block2", entryBlock(net, 2, x, 128, false));                 // 74×74×128
+        x = net.feature("block3", entryBlock(net, 3, x, 256, true));                  // 37×37×256
         x = entryBlock(net, 4, x, 728, true);                                         // 19×19×728
         // Middle flow: blocks 5 to 12, identity shortcuts.
         for (int block = 5; block < 5 + MIDDLE_FLOW_REPEATS; block++) {
@@ -50,6 +52,7 @@ final class Xception {
             }
             x = net.add(y, x);
         }
+        net.feature("block" + (4 + MIDDLE_FLOW_REPEATS), x);
         // Exit flow.
         Value shortcut = convBn(net, "block13_shortcut", x, Conv.of(1024, 1).stride(2).same());
         Value y = sepConvBn(net, "block13_sepconv1", net.relu(x), 728);
@@ -57,9 +60,9 @@ final class Xception {
         y = net.maxPool("block13_pool", y, Pool.of(3).stride(2).same());
         x = net.add(y, shortcut);                                                     // 10×10×1024
         x = net.relu(sepConvBn(net, "block14_sepconv1", x, 1536));
-        x = net.relu(sepConvBn(net, "block14_sepconv2", x, 2048));                   // 10×10×2048
+        x = net.feature("block14_sepconv2_act", net.relu(sepConvBn(net, "block14_sepconv2", x, 2048)));   // 10×10×2048
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), f -> {
+        net.top(x, config.head(), f -> {
             Value h = net.dropout(Heads.globalAverage(net, "avg_pool", f), dropout);
             return net.dense("predictions", h, config.classes(), Init.glorotUniform(), Init.zeros());
         });

@@ -13,7 +13,8 @@ import dev.cnnzoo.nn.Pool;
  * TensorFlow</i>, 2nd ed. (O'Reilly 2019), ch. 14 (over 92% test accuracy): 64 7×7 filters, then two
  * blocks of two 3×3 convolutions (128, then 256 maps) each after a 2×2 max pool, a last pool, and
  * a dense 128-64-10 classifier with 50% dropout. Every convolution is SAME with ReLU. Keras's
- * Glorot-uniform initialisation, as the text's code uses. 1,413,834 parameters.
+ * Glorot-uniform initialisation, as the text's code uses. 1,413,834 parameters. Feature stages:
+ * each pooling's output (/2, /4, /8).
  */
 final class FashionCnn {
     private FashionCnn() {
@@ -24,15 +25,15 @@ final class FashionCnn {
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
         x = conv(net, "conv1", x, 64, 7);
-        x = net.maxPool("pool1", x, Pool.of(2));
+        x = net.feature("pool1", net.maxPool("pool1", x, Pool.of(2)));
         x = conv(net, "conv2", x, 128, 3);
         x = conv(net, "conv3", x, 128, 3);
-        x = net.maxPool("pool2", x, Pool.of(2));
+        x = net.feature("pool2", net.maxPool("pool2", x, Pool.of(2)));
         x = conv(net, "conv4", x, 256, 3);
         x = conv(net, "conv5", x, 256, 3);
-        x = net.maxPool("pool3", x, Pool.of(2));
+        x = net.feature("pool3", net.maxPool("pool3", x, Pool.of(2)));
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h = net.relu(net.dense("fc1", net.flatten(features), 128));
             h = net.dropout(h, dropout);
             h = net.relu(net.dense("fc2", h, 64));

@@ -30,6 +30,10 @@ import java.util.SplittableRandom;
  * RBF    10                 0  (fixed codes)
  * total                60,000
  * </pre>
+ *
+ * Feature stages: the subsampling layers S2 (/2) and S4 (/4). C5 is not one: its 5×5 kernels on
+ * S4's 5×5 maps leave 1×1, which "amounts to a full connection between S4 and C5" (§II.B); it is
+ * a convolution only for larger inputs.
  */
 final class LeNet5 {
     /** The squashing function's amplitude A and slope S (Appendix A). */
@@ -57,15 +61,15 @@ final class LeNet5 {
         // "The input is a 32x32 pixel image": MNIST's 28×28 digits are centred in it (§II.B).
         x = net.zeroPad(x, 2);
         x = squash(net, net.conv("c1", x, Conv.of(6, 5).init(paperInit()).biasInit(paperInit())));
-        x = squash(net, subsampling(net, "s2", x));
+        x = net.feature("s2", squash(net, subsampling(net, "s2", x)));
         x = squash(net, partialC3(net, x));
-        x = squash(net, subsampling(net, "s4", x));
+        x = net.feature("s4", squash(net, subsampling(net, "s4", x)));
         x = squash(net, net.conv("c5", x, Conv.of(120, 5).init(paperInit()).biasInit(paperInit())));
         return finish(net, x, config);
     }
 
     private static Graph finish(Net net, Value c5, ModelConfig config) {
-        net.top(c5, config.includeTop(), config.globalPool(), features -> {
+        net.top(c5, config.head(), features -> {
             Value f6 = squash(net, net.dense("f6", net.flatten(features), 84, paperInit(), paperInit()));
             return rbf(net, f6, config.classes());
         });

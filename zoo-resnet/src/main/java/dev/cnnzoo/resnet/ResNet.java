@@ -9,9 +9,7 @@ import dev.cnnzoo.nn.BatchNorm;
 import dev.cnnzoo.nn.Conv;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Pool;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -100,18 +98,19 @@ final class ResNet {
     }
 
     /**
-     * The network for {@code plan}. With {@code featuresOnly} its outputs are the stages' feature
-     * maps {@code stage1}, {@code stage2}... (timm's {@code features_only}) and it has no head.
+     * The network for {@code plan}. Its feature stages are the stem's activation ({@code act1},
+     * ImageNet only: the CIFAR stem keeps full resolution, as layer1 does) and each stage of units;
+     * a pre-activation network's last stage is taken after its final BN → ReLU, as timm takes it.
      */
-    static Graph build(String id, Plan plan, ModelConfig config, boolean featuresOnly) {
+    static Graph build(String id, Plan plan, ModelConfig config) {
         Net net = new Net(id);
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
         x = stem(net, x, plan.stem());
 
         ResidualUnit unit = plan.unit();
-        List<Value> stages = new ArrayList<>();
-        for (int i = 0; i < plan.units().length; i++) {
+        int stages = plan.units().length;
+        for (int i = 0; i < stages; i++) {
             try (var s = net.scope("layer" + (i + 1))) {
                 for (int j = 0; j < plan.units()[i]; j++) {
                     // The first unit of every stage after the first halves height and width (Table 1's "/2").
@@ -123,21 +122,15 @@ final class ResNet {
                     x = afterStem ? unit.applyActivated(net, name, x, width, stride) : unit.apply(net, name, x, width, stride);
                 }
             }
-            stages.add(x);
+            if (i < stages - 1 || !unit.isPreActivation()) {
+                net.feature("layer" + (i + 1), x);
+            }
         }
         if (unit.isPreActivation()) {
             // The last unit's sum gets an extra activation before pooling (He et al. 2016, §4.1).
-            x = net.relu(net.batchNorm("post_bn", x, BatchNorm.defaults()));
-            stages.set(stages.size() - 1, x);
+            x = net.feature("post_bn", net.relu(net.batchNorm("post_bn", x, BatchNorm.defaults())));
         }
-
-        if (featuresOnly) {
-            for (int i = 0; i < stages.size(); i++) {
-                net.output("stage" + (i + 1), stages.get(i));
-            }
-            return net.build();
-        }
-        net.top(x, config.includeTop(), config.globalPool(), features -> classifier(net, features, config.classes()));
+        net.top(x, config.head(), features -> classifier(net, features, config.classes()));
         return net.build();
     }
 
@@ -148,7 +141,10 @@ final class ResNet {
         };
         x = net.conv("conv1", x, conv1.noBias().init(Init.heNormal(true)));
         x = net.relu(net.batchNorm("bn1", x));
-        return stem == Stem.IMAGENET ? net.maxPool("maxpool", x, Pool.of(3).stride(2).pad(1)) : x;
+        if (stem == Stem.CIFAR) {
+            return x;
+        }
+        return net.maxPool("maxpool", net.feature("act1", x), Pool.of(3).stride(2).pad(1));
     }
 
     /** Global average pooling and a dense layer, initialised as PyTorch's {@code nn.Linear}: ±1/√fan-in. */

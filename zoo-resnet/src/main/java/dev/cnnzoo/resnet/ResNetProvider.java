@@ -30,8 +30,6 @@ public final class ResNetProvider implements ModelProvider {
     public static final String STRIDE_1X1 = "1x1";
     /** Start every unit as its shortcut: the last batch-norm scale (pre-activation: the last convolution) at zero. */
     public static final String ZERO_INIT_LAST = "zero-init-last";
-    /** Output each stage's feature maps ({@code stage1}...) instead of the classifier. */
-    public static final String FEATURES_ONLY = "features-only";
 
     static final Paper HE_2015 = Paper.arxiv("K. He, X. Zhang, S. Ren, J. Sun",
             "Deep residual learning for image recognition", 2015, "CVPR 2016", "1512.03385");
@@ -155,8 +153,6 @@ public final class ResNetProvider implements ModelProvider {
         m.put(ZERO_INIT_LAST, "true starts each unit as its shortcut: last batch-norm scale "
                 + (plan.unit().isPreActivation() ? "(here the last convolution, which no batch norm follows) " : "")
                 + "at zero (torchvision's zero_init_residual, timm's zero_init_last); default false");
-        m.put(FEATURES_ONLY, "true outputs each stage's feature maps stage1.." + "stage" + plan.units().length
-                + " instead of logits (timm's features_only); default false");
         return m;
     }
 
@@ -176,7 +172,6 @@ public final class ResNetProvider implements ModelProvider {
             throw new IllegalArgumentException("not a ResNet id: " + info.id());
         }
         boolean zeroInitLast = config.flag(ZERO_INIT_LAST);
-        boolean featuresOnly = config.flag(FEATURES_ONLY);
         Plan plan = v.plan().withUnit(u -> u.zeroInitLast(zeroInitLast));
         if (plan.unit().isBottleneck()) {
             String where = config.option(STRIDE_IN, defaultStrideIn(plan.stem() == ResNet.Stem.CIFAR));
@@ -188,7 +183,7 @@ public final class ResNetProvider implements ModelProvider {
             };
             plan = plan.withUnit(u -> u.strideInFirst(first));
         }
-        return ResNet.build(info.id(), plan, config, featuresOnly);
+        return ResNet.build(info.id(), plan, config);
     }
 
 }

@@ -162,11 +162,15 @@ class ResNetExportTest {
         Close.assertRelative("10-class logits vs the backbone's features through the new head", expected, logits, 1e-4);
     }
 
-    /** features-only gives each stage's maps; the last one, pooled, is what the headless network outputs. */
+    /**
+     * Built for its features only, the network gives each stage's maps; the last one, pooled, is
+     * what the headless network outputs. The stem's stride-2 activation is stage1 (the former
+     * family option started at layer1), so the four unit stages are stage2..stage5.
+     */
     @Test
     void featureExtractionRunsAndAgreesWithTheHeadlessNetwork() {
         ModelConfig small = ModelConfig.builder().inputSize(64, 64).build();
-        Model stages = ZOO.build("se-resnet50", small.toBuilder().option(ResNetProvider.FEATURES_ONLY, "true").build());
+        Model stages = ZOO.build("se-resnet50", small.toBuilder().featuresOnly(true).build());
         Model headless = ZOO.build("se-resnet50", small.toBuilder().includeTop(false).build());
         Weights weights = Weights.initial(ZOO.build("se-resnet50", small).graph(), 8);
         Tensor batch = TestTensors.images(2, 3, 64, 64, 13);
@@ -180,16 +184,17 @@ class ResNetExportTest {
                 RuntimeOptions.cpu(2))) {
             pooled = s.run(batch).floats();
         }
-        assertEquals(List.of("stage1", "stage2", "stage3", "stage4"), List.copyOf(maps.keySet()));
-        assertArrayEquals(new int[] {2, 256, 16, 16}, maps.get("stage1").shape().dims());
-        assertArrayEquals(new int[] {2, 512, 8, 8}, maps.get("stage2").shape().dims());
-        assertArrayEquals(new int[] {2, 1024, 4, 4}, maps.get("stage3").shape().dims());
-        assertArrayEquals(new int[] {2, 2048, 2, 2}, maps.get("stage4").shape().dims());
-        float[] last = maps.get("stage4").floats();
+        assertEquals(List.of("stage1", "stage2", "stage3", "stage4", "stage5"), List.copyOf(maps.keySet()));
+        assertArrayEquals(new int[] {2, 64, 32, 32}, maps.get("stage1").shape().dims());
+        assertArrayEquals(new int[] {2, 256, 16, 16}, maps.get("stage2").shape().dims());
+        assertArrayEquals(new int[] {2, 512, 8, 8}, maps.get("stage3").shape().dims());
+        assertArrayEquals(new int[] {2, 1024, 4, 4}, maps.get("stage4").shape().dims());
+        assertArrayEquals(new int[] {2, 2048, 2, 2}, maps.get("stage5").shape().dims());
+        float[] last = maps.get("stage5").floats();
         float[] mean = new float[2 * 2048];
         for (int i = 0; i < mean.length; i++) {
             mean[i] = (last[4 * i] + last[4 * i + 1] + last[4 * i + 2] + last[4 * i + 3]) / 4;
         }
-        Close.assertRelative("stage4 averaged vs the headless network's features", mean, pooled, 1e-5);
+        Close.assertRelative("stage5 averaged vs the headless network's features", mean, pooled, 1e-5);
     }
 }

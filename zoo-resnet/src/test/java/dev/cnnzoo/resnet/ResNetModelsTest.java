@@ -298,15 +298,21 @@ class ResNetModelsTest {
         }
     }
 
+    /**
+     * The four unit stages keep the shapes the former {@code features-only} family option gave them;
+     * the stem's stride-2 activation ({@code act1}) is now stage1, one stage more, so layer1..layer4
+     * are stage2..stage5.
+     */
     @Test
-    void featuresOnlyOutputsEveryStage() {
-        Graph g = build("resnet50", ResNetProvider.FEATURES_ONLY, "true").graph();
-        assertEquals(List.of("stage1", "stage2", "stage3", "stage4"), g.outputs().stream().map(Graph.Output::name).toList());
-        assertEquals(List.of("N×256×56×56", "N×512×28×28", "N×1024×14×14", "N×2048×7×7"),
+    void featuresOnlyOutputsTheStemsStride2MapThenEveryStageOfUnits() {
+        Graph g = ZOO.build("resnet50", ModelConfig.builder().featuresOnly(true).build()).graph();
+        assertEquals(List.of("stage1", "stage2", "stage3", "stage4", "stage5"), g.outputs().stream().map(Graph.Output::name).toList());
+        assertEquals(List.of("N×64×112×112", "N×256×56×56", "N×512×28×28", "N×1024×14×14", "N×2048×7×7"),
                 g.outputs().stream().map(o -> o.value().shape().toString()).toList());
         assertFalse(g.parameters().containsKey("fc.weight"));
-        // Three stages on CIFAR; a pre-activation network's last stage is taken after its final BN → ReLU (as timm's).
-        Graph cifar = build("preact-resnet164", ResNetProvider.FEATURES_ONLY, "true").graph();
+        // Three stages on CIFAR (its stem keeps full resolution, as layer1 does); a pre-activation
+        // network's last stage is taken after its final BN → ReLU (as timm's).
+        Graph cifar = ZOO.build("preact-resnet164", ModelConfig.builder().featuresOnly(true).build()).graph();
         assertEquals(List.of("N×64×32×32", "N×128×16×16", "N×256×8×8"),
                 cifar.outputs().stream().map(o -> o.value().shape().toString()).toList());
         Node last = cifar.producer(cifar.outputs().get(2).value());
@@ -338,8 +344,11 @@ class ResNetModelsTest {
                 () -> build("resnet18", ResNetProvider.STRIDE_IN, "1x1"));
         assertTrue(basic.getMessage().startsWith("unknown option 'stride-in' for resnet18"), basic.getMessage());
         InvalidConfigException flag = assertThrows(InvalidConfigException.class,
-                () -> build("resnet18", ResNetProvider.FEATURES_ONLY, "maybe"));
-        assertEquals("option features-only is true or false, not 'maybe'", flag.getMessage());
+                () -> build("resnet18", ResNetProvider.ZERO_INIT_LAST, "maybe"));
+        assertEquals("option zero-init-last is true or false, not 'maybe'", flag.getMessage());
+        // Feature extraction is ModelConfig.featuresOnly for every model now, no longer a ResNet option.
+        InvalidConfigException gone = assertThrows(InvalidConfigException.class, () -> build("resnet18", "features-only", "true"));
+        assertEquals("unknown option 'features-only' for resnet18; it understands [zero-init-last]", gone.getMessage());
     }
 
     @Test
@@ -352,6 +361,6 @@ class ResNetModelsTest {
         assertEquals(10, ZOO.find("preact-resnet164").classes());
         assertEquals("1709.01507", ZOO.find("se-resnet101").paper().arxiv());
         assertTrue(ZOO.find("resnet50").options().containsKey(ResNetProvider.STRIDE_IN));
-        assertEquals(java.util.Set.of(ResNetProvider.ZERO_INIT_LAST, ResNetProvider.FEATURES_ONLY), ZOO.find("resnet18").options().keySet());
+        assertEquals(java.util.Set.of(ResNetProvider.ZERO_INIT_LAST), ZOO.find("resnet18").options().keySet());
     }
 }

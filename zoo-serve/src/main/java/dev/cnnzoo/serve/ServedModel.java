@@ -51,7 +51,7 @@ public final class ServedModel implements AutoCloseable {
         this.origin = origin;
         this.labels = labels;
         this.opener = opener;
-        this.transform = model != null && model.config().includeTop() ? Predictor.transformFor(model) : null;
+        this.transform = model != null && model.config().includeTop() ? ImageTransform.forModel(model) : null;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.cnnzoo.training;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
@@ -62,7 +63,7 @@ public final class TrainingArtifacts {
 
     /** The artifacts of {@code model} (built in its training form: dropout and auxiliary heads present). */
     public static TrainingArtifacts generate(Model model, TrainingSpec spec) {
-        Graph forward = model.graph();
+        Graph forward = requireLogits(model.graph());
         TrainingGraph training = TrainingGraph.build(forward, spec.loss(), spec.frozen(), false);
         Map<String, Shape> shapes = new LinkedHashMap<>();
         for (String p : training.trainable()) {
@@ -74,7 +75,7 @@ public final class TrainingArtifacts {
 
     /** The inference form with the main head's cross-entropy. */
     public static Graph evalGraph(Graph forward, Loss loss) {
-        Graph inference = forward.inferenceForm(false);
+        Graph inference = requireLogits(forward).inferenceForm(false);
         GraphBuilder g = GraphBuilder.extending(inference);
         g.clearOutputs();
         Value labels = g.input(TrainingGraph.LABELS, DType.INT64, Shape.batched());
@@ -86,6 +87,14 @@ public final class TrainingArtifacts {
         g.output(TrainingGraph.LOSS, l);
         g.output(logits.name(), logits);
         return g.build();
+    }
+
+    /** {@code forward}, unless it outputs feature stages, which no loss applies to. */
+    private static Graph requireLogits(Graph forward) {
+        if (forward.outputsFeatureStages()) {
+            throw new ZooException(forward.name() + " is built for its features only: it has no logits to train or evaluate");
+        }
+        return forward;
     }
 
     /** The training graph with the optimizer's update appended: one run per step. */

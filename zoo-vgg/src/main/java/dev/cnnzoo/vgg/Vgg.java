@@ -21,6 +21,10 @@ import java.util.Arrays;
  * torchvision, adaptive average pooling to 7×7 sits before the classifier (the identity at 224×224)
  * and the batch-norm forms insert a batch norm between each convolution and its ReLU.
  *
+ * <p>Feature stages (timm's {@code features_only}): the ReLU that ends each stage before its max
+ * pool, at reductions 1, 2, 4, 8 and 16 ({@code features.3}, {@code .8}, {@code .15}, {@code .22},
+ * {@code .29} in VGG-16), and the last max pool at 32.
+ *
  * <p>Initialisation: Glorot-uniform weights and zero biases, the scheme §3.1 reports trains every
  * configuration from scratch (the paper first trained A from N(0, 10⁻²) and copied its layers into
  * the deeper nets).
@@ -68,6 +72,8 @@ final class Vgg {
         int module = 0;
         for (int maps : configuration.layers) {
             if (maps == M) {
+                // Each of Table 1's five stages ends in the ReLU before its max pool (reductions 1 to 16).
+                net.feature("features." + (module - 1), x);
                 x = net.maxPool("features." + module++, x, Pool.of(2));
                 continue;
             }
@@ -78,8 +84,10 @@ final class Vgg {
             x = net.relu(x);
             module++;
         }
+        // The last pool's maps (reduction 32) are what the classifier reads.
+        net.feature("features." + (module - 1), x);
         double dropout = config.dropoutOr(0.5);
-        net.top(x, config.includeTop(), config.globalPool(), features -> {
+        net.top(x, config.head(), features -> {
             Value h;
             try (var s = net.scope("avgpool")) {
                 h = net.flatten(net.adaptiveAvgPool(features, 7, 7));

@@ -1,5 +1,6 @@
 package dev.cnnzoo.runtime.image;
 
+import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ZooException;
 
@@ -22,6 +23,12 @@ public final class ImageTransform {
     private final float[] mean;
     private final float[] std;
     private final Resampling.Filter filter;
+
+    /** A zoo model's preprocessing at its configured input size and channels. */
+    public static ImageTransform forModel(Model model) {
+        int[] size = model.config().inputSize();
+        return new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
+    }
 
     public ImageTransform(Preprocessing pre, int channels, int height, int width) {
         if (pre.channels() != channels) {

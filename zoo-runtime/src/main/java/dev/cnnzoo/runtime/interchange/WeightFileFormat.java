@@ -20,7 +20,9 @@ public enum WeightFileFormat {
     /** Keras's HDF5 weights ({@code save_weights} or a whole saved model). */
     KERAS,
     /** An ONNX model's initializers. */
-    ONNX;
+    ONNX,
+    /** Bytes of none of the above. */
+    UNKNOWN;
 
     private static final byte[] HDF5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
@@ -51,7 +53,8 @@ public enum WeightFileFormat {
         if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
             return KERAS;
         }
-        return ONNX;
+        // An ONNX ModelProto starts with field 1 (ir_version) as a varint: tag byte 0x08.
+        return name.endsWith(".onnx") || (head.length > 0 && head[0] == 0x08) ? ONNX : UNKNOWN;
     }
 
     /** A zip archive's local file header. */

@@ -2,8 +2,6 @@ package dev.cnnzoo.runtime.predict;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ZooException;
-import dev.cnnzoo.graph.Shape;
-import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -64,13 +62,7 @@ public final class Predictor implements AutoCloseable {
             throw new ZooException("the batch size must be at least 1, got " + batch);
         }
         List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, ZooSessions.open(model, weights, options), transformFor(model), names, batch);
-    }
-
-    /** The preprocessing that turns an image into {@code model}'s input: its recipe at its configured input size. */
-    public static ImageTransform transformFor(Model model) {
-        int[] size = model.config().inputSize();
-        return new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
+        return new Predictor(model, ZooSessions.open(model, weights, options), ImageTransform.forModel(model), names, batch);
     }
 
     public ImageTransform transform() {
@@ -85,21 +77,13 @@ public final class Predictor implements AutoCloseable {
     /** The {@code k} most probable classes of each image, in the order given. */
     public List<Prediction> predict(List<Input> inputs, int k) {
         int classes = model.config().classes();
-        int[] size = model.config().inputSize();
-        int per = model.config().inputChannels() * size[0] * size[1];
         List<Prediction> out = new ArrayList<>();
-        for (int start = 0; start < inputs.size(); start += batch) {
-            List<Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
-            float[] pixels = new float[chunk.size() * per];
-            for (int i = 0; i < chunk.size(); i++) {
-                transform.apply(chunk.get(i).image(), pixels, i * per);
-            }
-            Tensor logits = session.run(Tensor.of(Shape.of(chunk.size(), model.config().inputChannels(), size[0], size[1]), pixels));
-            float[] z = logits.floats();
+        ImageBatches.forEach(model, transform, inputs, batch, (chunk, pixels) -> {
+            float[] z = session.run(pixels).floats();
             for (int i = 0; i < chunk.size(); i++) {
                 out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k, labels)));
             }
-        }
+        });
         return out;
     }
 

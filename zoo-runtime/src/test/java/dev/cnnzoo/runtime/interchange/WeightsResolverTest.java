@@ -139,11 +139,10 @@ class WeightsResolverTest {
         assertEquals(List.of("NumPy", "safetensors", "PyTorch", "Keras HDF5", "ONNX"),
                 resolver.formats().stream().map(WeightsResolver.Format::name).toList());
 
-        // Bytes no format recognises go to the last reader, whose error names the file.
         Path unknown = dir.resolve("state.bin");
         Files.writeString(unknown, "neither");
-        assertTrue(assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(unknown), model)).getMessage()
-                .contains(unknown.getFileName().toString()));
+        assertEquals(unknown + " is in none of the weight formats the zoo reads (NumPy, safetensors, PyTorch, Keras HDF5, ONNX)",
+                assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(unknown), model)).getMessage());
         assertEquals("weights file " + dir.resolve("absent.npz") + " does not exist",
                 assertThrows(ZooException.class, () -> resolver.resolve(WeightsSource.file(dir.resolve("absent.npz")), model)).getMessage());
     }
