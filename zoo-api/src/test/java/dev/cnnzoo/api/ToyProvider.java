@@ -6,24 +6,22 @@ import dev.cnnzoo.nn.Conv;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Pool;
 import java.util.List;
-import java.util.Map;
 
 /** A provider that exists only on the test class path (registered in test resources). */
 public final class ToyProvider implements ModelProvider {
     private static final Paper PAPER = Paper.arxiv("A. Tester", "A toy network", 2024, "tests", "0000.00000");
 
     @Override
-    public List<ModelInfo> models() {
-        return List.of(info("toy-cnn"), info("toy-cnn-wide"));
+    public List<ModelEntry> models() {
+        return List.of(entry("toy-cnn"), entry("toy-cnn-wide"));
     }
 
-    private static ModelInfo info(String id) {
-        return new ModelInfo(id, "toy", "a toy", PAPER, new int[] {3, 16, 16}, 10, Preprocessing.imagenet(16, 16), null, false,
-                Map.of());
+    private static ModelEntry entry(String id) {
+        return ModelEntry.of(ModelInfo.builder(id).family("toy").description("a toy").paper(PAPER).input(3, 16, 16).classes(10)
+                .preprocessing(Preprocessing.imagenet(16, 16)).build(), ToyProvider::build);
     }
 
-    @Override
-    public Graph build(ModelInfo info, ModelConfig config) {
+    private static Graph build(ModelInfo info, ModelConfig config) {
         Net net = new Net(info.id());
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
