@@ -138,7 +138,7 @@ public final class ModelZoo {
 
     /** Ids whose family ships pretrained weights. */
     public List<String> withPretrained() {
-        return byId.values().stream().filter(e -> e.model().pretrained() != null).map(e -> e.info().id()).toList();
+        return byId.values().stream().filter(e -> e.model().pretrainedWeights().isPresent()).map(e -> e.info().id()).toList();
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.cnnzoo.resnet;
 
-import dev.cnnzoo.api.InvalidConfigException;
 import dev.cnnzoo.api.Counterpart;
+import dev.cnnzoo.api.InvalidConfigException;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelEntry;
 import dev.cnnzoo.api.ModelInfo;
@@ -171,7 +171,7 @@ public final class ResNetProvider implements ModelProvider {
 
     @Override
     public List<ModelEntry> models() {
-        return models;
+        return List.copyOf(models);
     }
 
     /** The id's plan with the options the configuration sets. */

@@ -57,7 +57,7 @@ public final class VggProvider implements ModelProvider {
 
     @Override
     public List<ModelEntry> models() {
-        return models;
+        return List.copyOf(models);
     }
 
     private static double round(double percent) {
