@@ -3,6 +3,7 @@ package dev.cnnzoo.alexnet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
@@ -12,6 +13,7 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
@@ -37,7 +39,8 @@ class AlexNetTorchConformanceTest {
 
     @BeforeAll
     static void runPytorch() {
-        pytorch = Python.runResource(AlexNetTorchConformanceTest.class, "alexnet_family_torch.py", dir.toString());
+        pytorch = Python.runResource(AlexNetTorchConformanceTest.class, "alexnet_family_torch.py", dir.toString(),
+                Counterparts.of(ZOO, Counterpart.Library.TORCHVISION, "alexnet-tv"));
     }
 
     @Test

@@ -1,15 +1,15 @@
 # The AlexNet family in PyTorch with seeded random weights: torchvision's alexnet, and the paper's
 # AlexNet (two-GPU split) and ZF Net written here independently from their tables. Writes each
 # state dict and a batch with PyTorch's logits as safetensors into OUT_DIR.
-# Usage: alexnet_family_torch.py OUT_DIR
+# Usage: alexnet_family_torch.py OUT_DIR COUNTERPART   (alexnet-tv's torchvision counterpart as JSON, from the zoo)
+import json
 import os
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 
-out_dir = sys.argv[1]
+out_dir, torchvision_alexnet = sys.argv[1], json.loads(sys.argv[2])
 torch.manual_seed(2012)
 
 
@@ -87,7 +87,7 @@ def save(name, model, batches):
     print(name, "parameters", count(model))
 
 
-tv = torchvision.models.alexnet()
+tv = counterpart(torchvision_alexnet)
 # 224 leaves 6x6 maps before the adaptive pooling; 256 leaves 7x7, which it pools to 6x6 in overlapping bins.
 save("alexnet-tv", tv, {"224": torch.rand(2, 3, 224, 224) * 2 - 1, "256": torch.rand(2, 3, 256, 256) * 2 - 1})
 

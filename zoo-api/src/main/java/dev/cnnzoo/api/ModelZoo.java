@@ -18,7 +18,10 @@ import java.util.regex.Pattern;
  * Lists them (all, by glob, by family), finds one by id, and builds it with a {@link ModelConfig}.
  */
 public final class ModelZoo {
-    private record Entry(ModelInfo info, ModelProvider provider) {
+    private record Entry(ModelEntry model, ModelProvider provider) {
+        ModelInfo info() {
+            return model.info();
+        }
     }
 
     private final Map<String, Entry> byId = new LinkedHashMap<>();
@@ -27,16 +30,17 @@ public final class ModelZoo {
     private ModelZoo(Iterable<ModelProvider> providers) {
         List<Entry> entries = new ArrayList<>();
         for (ModelProvider p : providers) {
-            for (ModelInfo info : p.models()) {
-                entries.add(new Entry(info, p));
+            for (ModelEntry model : p.models()) {
+                entries.add(new Entry(model, p));
             }
         }
         entries.sort(Comparator.comparing((Entry e) -> e.info().family()).thenComparing(e -> e.info().id()));
         for (Entry e : entries) {
             Entry clash = byId.putIfAbsent(e.info().id(), e);
             if (clash != null) {
-                throw new ZooException("model id '" + e.info().id() + "' is offered by both "
-                        + clash.provider().getClass().getName() + " and " + e.provider().getClass().getName());
+                String by = clash.provider() == e.provider() ? "listed twice by " + e.provider().getClass().getName()
+                        : "offered by both " + clash.provider().getClass().getName() + " and " + e.provider().getClass().getName();
+                throw new ZooException("model id '" + e.info().id() + "' is " + by);
             }
         }
     }
@@ -102,7 +106,7 @@ public final class ModelZoo {
         ModelInfo info = find(id);
         ModelConfig resolved = config.resolve(info);
         try {
-            Graph graph = byId.get(id).provider().build(info, resolved);
+            Graph graph = byId.get(id).model().builder().build(info, resolved);
             return new Model(info, resolved, resolved.featuresOnly() ? featureStages(id, graph, resolved.outIndices()) : graph);
         } catch (ShapeException e) {
             int[] size = resolved.inputSize();
@@ -137,7 +141,7 @@ public final class ModelZoo {
     /** What the zoo's pretrained weights for {@code id} are, if it ships any. */
     public java.util.Optional<PretrainedWeights> pretrainedInfo(String id) {
         find(id);
-        return byId.get(id).provider().pretrained(id);
+        return byId.get(id).model().pretrainedWeights();
     }
 
     /**
@@ -157,7 +161,7 @@ public final class ModelZoo {
 
     /** Ids whose family ships pretrained weights. */
     public List<String> withPretrained() {
-        return byId.values().stream().filter(e -> e.provider().pretrained(e.info().id()).isPresent()).map(e -> e.info().id()).toList();
+        return byId.values().stream().filter(e -> e.model().pretrainedWeights().isPresent()).map(e -> e.info().id()).toList();
     }
 
     /**

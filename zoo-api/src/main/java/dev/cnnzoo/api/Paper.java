@@ -24,6 +24,20 @@ public record Paper(String authors, String title, int year, String venue, String
         return doi == null ? null : "https://doi.org/" + doi;
     }
 
+    /** The fields, the link and the citation as a map (for JSON). */
+    public java.util.Map<String, Object> describe() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("authors", authors);
+        m.put("title", title);
+        m.put("year", year);
+        m.put("venue", venue);
+        m.put("arxiv", arxiv);
+        m.put("doi", doi);
+        m.put("url", url());
+        m.put("citation", citation());
+        return m;
+    }
+
     /**
      * "He et al. 2015, Deep residual learning for image recognition"; "Zeiler and Fergus 2013, ..."
      * for two authors; surnames are each author's last word.

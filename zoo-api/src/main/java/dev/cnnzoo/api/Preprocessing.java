@@ -28,6 +28,17 @@ public record Preprocessing(int resize, int crop, float[] mean, float[] std, Str
         return mean.length;
     }
 
+    /** The recipe as a map (the JSON of the ONNX metadata's {@code zoo.preprocessing}). */
+    public java.util.Map<String, Object> describe() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("resize", resize);
+        m.put("crop", crop);
+        m.put("mean", mean);
+        m.put("std", std);
+        m.put("interpolation", interpolation);
+        return m;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Preprocessing p && resize == p.resize && crop == p.crop && Arrays.equals(mean, p.mean)

@@ -19,12 +19,11 @@ class FeaturesOnlyTest {
     /** The toy models, built with three marked stages: full resolution, /2 after a pool, /4 after a stride-2 convolution. */
     private static final class StagedToy implements ModelProvider {
         @Override
-        public List<ModelInfo> models() {
-            return new ToyProvider().models();
+        public List<ModelEntry> models() {
+            return new ToyProvider().models().stream().map(e -> ModelEntry.of(e.info(), StagedToy::build)).toList();
         }
 
-        @Override
-        public Graph build(ModelInfo info, ModelConfig config) {
+        private static Graph build(ModelInfo info, ModelConfig config) {
             Net net = new Net(info.id());
             int[] size = config.inputSize();
             Value x = net.input(config.inputChannels(), size[0], size[1]);

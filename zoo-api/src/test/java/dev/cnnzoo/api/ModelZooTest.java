@@ -100,6 +100,34 @@ class ModelZooTest {
     }
 
     @Test
+    void anIdListedTwiceByOneProviderIsRefused() {
+        ModelEntry toy = new ToyProvider().models().get(0);
+        ZooException e = assertThrows(ZooException.class, () -> ModelZoo.of(List.of(() -> List.of(toy, toy))));
+        assertTrue(e.getMessage().startsWith("model id 'toy-cnn' is listed twice by "), e.getMessage());
+    }
+
+    @Test
+    void eachIdBuildsWithItsOwnEntry() {
+        ModelZoo zoo = ModelZoo.of(List.of(new ToyProvider()));
+        assertEquals(8, zoo.build("toy-cnn").graph().parameters().get("conv1.weight").shape().dims()[0]);
+        assertEquals(16, zoo.build("toy-cnn-wide").graph().parameters().get("conv1.weight").shape().dims()[0]);
+    }
+
+    @Test
+    void shippedWeightsBelongToTheirEntry() {
+        ModelEntry toy = new ToyProvider().models().get(0);
+        PretrainedWeights weights = new PretrainedWeights("nothing trained", List.of("a", "b"), () -> {
+            throw new java.io.IOException("not there");
+        });
+        ModelZoo zoo = ModelZoo.of(List.of(() -> List.of(toy.withPretrained(weights), new ToyProvider().models().get(1))));
+        assertEquals(List.of("toy-cnn"), zoo.withPretrained());
+        assertEquals(weights, zoo.pretrainedInfo("toy-cnn").orElseThrow());
+        assertTrue(zoo.pretrainedInfo("toy-cnn-wide").isEmpty());
+        assertEquals("cannot read the pretrained weights of toy-cnn: not there",
+                assertThrows(ZooException.class, () -> zoo.pretrained("toy-cnn")).getMessage());
+    }
+
+    @Test
     void editDistance() {
         assertEquals(1, ModelZoo.editDistance("resnet50", "resnet5"));
         assertEquals(3, ModelZoo.editDistance("vgg16", "vgg19bn"));

@@ -6,30 +6,29 @@ import dev.cnnzoo.nn.Conv;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Pool;
 import java.util.List;
-import java.util.Map;
 
 /** A provider that exists only on the test class path (registered in test resources). */
 public final class ToyProvider implements ModelProvider {
     private static final Paper PAPER = Paper.arxiv("A. Tester", "A toy network", 2024, "tests", "0000.00000");
 
     @Override
-    public List<ModelInfo> models() {
-        return List.of(info("toy-cnn"), info("toy-cnn-wide"));
+    public List<ModelEntry> models() {
+        return List.of(entry("toy-cnn", 8), entry("toy-cnn-wide", 16));
     }
 
-    private static ModelInfo info(String id) {
-        return new ModelInfo(id, "toy", "a toy", PAPER, new int[] {3, 16, 16}, 10, Preprocessing.imagenet(16, 16), null, false,
-                Map.of());
+    /** A two-convolution network of {@code width} maps. */
+    private static ModelEntry entry(String id, int width) {
+        return ModelEntry.of(ModelInfo.builder(id).family("toy").description("a toy").paper(PAPER).input(3, 16, 16).classes(10)
+                .preprocessing(Preprocessing.imagenet(16, 16)).build(), (info, config) -> build(info, config, width));
     }
 
-    @Override
-    public Graph build(ModelInfo info, ModelConfig config) {
+    private static Graph build(ModelInfo info, ModelConfig config, int width) {
         Net net = new Net(info.id());
         int[] size = config.inputSize();
         Value x = net.input(config.inputChannels(), size[0], size[1]);
-        x = net.relu(net.conv("conv1", x, Conv.of(8, 3).pad(1)));
+        x = net.relu(net.conv("conv1", x, Conv.of(width, 3).pad(1)));
         x = net.maxPool(x, Pool.of(2));
-        x = net.relu(net.conv("conv2", x, Conv.of(8, 3)));
+        x = net.relu(net.conv("conv2", x, Conv.of(width, 3)));
         net.top(x, config.includeTop(), config.globalPool(),
                 f -> net.dense("fc", net.flatten(net.globalAvgPool(f)), config.classes()));
         return net.build();

@@ -179,7 +179,7 @@ final class BenchCommand implements Callable<Integer> {
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
                 try {
-                    rows.addAll(pyTorchRows(t.name(), rows, threadCount, plan));
+                    rows.addAll(pyTorchRows(zoo.find(t.name()), rows, threadCount, plan));
                 } catch (ZooException e) {
                     if (resolved.size() == 1) {
                         throw e;
@@ -357,8 +357,9 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private List<BenchReport.Row> pyTorchRows(String id, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
-        List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), id, batches, threadCount,
+    private List<BenchReport.Row> pyTorchRows(ModelInfo info, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
+        String id = info.id();
+        List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), info, batches, threadCount,
                 plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate);
         List<BenchReport.Row> rows = new ArrayList<>();
         for (PyTorchBench.Result r : results) {

@@ -1,10 +1,14 @@
 package dev.cnnzoo.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Summary;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,6 +28,10 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "Batch size for the training-memory figure (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--json", description = "Print the metadata as JSON (with the counterparts in torchvision, timm and Keras, "
+            + "which tools/export_torchvision.py reads) instead of the summary.")
+    boolean json;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -36,6 +44,11 @@ final class InfoCommand implements Callable<Integer> {
         ModelInfo info = model.info();
         Summary s = Summary.of(model.graph());
         PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(json(describe(info, Summary.of(model.graph().inferenceForm(false)))));
+            out.flush();
+            return 0;
+        }
         int[] size = model.config().inputSize();
         out.printf("%s: %s%n", info.id(), info.description());
         out.printf("  family         %s%n", info.family());
@@ -71,5 +84,21 @@ final class InfoCommand implements Callable<Integer> {
         out.print(s.table(depth == null ? Integer.MAX_VALUE : depth));
         out.flush();
         return 0;
+    }
+
+    /** The model's metadata with the parameters and MACs of {@code deployed}, the network as it is exported. */
+    static Map<String, Object> describe(ModelInfo info, Summary deployed) {
+        Map<String, Object> m = new LinkedHashMap<>(info.describe());
+        m.put("parameters", deployed.parameters());
+        m.put("macs", deployed.macs());
+        return m;
+    }
+
+    static String json(Object value) {
+        try {
+            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -4,9 +4,12 @@ import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Summary;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -14,6 +17,10 @@ import picocli.CommandLine.Spec;
 final class ListCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "GLOB", description = "Model ids to show, e.g. 'vgg*', or a family name.")
     String glob;
+
+    @Option(names = "--json", description = "Print the models as a JSON array: each model's metadata (paper, input, preprocessing, "
+            + "options, counterparts in torchvision, timm and Keras) with its parameters and MACs.")
+    boolean json;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -26,6 +33,14 @@ final class ListCommand implements Callable<Integer> {
         if (models.isEmpty()) {
             spec.commandLine().getErr().println("zoo: no model matches '" + glob + "'");
             return 1;
+        }
+        if (json) {
+            List<Map<String, Object>> described = new ArrayList<>();
+            for (ModelInfo info : models) {
+                described.add(InfoCommand.describe(info, zoo.describe(info.id())));
+            }
+            out.println(InfoCommand.json(described));
+            return 0;
         }
         String fmt = "%-22s %-10s %5s %12s %10s  %s%n";
         out.printf(fmt, "id", "family", "year", "parameters", "MACs", "input");

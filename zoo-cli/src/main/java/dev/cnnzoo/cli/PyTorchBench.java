@@ -2,6 +2,7 @@ package dev.cnnzoo.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.bench.Benchmark;
 import dev.cnnzoo.runtime.bench.Latencies;
@@ -34,7 +35,12 @@ final class PyTorchBench {
         return Files.isExecutable(DEBIAN_PYTHON) ? DEBIAN_PYTHON.toString() : "python3";
     }
 
-    static List<Result> run(String python, String model, List<Integer> batches, int threads, Benchmark.Plan plan, boolean train,
+    /**
+     * Times {@code model}'s PyTorch peer: the script's own definition where no library has the
+     * network (LeNet-5 and the Fashion-MNIST CNN), else its torchvision or timm counterpart as the
+     * model's metadata names it, at the model's default input.
+     */
+    static List<Result> run(String python, ModelInfo model, List<Integer> batches, int threads, Benchmark.Plan plan, boolean train,
             String optimizer, double learningRate) {
         Path script = null;
         Path err = null;
@@ -46,7 +52,10 @@ final class PyTorchBench {
                 }
                 Files.write(script, in.readAllBytes());
             }
-            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--models", model,
+            int[] input = model.inputShape();
+            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--model", model.id(),
+                    "--input", input[0] + "," + input[1] + "," + input[2],
+                    "--counterparts", new ObjectMapper().writeValueAsString(model.describe().get("counterparts")),
                     "--batch", batches.stream().map(String::valueOf).collect(Collectors.joining(",")),
                     "--threads", Integer.toString(threads), "--warmup", Integer.toString(plan.warmup()),
                     "--iters", Integer.toString(plan.iterations()), "--budget", Double.toString(plan.budgetSeconds())));

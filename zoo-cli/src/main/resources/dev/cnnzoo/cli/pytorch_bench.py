@@ -1,11 +1,14 @@
-# PyTorch's side of `zoo bench --vs-pytorch`: times the same networks in PyTorch (eager, CPU) with
-# the zoo's thread count, warm-up and run counts, and prints one JSON line per model and batch:
+# PyTorch's side of `zoo bench --vs-pytorch`: times the same network in PyTorch (eager, CPU) with
+# the zoo's thread count, warm-up and run counts, and prints one JSON line per batch:
 # {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}, or {"model": ID, "missing": WHY}
 # for a model it has no counterpart of.
+# The network is the zoo model's torchvision (else timm) counterpart, which the zoo passes as
+# --counterparts (its metadata's "counterparts": {"torchvision": {"name": ..., "kwargs": {...}}}),
+# or, for the networks no library has, the definition written below.
 # A training step is what the zoo's fused step does: forward in training mode, cross-entropy,
 # backward, the optimizer's update, and the loss and logits brought to the host.
-# Usage: pytorch_bench.py --models ID,ID --batch B,B --threads N --warmup W --iters I
-#                         [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR]
+# Usage: pytorch_bench.py --model ID --input C,H,W --counterparts JSON --batch B,B --threads N --warmup W
+#                         --iters I [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR]
 import argparse
 import json
 import sys
@@ -97,26 +100,26 @@ class FashionCnn(nn.Module):
         return self.fc3(x)
 
 
-def torchvision_model(name, **kw):
-    import torchvision
-    return lambda: getattr(torchvision.models, name)(weights=None, **kw)
+# The zoo's networks no library has, by zoo id: written here after the zoo's definitions.
+WRITTEN_HERE = {"lenet5": LeNet5, "lenet5-modern": ModernLeNet5, "fashion-cnn": FashionCnn}
 
 
-# Zoo id -> (constructor, input C×H×W). The torchvision ones are the counterparts the zoo's
-# conformance tests check weight for weight.
-MODELS = {
-    "lenet5": (LeNet5, (1, 28, 28)),
-    "lenet5-modern": (ModernLeNet5, (1, 28, 28)),
-    "fashion-cnn": (FashionCnn, (1, 28, 28)),
-    "alexnet-tv": (torchvision_model("alexnet"), (3, 224, 224)),
-    "googlenet-bn": (torchvision_model("googlenet", aux_logits=True, transform_input=False, init_weights=True), (3, 224, 224)),
-    "inception-v3": (torchvision_model("inception_v3", aux_logits=True, transform_input=False, init_weights=True), (3, 299, 299)),
-}
-for depth in (18, 34, 50, 101, 152):
-    MODELS["resnet%d" % depth] = (torchvision_model("resnet%d" % depth), (3, 224, 224))
-for depth in (11, 13, 16, 19):
-    MODELS["vgg%d" % depth] = (torchvision_model("vgg%d" % depth), (3, 224, 224))
-    MODELS["vgg%d-bn" % depth] = (torchvision_model("vgg%d_bn" % depth), (3, 224, 224))
+def peer(model_id, counterparts):
+    """A constructor for the network's PyTorch peer, or None."""
+    if model_id in WRITTEN_HERE:
+        return WRITTEN_HERE[model_id]
+    if "torchvision" in counterparts:
+        import torchvision
+        c = counterparts["torchvision"]
+        return lambda: getattr(torchvision.models, c["name"])(weights=None, **c["kwargs"])
+    if "timm" in counterparts:
+        try:
+            import timm
+        except ImportError:
+            return None
+        c = counterparts["timm"]
+        return lambda: timm.create_model(c["name"], pretrained=False, **c["kwargs"])
+    return None
 
 
 def optimizer(kind, params, lr):
@@ -161,7 +164,9 @@ def subject(model, batch, shape, train, args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--models", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--input", required=True, help="C,H,W")
+    p.add_argument("--counterparts", default="{}", help="the zoo model's counterparts as JSON")
     p.add_argument("--batch", default="1")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--warmup", type=int, default=3)
@@ -174,26 +179,27 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    for mid in args.models.split(","):
-        if mid not in MODELS:
-            print(json.dumps({"model": mid, "missing": "no PyTorch counterpart of %s here; the script has %s"
-                              % (mid, ", ".join(sorted(MODELS)))}), flush=True)
-            continue
-        make, shape = MODELS[mid]
-        model = make()
-        for batch in (int(b) for b in args.batch.split(",")):
-            run = subject(model, batch, shape, args.train, args)
-            for _ in range(args.warmup):
-                run()
-            millis, begun = [], time.perf_counter()
-            while len(millis) < args.iters:
-                t = time.perf_counter()
-                run()
-                millis.append((time.perf_counter() - t) * 1000)
-                if args.budget > 0 and time.perf_counter() - begun >= args.budget and len(millis) >= min(3, args.iters):
-                    break
-            print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
-                              "threads": torch.get_num_threads()}), flush=True)
+    mid, shape = args.model, tuple(int(d) for d in args.input.split(","))
+    make = peer(mid, json.loads(args.counterparts))
+    if make is None:
+        print(json.dumps({"model": mid, "missing": "no PyTorch counterpart of %s: the zoo names no torchvision or timm "
+                          "network for it (timm: installed?), and the script writes only %s"
+                          % (mid, ", ".join(sorted(WRITTEN_HERE)))}), flush=True)
+        return 0
+    model = make()
+    for batch in (int(b) for b in args.batch.split(",")):
+        run = subject(model, batch, shape, args.train, args)
+        for _ in range(args.warmup):
+            run()
+        millis, begun = [], time.perf_counter()
+        while len(millis) < args.iters:
+            t = time.perf_counter()
+            run()
+            millis.append((time.perf_counter() - t) * 1000)
+            if args.budget > 0 and time.perf_counter() - begun >= args.budget and len(millis) >= min(3, args.iters):
+                break
+        print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
+                          "threads": torch.get_num_threads()}), flush=True)
 
 
 if __name__ == "__main__":

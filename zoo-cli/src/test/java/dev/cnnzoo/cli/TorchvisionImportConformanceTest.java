@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Tensor;
@@ -13,6 +14,7 @@ import dev.cnnzoo.runtime.ZooSessions;
 import dev.cnnzoo.runtime.interchange.WeightImport;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
@@ -35,7 +37,8 @@ class TorchvisionImportConformanceTest {
 
     @BeforeAll
     static void export() {
-        String out = Python.runResource(TorchvisionImportConformanceTest.class, "torchvision_exports.py", dir.toString());
+        String out = Python.runResource(TorchvisionImportConformanceTest.class, "torchvision_exports.py", dir.toString(),
+                Counterparts.byId(ZOO, Counterpart.Library.TORCHVISION, "resnet50", "resnet18"));
         assertTrue(out.contains("counters 20"), out);
         batch = Safetensors.read(dir.resolve("batch.safetensors"));
     }

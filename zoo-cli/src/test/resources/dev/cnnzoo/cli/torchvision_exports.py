@@ -7,13 +7,13 @@
 #   resnet18.safetensors    the state dict behind a DataParallel-style "module." prefix, with
 #                           PyTorch's num_batches_tracked counters
 # plus a batch and PyTorch's logits for each network.
-# Usage: torchvision_exports.py OUT_DIR
+# Usage: torchvision_exports.py OUT_DIR COUNTERPARTS   (JSON: resnet50's and resnet18's torchvision counterparts, from the zoo)
+import json
 import os
 
 import torch
-import torchvision
 
-out = sys.argv[1]
+out, counterparts = sys.argv[1], json.loads(sys.argv[2])
 
 
 def randomised(model):
@@ -31,11 +31,11 @@ torch.manual_seed(0)
 batch = torch.rand(2, 3, 224, 224)
 tensors = {"input": batch}
 with torch.no_grad():
-    r50 = randomised(torchvision.models.resnet50())
+    r50 = randomised(counterpart(counterparts["resnet50"]))
     tensors["resnet50"] = r50(batch)
     torch.onnx.export(r50, batch, os.path.join(out, "resnet50.onnx"), opset_version=17, do_constant_folding=True,
                       input_names=["input"], output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-    r18 = randomised(torchvision.models.resnet18())
+    r18 = randomised(counterpart(counterparts["resnet18"]))
     tensors["resnet18"] = r18(batch)
     torch.onnx.export(r18, batch, os.path.join(out, "resnet18-preserve.onnx"), opset_version=17,
                       training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"], output_names=["logits"],

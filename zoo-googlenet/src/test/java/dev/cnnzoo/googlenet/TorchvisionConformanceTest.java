@@ -3,6 +3,7 @@ package dev.cnnzoo.googlenet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Tensor;
@@ -12,6 +13,7 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
@@ -41,18 +43,19 @@ class TorchvisionConformanceTest {
 
     @Test
     void googlenetBnMatchesTorchvisionsGoogLeNetWithBothAuxiliaryHeads() throws IOException {
-        compare("googlenet", "googlenet-bn", 13_004_888, List.of("aux1", "aux2"));
+        compare("googlenet-bn", 13_004_888, List.of("aux1", "aux2"));
     }
 
     @Test
     void inceptionV3MatchesTorchvisionsInceptionV3WithItsAuxiliaryHead() throws IOException {
-        compare("inception_v3", "inception-v3", 27_161_264, List.of("aux1"));
+        compare("inception-v3", 27_161_264, List.of("aux1"));
     }
 
-    private void compare(String torchName, String id, long parameters, List<String> auxiliary) throws IOException {
+    private void compare(String id, long parameters, List<String> auxiliary) throws IOException {
         Path weightsFile = dir.resolve(id + ".safetensors");
         Path batchFile = dir.resolve(id + "-batch.safetensors");
-        String out = Python.runResource(getClass(), "torchvision_inception.py", torchName, weightsFile.toString(), batchFile.toString());
+        String out = Python.runResource(getClass(), "torchvision_inception.py", Counterparts.of(ZOO, Counterpart.Library.TORCHVISION, id),
+                weightsFile.toString(), batchFile.toString());
         assertTrue(out.contains("parameters " + parameters), out);
 
         Model model = ZOO.build(id);

@@ -1,18 +1,17 @@
 # torchvision's GoogLeNet (aux_logits=True) or Inception v3 with seeded random weights; writes its
 # state dict, a batch, the main logits (eval mode) and the auxiliary logits as safetensors.
-# Usage: torchvision_inception.py googlenet|inception_v3 WEIGHTS_OUT BATCH_OUT
-import torch
-import torchvision
+# Usage: torchvision_inception.py COUNTERPART WEIGHTS_OUT BATCH_OUT
+#   COUNTERPART: the zoo model's torchvision counterpart as JSON (googlenet or inception_v3, with
+#   aux_logits=True and transform_input=False: transform_input is preprocessing, which the zoo
+#   records as the model's [-1, 1] input scaling)
+import json
 
-name, weights_out, batch_out = sys.argv[1], sys.argv[2], sys.argv[3]
+import torch
+
+spec, weights_out, batch_out = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+name, size = spec["name"], spec["input"][1]
 torch.manual_seed(5)
-# transform_input is preprocessing (the zoo records it as the model's [-1, 1] input scaling), so it is off here.
-if name == "googlenet":
-    model, size = torchvision.models.googlenet(weights=None, aux_logits=True, transform_input=False, init_weights=True), 224
-elif name == "inception_v3":
-    model, size = torchvision.models.inception_v3(weights=None, aux_logits=True, transform_input=False, init_weights=True), 299
-else:
-    raise SystemExit("unknown network " + name)
+model = counterpart(spec)
 
 # Batch-norm statistics from real activations, so every layer keeps a useful scale, then perturbed,
 # and random affine parameters: the comparison exercises every part of batch norm.

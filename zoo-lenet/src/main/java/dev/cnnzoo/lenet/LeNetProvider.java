@@ -1,16 +1,13 @@
 package dev.cnnzoo.lenet;
 
-import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelEntry;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelProvider;
 import dev.cnnzoo.api.Paper;
 import dev.cnnzoo.api.PretrainedWeights;
 import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ReportedError;
-import dev.cnnzoo.graph.Graph;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 /** The LeNet family: small networks for 28×28 grey images (MNIST, Fashion-MNIST). */
 public final class LeNetProvider implements ModelProvider {
@@ -25,52 +22,48 @@ public final class LeNetProvider implements ModelProvider {
     /** Fashion-MNIST's pixel statistics on [0, 1], the data the zoo's pretrained LeNet weights are trained on. */
     static final Preprocessing FASHION_MNIST = Preprocessing.grey(28, 0.2860f, 0.3530f);
 
-    private static final List<ModelInfo> MODELS = List.of(
-            new ModelInfo("lenet5", FAMILY,
-                    "LeNet-5 as published: scaled tanh, trainable subsampling, C3 partial connections, RBF output",
-                    LECUN_1998, new int[] {1, 28, 28}, 10, FASHION_MNIST,
-                    new ReportedError(0.95, null, "MNIST test error, no distortions (paper §III.C)"), false, Map.of()),
-            new ModelInfo("lenet5-modern", FAMILY,
-                    "LeNet-5's plan with ReLU, max pooling and a dense softmax output",
-                    LECUN_1998, new int[] {1, 28, 28}, 10, FASHION_MNIST, null, false, Map.of()),
-            new ModelInfo("fashion-cnn", FAMILY,
-                    "The reference text's Fashion-MNIST CNN: 64-128-128-256-256 SAME convolutions, dense 128-64-10, dropout 0.5",
-                    GERON_2019, new int[] {1, 28, 28}, 10, FASHION_MNIST,
-                    new ReportedError(8.0, null, "Fashion-MNIST test error, 'over 92% accuracy' (reference text)"), false, Map.of()));
-
     /** Fashion-MNIST's classes by label (Xiao, Rasul and Vollgraf 2017), what the shipped weights predict. */
     static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
             "Sneaker", "Bag", "Ankle boot");
 
-    /**
-     * The zoo's own Fashion-MNIST weights, with the accuracy they reach on its test set and the
-     * command that trains them again (the README's training table has the wall time and speed).
+    /*
+     * The zoo's own Fashion-MNIST weights ship with lenet5 and fashion-cnn, with the accuracy they
+     * reach on its test set and the command that trains them again (the README's training table has
+     * the wall time and speed).
      */
-    private static final Map<String, PretrainedWeights> PRETRAINED = Map.of(
-            "lenet5", PretrainedWeights.resource(LeNetProvider.class, "pretrained/lenet5.safetensors",
-                    "Fashion-MNIST, 89.20% test accuracy after 20 epochs: zoo train lenet5 --epochs 20 --batch 64 --optimizer nadam "
-                            + "--lr 2e-3 --schedule cosine", FASHION_CLASSES),
-            "fashion-cnn", PretrainedWeights.resource(LeNetProvider.class, "pretrained/fashion-cnn.safetensors",
-                    "Fashion-MNIST, 92.95% test accuracy after 12 epochs: zoo train fashion-cnn --epochs 12 --batch 64 "
-                            + "--optimizer nadam --lr 1e-3 --schedule cosine", FASHION_CLASSES));
+    private static final List<ModelEntry> MODELS = List.of(
+            ModelEntry.of(lenet("lenet5")
+                            .description("LeNet-5 as published: scaled tanh, trainable subsampling, C3 partial connections, RBF output")
+                            .paper(LECUN_1998)
+                            .reported(new ReportedError(0.95, null, "MNIST test error, no distortions (paper §III.C)"))
+                            .build(),
+                    (info, config) -> LeNet5.build(info.id(), config))
+                    .withPretrained(PretrainedWeights.resource(LeNetProvider.class, "pretrained/lenet5.safetensors",
+                            "Fashion-MNIST, 89.20% test accuracy after 20 epochs: zoo train lenet5 --epochs 20 --batch 64 --optimizer nadam "
+                                    + "--lr 2e-3 --schedule cosine", FASHION_CLASSES)),
+            ModelEntry.of(lenet("lenet5-modern")
+                            .description("LeNet-5's plan with ReLU, max pooling and a dense softmax output")
+                            .paper(LECUN_1998)
+                            .build(),
+                    (info, config) -> ModernLeNet5.build(info.id(), config)),
+            ModelEntry.of(lenet("fashion-cnn")
+                            .description("The reference text's Fashion-MNIST CNN: 64-128-128-256-256 SAME convolutions, dense 128-64-10, "
+                                    + "dropout 0.5")
+                            .paper(GERON_2019)
+                            .reported(new ReportedError(8.0, null, "Fashion-MNIST test error, 'over 92% accuracy' (reference text)"))
+                            .build(),
+                    (info, config) -> FashionCnn.build(info.id(), config))
+                    .withPretrained(PretrainedWeights.resource(LeNetProvider.class, "pretrained/fashion-cnn.safetensors",
+                            "Fashion-MNIST, 92.95% test accuracy after 12 epochs: zoo train fashion-cnn --epochs 12 --batch 64 "
+                                    + "--optimizer nadam --lr 1e-3 --schedule cosine", FASHION_CLASSES)));
 
-    @Override
-    public Optional<PretrainedWeights> pretrained(String id) {
-        return Optional.ofNullable(PRETRAINED.get(id));
+    /** What every LeNet shares: 28×28 grey images, ten classes, Fashion-MNIST's statistics. */
+    private static ModelInfo.Builder lenet(String id) {
+        return ModelInfo.builder(id).family(FAMILY).input(1, 28, 28).classes(10).preprocessing(FASHION_MNIST);
     }
 
     @Override
-    public List<ModelInfo> models() {
+    public List<ModelEntry> models() {
         return MODELS;
-    }
-
-    @Override
-    public Graph build(ModelInfo info, ModelConfig config) {
-        return switch (info.id()) {
-            case "lenet5" -> LeNet5.build(info.id(), config);
-            case "lenet5-modern" -> ModernLeNet5.build(info.id(), config);
-            case "fashion-cnn" -> FashionCnn.build(info.id(), config);
-            default -> throw new IllegalArgumentException("not a LeNet id: " + info.id());
-        };
     }
 }

@@ -1,7 +1,9 @@
 package dev.cnnzoo.resnet;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.InvalidConfigException;
 import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelEntry;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelProvider;
 import dev.cnnzoo.api.Paper;
@@ -12,9 +14,7 @@ import dev.cnnzoo.blocks.Shortcut;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.resnet.ResNet.Plan;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The ResNet family: ResNet (He et al. 2015) at 18 to 152 layers, pre-activation ResNet (He et al.
@@ -45,11 +45,7 @@ public final class ResNetProvider implements ModelProvider {
     /** Squeeze-and-excitation reduction ratio r = 16 (Hu et al. 2017, §6.1: the best accuracy/complexity trade-off). */
     static final int SE_RATIO = 16;
 
-    /** One id: its plan, and what to say about it. */
-    private record Variant(ModelInfo info, Plan plan) {
-    }
-
-    private final Map<String, Variant> variants = new LinkedHashMap<>();
+    private final List<ModelEntry> models = new ArrayList<>();
 
     public ResNetProvider() {
         // He et al. 2015, Table 2 (ResNet-18, top-1 only) and Table 3 (10-crop, option B shortcuts).
@@ -83,19 +79,18 @@ public final class ResNetProvider implements ModelProvider {
 
     private void resnet(int depth, ReportedError reported) {
         Plan plan = Plan.imagenet(depth);
-        add(depth, new ModelInfo("resnet" + depth, FAMILY,
-                "ResNet-" + depth + ": 7×7/2 stem, " + stages(plan) + ", global average pooling, dense output",
-                HE_2015, new int[] {3, 224, 224}, 1000, Preprocessing.imagenet(256, 224), reported, false,
-                options(plan, false)), plan);
+        add(depth, imagenet("resnet" + depth, plan)
+                .description("ResNet-" + depth + ": 7×7/2 stem, " + stages(plan) + ", global average pooling, dense output")
+                .paper(HE_2015).reported(reported)
+                .counterpart(Counterpart.torchvision("resnet" + depth)), plan);
     }
 
     private void preActImagenet(int depth, ReportedError reported) {
         Plan plan = Plan.imagenet(depth).withUnit(ResidualUnit::preActivation);
-        add(depth, new ModelInfo("preact-resnet" + depth, FAMILY,
-                "Pre-activation ResNet-" + depth + ": BN → ReLU before every convolution, identity shortcuts, "
-                        + stages(plan),
-                HE_2016, new int[] {3, 224, 224}, 1000, Preprocessing.imagenet(256, 224), reported, false,
-                options(plan, false)), plan);
+        add(depth, imagenet("preact-resnet" + depth, plan)
+                .description("Pre-activation ResNet-" + depth + ": BN → ReLU before every convolution, identity shortcuts, "
+                        + stages(plan))
+                .paper(HE_2016).reported(reported), plan);
     }
 
     /** The CIFAR networks: basic units with zero-padded shortcuts as in He et al. 2015 §4.2, or bottlenecks with projections. */
@@ -104,27 +99,39 @@ public final class ResNetProvider implements ModelProvider {
             u = u.preActivation();
             return bottleneck ? u : u.shortcut(Shortcut.Kind.ZERO_PADDED);
         });
-        add(depth, new ModelInfo("preact-resnet" + depth, FAMILY,
-                "Pre-activation ResNet-" + depth + " for 32×32 CIFAR images: 3×3 stem, " + stages(plan)
-                        + (bottleneck ? "" : ", zero-padded shortcuts"),
-                HE_2016, new int[] {3, 32, 32}, 10, CIFAR, reported, false, options(plan, true)), plan);
+        ModelInfo.Builder info = ModelInfo.builder("preact-resnet" + depth).family(FAMILY)
+                .description("Pre-activation ResNet-" + depth + " for 32×32 CIFAR images: 3×3 stem, " + stages(plan)
+                        + (bottleneck ? "" : ", zero-padded shortcuts"))
+                .paper(HE_2016).input(3, 32, 32).classes(10).preprocessing(CIFAR).reported(reported);
+        options(info, plan, true);
+        add(depth, info, plan);
     }
 
+    /** SE-ResNets, named as timm's (its {@code seresnet50}'s state dict loads by name). */
     private void seResnet(int depth, ReportedError reported) {
         Plan plan = Plan.imagenet(depth).withUnit(u -> u.squeezeExcitation(SE_RATIO));
-        add(depth, new ModelInfo("se-resnet" + depth, FAMILY,
-                "SE-ResNet-" + depth + ": ResNet-" + depth + " with a squeeze-and-excitation block (r = 16) in every unit, "
-                        + stages(plan),
-                HU_2017, new int[] {3, 224, 224}, 1000, Preprocessing.imagenet(256, 224), reported, false,
-                options(plan, false)), plan);
+        add(depth, imagenet("se-resnet" + depth, plan)
+                .description("SE-ResNet-" + depth + ": ResNet-" + depth + " with a squeeze-and-excitation block (r = 16) in every unit, "
+                        + stages(plan))
+                .paper(HU_2017).reported(reported)
+                .counterpart(Counterpart.timm("seresnet" + depth)), plan);
     }
 
-    /** Registers an id, checking that its plan has the depth its name promises. */
-    private void add(int depth, ModelInfo info, Plan plan) {
+    /** An ImageNet network: 224×224 crops of 256, 1000 classes, and the options of its plan. */
+    private static ModelInfo.Builder imagenet(String id, Plan plan) {
+        ModelInfo.Builder info = ModelInfo.builder(id).family(FAMILY).input(3, 224, 224).classes(1000)
+                .preprocessing(Preprocessing.imagenet(256, 224));
+        options(info, plan, false);
+        return info;
+    }
+
+    /** Adds an id, checking that its plan has the depth its name promises. */
+    private void add(int depth, ModelInfo.Builder info, Plan plan) {
+        ModelInfo built = info.build();
         if (plan.depth() != depth) {
-            throw new IllegalStateException(info.id() + " has " + plan.depth() + " weight layers, not " + depth);
+            throw new IllegalStateException(built.id() + " has " + plan.depth() + " weight layers, not " + depth);
         }
-        variants.put(info.id(), new Variant(info, plan));
+        models.add(ModelEntry.of(built, (i, config) -> build(i, plan, config)));
     }
 
     /** "[3, 4, 6, 3] bottleneck units of 256, 512, 1024, 2048 maps". */
@@ -144,16 +151,14 @@ public final class ResNetProvider implements ModelProvider {
      * 1×1 would load those weights without complaint and compute something else; 1×1 for the
      * CIFAR networks, which only the authors' code defines.
      */
-    private static Map<String, String> options(Plan plan, boolean cifar) {
-        Map<String, String> m = new LinkedHashMap<>();
+    private static void options(ModelInfo.Builder info, Plan plan, boolean cifar) {
         if (plan.unit().isBottleneck()) {
-            m.put(STRIDE_IN, "where a bottleneck unit downsamples: 3x3 (torchvision's \"ResNet v1.5\") or 1x1 "
+            info.option(STRIDE_IN, "where a bottleneck unit downsamples: 3x3 (torchvision's \"ResNet v1.5\") or 1x1 "
                     + "(the papers' first convolution); default " + defaultStrideIn(cifar));
         }
-        m.put(ZERO_INIT_LAST, "true starts each unit as its shortcut: last batch-norm scale "
+        info.option(ZERO_INIT_LAST, "true starts each unit as its shortcut: last batch-norm scale "
                 + (plan.unit().isPreActivation() ? "(here the last convolution, which no batch norm follows) " : "")
                 + "at zero (torchvision's zero_init_residual, timm's zero_init_last); default false");
-        return m;
     }
 
     private static String defaultStrideIn(boolean cifar) {
@@ -161,18 +166,14 @@ public final class ResNetProvider implements ModelProvider {
     }
 
     @Override
-    public List<ModelInfo> models() {
-        return variants.values().stream().map(Variant::info).toList();
+    public List<ModelEntry> models() {
+        return List.copyOf(models);
     }
 
-    @Override
-    public Graph build(ModelInfo info, ModelConfig config) {
-        Variant v = variants.get(info.id());
-        if (v == null) {
-            throw new IllegalArgumentException("not a ResNet id: " + info.id());
-        }
+    /** The id's plan with the options the configuration sets. */
+    private static Graph build(ModelInfo info, Plan planned, ModelConfig config) {
         boolean zeroInitLast = config.flag(ZERO_INIT_LAST);
-        Plan plan = v.plan().withUnit(u -> u.zeroInitLast(zeroInitLast));
+        Plan plan = planned.withUnit(u -> u.zeroInitLast(zeroInitLast));
         if (plan.unit().isBottleneck()) {
             String where = config.option(STRIDE_IN, defaultStrideIn(plan.stem() == ResNet.Stem.CIFAR));
             boolean first = switch (where) {
@@ -185,5 +186,4 @@ public final class ResNetProvider implements ModelProvider {
         }
         return ResNet.build(info.id(), plan, config);
     }
-
 }

@@ -3,6 +3,7 @@ package dev.cnnzoo.resnet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
@@ -12,6 +13,7 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
@@ -34,7 +36,8 @@ class ResNetTorchConformanceTest {
 
     @BeforeAll
     static void runPyTorchOnce() {
-        pythonOutput = Python.runResource(ResNetTorchConformanceTest.class, "resnet_torch.py", dir.toString());
+        pythonOutput = Python.runResource(ResNetTorchConformanceTest.class, "resnet_torch.py", dir.toString(),
+                Counterparts.byId(ModelZoo.load(), Counterpart.Library.TORCHVISION, "resnet18", "resnet50", "resnet152"));
     }
 
     @Test

@@ -3,18 +3,19 @@
 # and torchvision.ops.SqueezeExcitation; pre-activation ResNets written here after the authors'
 # Torch code (KaimingHe/resnet-1k-layers). For each network NAME it writes NAME.safetensors (the
 # state dict) and NAME-io.safetensors (a batch "input" and the network's "logits").
-# Usage: resnet_torch.py OUT_DIR
+# Usage: resnet_torch.py OUT_DIR COUNTERPARTS
+#   COUNTERPARTS: JSON, zoo id -> its torchvision counterpart (resnet18, resnet50, resnet152), from the zoo
+import json
 import os
 import sys
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from torchvision.ops import SqueezeExcitation
 
-out_dir = sys.argv[1]
+out_dir, counterparts = sys.argv[1], json.loads(sys.argv[2])
 
 
 def randomise_batch_norm(model):
@@ -143,9 +144,9 @@ def cifar_batch():
     return torch.rand(2, 3, 32, 32) * 2 - 1
 
 
-for name in ["resnet18", "resnet50", "resnet152"]:
+for name, spec in counterparts.items():
     torch.manual_seed(1000)
-    model = getattr(torchvision.models, name)()
+    model = counterpart(spec)
     randomise_batch_norm(model)
     damp_residual_branches(model)
     save(name, model, imagenet_batch())

@@ -81,3 +81,18 @@ def fashion_cnn():
             return self.fc3(x)
 
     return FashionCnn()
+
+
+def counterpart(spec):
+    """The network a zoo model names as its counterpart in another library, built with random
+    weights: spec is one entry of the model's metadata "counterparts" ({"library": "torchvision",
+    "name": "googlenet", "kwargs": {...}, "input": [3, 224, 224]}), which the tests pass as JSON
+    (dev.cnnzoo.testkit.Counterparts), so no script keeps a table of constructors."""
+    library, name, kwargs = spec["library"], spec["name"], spec["kwargs"]
+    if library == "torchvision":
+        import torchvision
+        return getattr(torchvision.models, name)(**kwargs)
+    if library == "timm":
+        import timm
+        return timm.create_model(name, **kwargs)
+    raise SystemExit("no PyTorch builder for a %s counterpart (%s)" % (library, name))

@@ -1,5 +1,6 @@
 package dev.cnnzoo.training;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Shape;
@@ -10,6 +11,7 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.testkit.TestTensors;
 import dev.cnnzoo.weights.Safetensors;
@@ -89,9 +91,10 @@ class WholeModelGradientTest {
         Path weightsFile = dir.resolve("weights.safetensors");
         Path batchFile = dir.resolve("batch.safetensors");
         Path gradsFile = dir.resolve("grads.safetensors");
-        Python.runResource(getClass(), "torchvision_grads.py", id, Integer.toString(size), weightsFile.toString(), batchFile.toString(),
-                gradsFile.toString());
-        Model model = ModelZoo.load().build(id, dev.cnnzoo.api.ModelConfig.builder().inputSize(size, size).build());
+        ModelZoo zoo = ModelZoo.load();
+        Python.runResource(getClass(), "torchvision_grads.py", Counterparts.of(zoo, Counterpart.Library.TORCHVISION, id),
+                Integer.toString(size), weightsFile.toString(), batchFile.toString(), gradsFile.toString());
+        Model model = zoo.build(id, dev.cnnzoo.api.ModelConfig.builder().inputSize(size, size).build());
         TrainingGraph tg = TrainingGraph.build(model.graph(), Loss.crossEntropy(), Set.of(), false);
         Weights weights = Safetensors.read(weightsFile).bind(model.graph());
         Weights batch = Safetensors.read(batchFile);

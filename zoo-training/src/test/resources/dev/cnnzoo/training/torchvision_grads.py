@@ -1,18 +1,15 @@
 # Gradients of a torchvision network's training loss by PyTorch autograd: batch norm in training
 # mode (batch statistics), dropout off (the zoo side feeds masks of ones), GoogLeNet's auxiliary
 # losses weighted 0.3. Writes the seeded weights, the batch and the gradients as safetensors.
-# Usage: torchvision_grads.py MODEL SIZE WEIGHTS_OUT BATCH_OUT GRADS_OUT
-import torch
-import torchvision
+# Usage: torchvision_grads.py COUNTERPART SIZE WEIGHTS_OUT BATCH_OUT GRADS_OUT
+#   COUNTERPART: the zoo model's torchvision counterpart as JSON; SIZE: the images' height and width
+import json
 
-name, size = sys.argv[1], int(sys.argv[2])
+import torch
+
+spec, size = json.loads(sys.argv[1]), int(sys.argv[2])
 torch.manual_seed(7)
-if name == "resnet18":
-    model = torchvision.models.resnet18()
-elif name == "googlenet-bn":
-    model = torchvision.models.googlenet(aux_logits=True, init_weights=True)
-else:
-    raise SystemExit("unknown model " + name)
+model = counterpart(spec)
 model.train()
 for m in model.modules():
     if isinstance(m, torch.nn.Dropout):
@@ -26,7 +23,7 @@ x = torch.rand(4, 3, size, size) * 2 - 1
 y = torch.randint(0, 1000, (4,))
 out = model(x)
 ce = torch.nn.functional.cross_entropy
-if name == "googlenet-bn":
+if spec["name"] == "googlenet":  # with its auxiliary heads, whose losses weigh 0.3
     loss = ce(out.logits, y) + 0.3 * (ce(out.aux_logits1, y) + ce(out.aux_logits2, y))
 else:
     loss = ce(out, y)

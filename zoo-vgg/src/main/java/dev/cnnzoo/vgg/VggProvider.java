@@ -1,12 +1,12 @@
 package dev.cnnzoo.vgg;
 
-import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.Counterpart;
+import dev.cnnzoo.api.ModelEntry;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelProvider;
 import dev.cnnzoo.api.Paper;
 import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ReportedError;
-import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.vgg.Vgg.Configuration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,39 +33,31 @@ public final class VggProvider implements ModelProvider {
             "vgg16-bn", new double[] {73.360, 91.516},
             "vgg19-bn", new double[] {74.218, 91.842});
 
-    private record Variant(ModelInfo info, Configuration configuration, boolean batchNorm) {
-    }
-
-    private final List<Variant> variants = new ArrayList<>();
+    private final List<ModelEntry> models = new ArrayList<>();
 
     public VggProvider() {
         for (boolean batchNorm : new boolean[] {false, true}) {
             for (Configuration c : Configuration.values()) {
                 String id = "vgg" + c.weightLayers + (batchNorm ? "-bn" : "");
                 double[] accuracy = TORCHVISION_ACCURACY.get(id);
-                String description = "VGG-" + c.weightLayers + " (configuration " + c.name() + " of Table 1): "
-                        + (c.weightLayers - 3) + " 3×3 convolutions in five stages of 64-128-256-512-512 maps"
-                        + (batchNorm ? ", each followed by batch norm" : "") + ", dense 4096-4096 with dropout 0.5";
-                ModelInfo info = new ModelInfo(id, FAMILY, description, SIMONYAN_2014, new int[] {3, 224, 224}, 1000,
-                        Preprocessing.imagenet(256, 224),
-                        new ReportedError(round(100 - accuracy[0]), round(100 - accuracy[1]),
-                                "torchvision's IMAGENET1K_V1 weights, ImageNet val, 224 centre crop"),
-                        false, Map.of());
-                variants.add(new Variant(info, c, batchNorm));
+                ModelInfo info = ModelInfo.builder(id).family(FAMILY)
+                        .description("VGG-" + c.weightLayers + " (configuration " + c.name() + " of Table 1): "
+                                + (c.weightLayers - 3) + " 3×3 convolutions in five stages of 64-128-256-512-512 maps"
+                                + (batchNorm ? ", each followed by batch norm" : "") + ", dense 4096-4096 with dropout 0.5")
+                        .paper(SIMONYAN_2014)
+                        .input(3, 224, 224).classes(1000).preprocessing(Preprocessing.imagenet(256, 224))
+                        .reported(new ReportedError(round(100 - accuracy[0]), round(100 - accuracy[1]),
+                                "torchvision's IMAGENET1K_V1 weights, ImageNet val, 224 centre crop"))
+                        .counterpart(Counterpart.torchvision("vgg" + c.weightLayers + (batchNorm ? "_bn" : "")))
+                        .build();
+                models.add(ModelEntry.of(info, (i, config) -> Vgg.build(i.id(), c, batchNorm, config)));
             }
         }
     }
 
     @Override
-    public List<ModelInfo> models() {
-        return variants.stream().map(Variant::info).toList();
-    }
-
-    @Override
-    public Graph build(ModelInfo info, ModelConfig config) {
-        Variant v = variants.stream().filter(x -> x.info().id().equals(info.id())).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("not a VGG id: " + info.id()));
-        return Vgg.build(info.id(), v.configuration(), v.batchNorm(), config);
+    public List<ModelEntry> models() {
+        return List.copyOf(models);
     }
 
     private static double round(double percent) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.Counterpart;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.graph.Shape;
@@ -15,6 +16,7 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.Conformance;
+import dev.cnnzoo.testkit.Counterparts;
 import dev.cnnzoo.testkit.OnnxChecker;
 import dev.cnnzoo.testkit.Python;
 import dev.cnnzoo.weights.Safetensors;
@@ -58,9 +60,8 @@ class VggTorchvisionConformanceTest {
 
     @BeforeAll
     static void runTorchvision() {
-        List<String> args = new ArrayList<>(List.of(dir.toString()));
-        args.addAll(ids());
-        torchvision = Python.runResource(VggTorchvisionConformanceTest.class, "vgg_torchvision.py", args.toArray(String[]::new));
+        torchvision = Python.runResource(VggTorchvisionConformanceTest.class, "vgg_torchvision.py", dir.toString(),
+                Counterparts.byId(ZOO, Counterpart.Library.TORCHVISION, ids().toArray(String[]::new)));
     }
 
     @Order(1)

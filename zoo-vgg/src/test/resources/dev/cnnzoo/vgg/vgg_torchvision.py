@@ -1,6 +1,7 @@
 # torchvision's VGG models with seeded random weights, batch-norm statistics and affine parameters
 # randomised too; writes each state dict and a batch with torchvision's logits as safetensors.
-# Usage: vgg_torchvision.py OUT_DIR ID...   (ids as the zoo names them: vgg16, vgg16-bn, ...)
+# Usage: vgg_torchvision.py OUT_DIR COUNTERPARTS   (JSON: zoo id -> its torchvision counterpart, from the zoo)
+import json
 import os
 
 import torch
@@ -8,9 +9,9 @@ import torchvision
 from torch import nn
 
 out_dir = sys.argv[1]
-for index, zoo_id in enumerate(sys.argv[2:]):
+for index, (zoo_id, spec) in enumerate(json.loads(sys.argv[2]).items()):
     torch.manual_seed(1409 + index)
-    model = getattr(torchvision.models, zoo_id.replace("-", "_"))()
+    model = counterpart(spec)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             with torch.no_grad():
@@ -19,7 +20,7 @@ for index, zoo_id in enumerate(sys.argv[2:]):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
     model.eval()
-    batch = torch.rand(2, 3, 224, 224) * 2 - 1
+    batch = torch.rand(2, *spec["input"]) * 2 - 1
     with torch.no_grad():
         logits = model(batch)
     save_safetensors(os.path.join(out_dir, zoo_id + ".safetensors"), torch_state_dict(model), {"format": "pt"})

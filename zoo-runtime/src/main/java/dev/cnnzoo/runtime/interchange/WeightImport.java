@@ -148,7 +148,7 @@ public final class WeightImport {
                 return w.finish(keras.source());
             }
             case UNKNOWN -> throw new ZooException(file + " is in none of the weight formats the zoo reads (safetensors, PyTorch, Keras HDF5, ONNX)");
-            case ONNX -> {
+            default -> {     // ONNX
                 OnnxWeights onnx = OnnxWeights.read(file);
                 w.byName(onnx.tensors());
                 w.byNode(onnx);

@@ -39,8 +39,9 @@ class WeightImportTest {
     @TempDir
     Path dir;
 
-    static final ModelInfo INFO = new ModelInfo("tiny", "test", "a conv-bn-relu and two dense layers",
-            new Paper("nobody", "none", 2024, "none", null, null), new int[] {3, 8, 8}, 4, Preprocessing.imagenet(8, 8), null, false, Map.of());
+    static final ModelInfo INFO = ModelInfo.builder("tiny").family("test").description("a conv-bn-relu and two dense layers")
+            .paper(new Paper("nobody", "none", 2024, "none", null, null)).input(3, 8, 8).classes(4)
+            .preprocessing(Preprocessing.imagenet(8, 8)).build();
 
     /** conv1 (no bias) → bn1 → relu → flatten → classifier.0 → relu → fc: torchvision-style names. */
     private static Model model(boolean foldedForm, int classes) {

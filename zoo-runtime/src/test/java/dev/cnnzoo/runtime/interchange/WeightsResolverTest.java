@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelEntry;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelProvider;
 import dev.cnnzoo.api.ModelZoo;
@@ -30,7 +31,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +39,9 @@ class WeightsResolverTest {
     @TempDir
     Path dir;
 
-    private static final ModelInfo INFO = new ModelInfo("tiny", "test", "a convolution and a dense layer",
-            new Paper("nobody", "none", 2024, "none", null, null), new int[] {1, 6, 6}, 3, Preprocessing.imagenet(6, 6), null, false, Map.of());
+    private static final ModelInfo INFO = ModelInfo.builder("tiny").family("test").description("a convolution and a dense layer")
+            .paper(new Paper("nobody", "none", 2024, "none", null, null)).input(1, 6, 6).classes(3)
+            .preprocessing(Preprocessing.imagenet(6, 6)).build();
 
     private static Graph graph(ModelConfig config) {
         Net net = new Net("tiny");
@@ -51,22 +52,10 @@ class WeightsResolverTest {
 
     /** A zoo of one model that ships weights (seed 5) naming its classes. */
     private static ModelZoo zoo(byte[] shipped) {
-        return ModelZoo.of(List.of(new ModelProvider() {
-            @Override
-            public List<ModelInfo> models() {
-                return List.of(INFO);
-            }
-
-            @Override
-            public Graph build(ModelInfo info, ModelConfig config) {
-                return graph(config);
-            }
-
-            @Override
-            public Optional<PretrainedWeights> pretrained(String id) {
-                return Optional.of(new PretrainedWeights("seed 5", List.of("a", "b", "c"), () -> new ByteArrayInputStream(shipped)));
-            }
-        }));
+        ModelEntry entry = ModelEntry.of(INFO, (info, config) -> graph(config))
+                .withPretrained(new PretrainedWeights("seed 5", List.of("a", "b", "c"), () -> new ByteArrayInputStream(shipped)));
+        ModelProvider provider = () -> List.of(entry);
+        return ModelZoo.of(List.of(provider));
     }
 
     private byte[] safetensors(Weights w, Map<String, String> metadata) throws IOException {
