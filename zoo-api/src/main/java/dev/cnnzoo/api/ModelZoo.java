@@ -30,7 +30,7 @@ public final class ModelZoo {
                 entries.add(new Entry(info, p));
             }
         }
-        entries.sort(Comparator.comparing((Entry e) -> e.info().family()).thenComparing(e -> e.info().id()));
+        entries.sort(Comparator.comparing(Entry::info, NaturalOrder.models()));
         for (Entry e : entries) {
             Entry clash = byId.putIfAbsent(e.info().id(), e);
             if (clash != null) {
@@ -55,7 +55,7 @@ public final class ModelZoo {
         return new ModelZoo(providers);
     }
 
-    /** Every model, ordered by family and id. */
+    /** Every model, ordered by family and id ({@link NaturalOrder}: resnet18 before resnet101). */
     public List<ModelInfo> list() {
         return byId.values().stream().map(Entry::info).toList();
     }

@@ -70,11 +70,20 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    WeightCheckOptions weightChecks;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        if (limit < 0) {
+            throw new ZooException("--limit must be 0 (every image) or more, got " + limit);
+        }
+        if (predictions != null) {
+            AtomicFile.checkTarget(predictions);        // before the evaluation, not after it
+        }
         Device where = Devices.usable(Device.parse(device));
         Model model;
         Weights w;
@@ -90,13 +99,14 @@ final class EvalCommand implements Callable<Integer> {
                 throw new ZooException(file + " is a checkpoint of " + job.modelId() + ", not " + id);
             }
             model = ModelZoo.load().build(id, job.config());
-            w = c.weights(model.graph().parameters().keySet().stream().toList());
+            w = WeightFiles.checked(() -> c.weights(model.graph().parameters().keySet().stream().toList())
+                    .bind(model.graph(), weightChecks.checks()));
             if (dataDir == null) {
                 dataDir = Path.of(job.data());
             }
         } else {
             model = ModelZoo.load().build(id, modelOptions.config());
-            w = WeightFiles.read(source.weights, model).bind(model.graph());
+            w = WeightFiles.checked(() -> WeightFiles.read(source.weights, model).bind(model.graph(), weightChecks.checks()));
         }
         if (dataDir == null) {
             dataDir = Datasets.defaultFolder();

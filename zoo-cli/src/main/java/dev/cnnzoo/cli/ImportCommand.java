@@ -2,6 +2,7 @@ package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.runtime.interchange.WeightImport;
 import dev.cnnzoo.weights.Safetensors;
 import java.io.IOException;
@@ -36,13 +37,17 @@ final class ImportCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    WeightCheckOptions weightChecks;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        AtomicFile.checkTarget(output);
         Model model = ModelZoo.load().build(id, modelOptions.config());
-        WeightImport.Report r = WeightImport.from(file, model, partial);
+        WeightImport.Report r = WeightFiles.checked(() -> WeightImport.from(file, model, partial, weightChecks.checks()));
         Safetensors.write(output, r.weights(), Map.of("zoo.id", model.id(), "zoo.imported_from", file.getFileName().toString()));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%s: %d tensors from %s: %d by name, %d by the ONNX node using them, %d batch-norm tensors restored from %d folded "

@@ -61,8 +61,15 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads; 0 lets ONNX Runtime choose.")
     int threads;
 
+    @Option(names = "--allow-damaged", description = "Classify truncated or corrupt images as far as they decode, with a warning "
+            + "(refused by default: the decoder fills what is missing with grey).")
+    boolean allowDamaged;
+
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    WeightCheckOptions weightChecks;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -90,7 +97,7 @@ final class PredictCommand implements Callable<Integer> {
             namesFrom = "the pretrained weights";
         } else {
             Path file = Path.of(weights);
-            w = WeightFiles.load(file, model, err);
+            w = WeightFiles.load(file, model, err, weightChecks.checks());
             names = labelsIn(Safetensors.readWithMetadata(file).metadata());
             namesFrom = "the weights file";
         }
@@ -111,7 +118,8 @@ final class PredictCommand implements Callable<Integer> {
         int failed = 0;
         for (Path p : ImageFiles.expand(images)) {
             try {
-                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels());
+                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels(),
+                        allowDamaged ? ImageFiles.Damaged.DECODE_WITH_WARNING : ImageFiles.Damaged.REFUSE);
                 inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
             } catch (ZooException e) {
                 err.println("zoo: " + e.getMessage());

@@ -105,11 +105,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--separate", description = "Run ONNX Runtime's layout (training then optimizer model) instead of the fused step model.")
     boolean separate;
 
-    @Option(names = "--no-progress", description = "No progress bar (logs only).")
+    @Option(names = "--no-progress", description = "No progress bar, nor the line per logged step printed when output is not a terminal.")
     boolean noProgress;
 
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    WeightCheckOptions weightChecks;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -136,15 +139,16 @@ final class TrainCommand implements Callable<Integer> {
             if (weights != null) {
                 Model model = ModelZoo.load().build(job.modelId(), job.config());
                 Weights loaded = WeightFiles.read(weights, model);
-                Weights.Transfer t = loaded.transfer(model.graph(), model.config().seed());
+                Weights.Transfer t = WeightFiles.checked(() -> loaded.transfer(model.graph(), model.config().seed(), weightChecks.checks()));
                 outWriter.printf("weights: %d tensors loaded from %s%s%n", t.loaded().size(), weights,
                         t.kept().isEmpty() ? "" : "; starting fresh: " + String.join(", ", t.kept()));
                 initial = t.weights();
             }
         }
         Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
-                separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2);
-        Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, !noProgress));
+                separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, LOG_EVERY, 2);
+        Display.Steps steps = noProgress ? Display.Steps.NONE : System.console() != null ? Display.Steps.BAR : Display.Steps.LINES;
+        Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, steps, LOG_EVERY));
         outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),
                 o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
         outWriter.flush();
@@ -181,19 +185,33 @@ final class TrainCommand implements Callable<Integer> {
                 epochs, batch, asked.resolve(info).seed(), freezeUntil, augment, checkpointEvery);
     }
 
-    /** Progress bar per epoch and a line per epoch. */
+    /** Steps between the metrics log's step records (and the plain progress lines). */
+    private static final int LOG_EVERY = 20;
+
+    /**
+     * A line per epoch, and per step either a progress bar (on a terminal) or, when output goes to a
+     * file or a pipe, a plain line per logged step: a bar redrawn into a log is unreadable.
+     */
     private static final class Display implements Trainer.Listener {
+        enum Steps {
+            BAR, LINES, NONE
+        }
+
         private final PrintWriter out;
-        private final boolean bar;
+        private final Steps steps;
+        private final int logEvery;
+        private int batchSize;
         private ProgressBar progress;
 
-        Display(PrintWriter out, boolean bar) {
+        Display(PrintWriter out, Steps steps, int logEvery) {
             this.out = out;
-            this.bar = bar;
+            this.steps = steps;
+            this.logEvery = logEvery;
         }
 
         @Override
         public void started(TrainingJob job, Dataset train, Dataset test, long firstStep, long stepsPerEpoch) {
+            batchSize = job.batchSize();
             out.printf("%s on %s: %d training images%s, %d steps per epoch of %d, %s, lr %s (%s)%s%n", job.modelId(), train.description(),
                     train.size(), test == null ? "" : ", " + test.size() + " test images", stepsPerEpoch, job.batchSize(),
                     job.optimizer().describe(), job.learningRate(), job.schedule(), firstStep > 0 ? "; resuming at step " + firstStep : "");
@@ -202,7 +220,14 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void step(Trainer.Progress p) {
-            if (!bar) {
+            if (steps == Steps.LINES && p.step() % logEvery == 0) {
+                double eta = p.imagesPerSecond() > 0 ? (p.stepsPerEpoch() - p.stepInEpoch()) * batchSize / p.imagesPerSecond() : 0;
+                out.printf(Locale.ROOT, "epoch %d/%d step %d/%d: loss %.4f, accuracy %.2f%%, lr %.2e, %.0f images/s, epoch ends in %s%n",
+                        p.epoch() + 1, p.epochs(), p.stepInEpoch(), p.stepsPerEpoch(), p.loss(), 100 * p.accuracy(), p.learningRate(),
+                        p.imagesPerSecond(), duration(eta));
+                out.flush();
+            }
+            if (steps != Steps.BAR) {
                 return;
             }
             if (progress == null) {
@@ -213,6 +238,12 @@ final class TrainCommand implements Callable<Integer> {
             progress.stepTo(p.stepInEpoch());
             progress.setExtraMessage(String.format(Locale.ROOT, "loss %.4f acc %.2f%% lr %.2e %.0f img/s", p.loss(), 100 * p.accuracy(),
                     p.learningRate(), p.imagesPerSecond()));
+        }
+
+        private static String duration(double seconds) {
+            long s = Math.round(seconds);
+            return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+                    : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
         }
 
         @Override

@@ -1,11 +1,14 @@
 package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.WeightChecks;
 import dev.cnnzoo.weights.Weights;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Loading weights for a model from the command line. */
 final class WeightFiles {
@@ -24,12 +27,12 @@ final class WeightFiles {
     }
 
     /**
-     * The model's weights from a safetensors file, matched by name; names the model does not use
-     * are listed on {@code err}, a missing name or shape mismatch is an error.
+     * The model's weights from a safetensors file, matched by name and checked; names the model does
+     * not use are listed on {@code err}, a missing name, shape mismatch or failed check is an error.
      */
-    static Weights load(Path file, Model model, PrintWriter err) {
+    static Weights load(Path file, Model model, PrintWriter err, WeightChecks checks) {
         Weights all = Safetensors.read(file);
-        Weights bound = all.bind(model.graph());
+        Weights bound = checked(() -> all.bind(model.graph(), checks));
         List<String> unused = all.unused(model.graph());
         if (!unused.isEmpty()) {
             err.printf("zoo: %d tensor(s) in %s are not used by %s: %s%n", unused.size(), file, model.id(),
@@ -37,5 +40,14 @@ final class WeightFiles {
             err.flush();
         }
         return bound;
+    }
+
+    /** Runs a weights check, naming the flag that relaxes it when non-finite values are refused. */
+    static <T> T checked(Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (WeightChecks.NonFiniteException e) {
+            throw new ZooException(e.getMessage() + " (--allow-non-finite accepts them)", e);
+        }
     }
 }

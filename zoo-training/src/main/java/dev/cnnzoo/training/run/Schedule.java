@@ -50,12 +50,22 @@ public interface Schedule {
                 case "cosine" -> cosine(lr, Math.max(1, totalSteps));
                 case "step" -> {
                     if (parts.length != 3) {
-                        throw new ZooException("--schedule step needs step:EPOCHS:GAMMA, e.g. step:10:0.1");
+                        throw new ZooException("a step schedule is step:EPOCHS:GAMMA, e.g. step:10:0.1; got '" + text + "'");
                     }
-                    yield step(lr, Math.max(1, Long.parseLong(parts[1]) * stepsPerEpoch), Double.parseDouble(parts[2]));
+                    long epochs = Long.parseLong(parts[1]);
+                    double gamma = Double.parseDouble(parts[2]);
+                    if (epochs < 1) {
+                        throw new ZooException("a step schedule's epochs between steps must be at least 1, got '" + text + "'");
+                    }
+                    if (!(gamma > 0) || Double.isInfinite(gamma)) {
+                        throw new ZooException("a step schedule's factor GAMMA must be a positive number, got '" + text + "'");
+                    }
+                    yield step(lr, Math.max(1, Math.multiplyExact(epochs, Math.max(1, stepsPerEpoch))), gamma);
                 }
                 default -> throw new ZooException("unknown schedule '" + text + "'; use constant, step:EPOCHS:GAMMA or cosine");
             };
+        } catch (ArithmeticException e) {
+            throw new ZooException("the schedule '" + text + "' spans more steps than can be counted");
         } catch (NumberFormatException e) {
             throw new ZooException("cannot read the schedule '" + text + "': " + e.getMessage());
         }

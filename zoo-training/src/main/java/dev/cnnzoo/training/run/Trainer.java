@@ -82,7 +82,12 @@ public final class Trainer {
 
     public static Outcome train(TrainingJob job, Options options, Listener listener) throws IOException {
         Path out = options.outDir();
-        Files.createDirectories(out);
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new ZooException("the output folder " + out + " is a file");
+        }
+        // A run killed mid-write left a temporary file; its process is gone, so it goes now. (The
+        // folder itself is made when the first file is written, after every check has passed.)
+        dev.cnnzoo.io.AtomicFile.removeStale(out);
         Path checkpointFile = out.resolve(TrainingArtifacts.CHECKPOINT);
         Checkpoint checkpoint = null;
         if (options.resume()) {
@@ -276,7 +281,7 @@ public final class Trainer {
                 epochSeen = 0;
                 save(epoch + 1, engine.stepsTaken());
                 LearningCurve.write(options.outDir().resolve(CURVE_FILE), model.id() + " on " + Path.of(job.data()).getFileName(),
-                        metrics.records(), stepsPerEpoch);
+                        metrics.records());
             }
             return summaries;
         }

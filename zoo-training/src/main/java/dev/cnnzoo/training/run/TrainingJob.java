@@ -22,14 +22,19 @@ public record TrainingJob(String modelId, ModelConfig config, String data, int l
 
     public TrainingJob {
         if (epochs < 1) {
-            throw new dev.cnnzoo.api.ZooException("--epochs must be at least 1, got " + epochs);
+            throw new dev.cnnzoo.api.ZooException("epochs must be at least 1, got " + epochs);
         }
         if (batchSize < 1) {
-            throw new dev.cnnzoo.api.ZooException("--batch must be at least 1, got " + batchSize);
+            throw new dev.cnnzoo.api.ZooException("the batch size must be at least 1, got " + batchSize);
         }
-        if (!(learningRate > 0)) {
-            throw new dev.cnnzoo.api.ZooException("--lr must be positive, got " + learningRate);
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new dev.cnnzoo.api.ZooException("the learning rate must be a positive number, got " + learningRate);
         }
+        if (limit < 0 || warmupSteps < 0 || checkpointEvery < 0) {
+            throw new dev.cnnzoo.api.ZooException("the image limit, warm-up steps and checkpoint interval must be 0 (none) or more, got "
+                    + limit + ", " + warmupSteps + " and " + checkpointEvery);
+        }
+        Schedule.parse(schedule, learningRate, 1, 1);        // a malformed schedule is refused before anything is written
     }
 
     public TrainingJob withEpochs(int e) {
