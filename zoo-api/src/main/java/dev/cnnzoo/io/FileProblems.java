@@ -75,7 +75,8 @@ public final class FileProblems {
             return head + "it is a folder, not a file";
         }
         if (e instanceof NotDirectoryException || r.contains("not a directory")) {
-            return head + "a part of its path is a file, not a folder";
+            Path blocking = file == null ? null : fileOnPath(file.toAbsolutePath());
+            return head + (blocking != null ? blocking + " is a file, not a folder" : "a part of its path is a file, not a folder");
         }
         if (e instanceof FileAlreadyExistsException) {
             return head + ((FileAlreadyExistsException) e).getFile() + " exists and is not a folder";
@@ -90,6 +91,17 @@ public final class FileProblems {
             return head + "the device reported an I/O error";
         }
         return head + reason;
+    }
+
+    /** The first ancestor of {@code p} that exists and is not a folder, if any. */
+    private static Path fileOnPath(Path p) {
+        Path blocking = null;
+        for (Path a = p.getParent(); a != null; a = a.getParent()) {
+            if (java.nio.file.Files.exists(a) && !java.nio.file.Files.isDirectory(a)) {
+                blocking = a;
+            }
+        }
+        return blocking;
     }
 
     /** The operating system's reason, without Java's "path -> path: " framing. */
