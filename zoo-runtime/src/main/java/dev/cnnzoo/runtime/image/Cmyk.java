@@ -57,7 +57,18 @@ final class Cmyk {
         }
         Element adobe = first(root, "app14Adobe");
         int transform = adobe == null || adobe.getAttribute("transform").isEmpty() ? 0 : Integer.parseInt(adobe.getAttribute("transform"));
-        return new Cmyk(transform, first(root, "app2ICC") != null);
+        return new Cmyk(transform, first(root, "app2ICC") != null || hasMarker(root, 0xE2));
+    }
+
+    /** Whether the file has an APP marker the JDK keeps as "unknown" (APP2, ICC_PROFILE, where no JFIF marker holds it). */
+    private static boolean hasMarker(Element root, int tag) {
+        NodeList l = root.getElementsByTagName("unknown");
+        for (int i = 0; i < l.getLength(); i++) {
+            if (String.valueOf(tag).equals(((Element) l.item(i)).getAttribute("MarkerTag"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Element first(Element root, String tag) {

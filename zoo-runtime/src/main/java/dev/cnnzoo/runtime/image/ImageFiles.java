@@ -121,6 +121,10 @@ public final class ImageFiles {
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 Cmyk cmyk = Cmyk.of(reader);
                 decoded = cmyk != null ? cmyk.decode(reader, channels) : convert(reader.read(0), channels);
+                if (cmyk != null) {
+                    // The JDK's verdict on an embedded profile does not matter: the conversion never applies one.
+                    warnings.removeIf(w -> w.toLowerCase(Locale.ROOT).contains("color profile"));
+                }
             } finally {
                 reader.dispose();
             }
