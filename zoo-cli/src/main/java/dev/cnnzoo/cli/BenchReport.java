@@ -318,6 +318,8 @@ final class BenchReport {
             BenchReport r = new BenchReport(machine, settings, rows.stream().mapToInt(x -> x.name().length()).max().orElse(12) + 2);
             rows.forEach(r::add);
             return r;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ZooException(what + " is not a readable zoo bench report: " + e.getOriginalMessage(), e);
         } catch (IOException | RuntimeException e) {
             if (e instanceof ZooException z) {
                 throw z;
