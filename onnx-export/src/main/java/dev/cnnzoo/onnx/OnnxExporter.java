@@ -182,7 +182,8 @@ public final class OnnxExporter {
                     .setDocString(options.docString())
                     .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(options.opset()))
                     .setGraph(g);
-            options.metadata().forEach((k, v) -> m.addMetadataProps(entry(k, v)));
+            // In key order: the options hold an unordered map, and the same export should be the same bytes.
+            new java.util.TreeMap<>(options.metadata()).forEach((k, v) -> m.addMetadataProps(entry(k, v)));
             return m.build();
         }
 

@@ -224,7 +224,7 @@ public final class Safetensors {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach(meta::put);
+            new java.util.TreeMap<>(metadata).forEach(meta::put);        // key order: the same weights give the same bytes
         }
         long offset = 0;
         for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
