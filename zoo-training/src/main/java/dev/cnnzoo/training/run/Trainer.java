@@ -83,7 +83,7 @@ public final class Trainer {
     public static Outcome train(TrainingJob job, Options options, Listener listener) throws IOException {
         Path out = options.outDir();
         if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new ZooException("the output folder " + out + " is a file");
+            throw new ZooException("the output folder " + out + " exists and is not a folder");
         }
         // A run killed mid-write left a temporary file; its process is gone, so it goes now. (The
         // folder itself is made when the first file is written, after every check has passed.)
@@ -117,6 +117,9 @@ public final class Trainer {
             test = test == null ? null : test.limit(job.limit());
         }
         checkFits(model, train);
+        if (train.size() < job.batchSize()) {              // before any file is written: the folder stays free for a retry
+            throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
+        }
 
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
         TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
@@ -138,9 +141,6 @@ public final class Trainer {
                 StepEngine engine = new StepEngine(artifacts, checkpoint, options.runtime(), options.mode(), job.seed());
                 MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE), checkpoint.step())) {
             long stepsPerEpoch = trainLoader.batchesPerEpoch();
-            if (stepsPerEpoch == 0) {
-                throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
-            }
             Schedule schedule = Schedule.parse(job.schedule(), job.learningRate(), stepsPerEpoch, stepsPerEpoch * job.epochs())
                     .withWarmup(job.warmupSteps());
             listener.started(job, train, test, checkpoint.step(), stepsPerEpoch);
