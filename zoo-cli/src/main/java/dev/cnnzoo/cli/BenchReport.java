@@ -86,7 +86,7 @@ final class BenchReport {
         return String.format(Locale.ROOT, "%-" + nameWidth + "s %5d %10s %10s %10s %10s %9s %11s %5d  %s", name, r.batch(), ms(l.p50()),
                 ms(l.p90()), ms(l.p99()), number(l.imagesPerSecond(r.batch())), Double.isNaN(r.gflopsPerSecond()) ? "" : number(r.gflopsPerSecond()),
                 r.peakResident() == null ? "" : Format.bytes(r.peakResident()), l.runs(),
-                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio()));
+                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio())).stripTrailing();
     }
 
     String describeSetup() {
