@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>The target must be a regular file or a new path: a folder, a device ({@code /dev/null},
  *       {@code /dev/full}), a named pipe or a socket is refused before anything is written. (Renaming
- *       over a device node would replace it with a regular file.) A symbolic link is followed: the
+ *       over a device node would replace it with a regular file.) So is a file whose permissions
+ *       forbid writing it, which a rename would otherwise replace. A symbolic link is followed: the
  *       file it points to is replaced and the link stays.</li>
  *   <li>The content goes to a temporary file beside the target, named
  *       {@code .<name>.zoo-<pid>-<random>.tmp} after the writing process, is forced to disk, then
@@ -155,6 +156,11 @@ public final class AtomicFile {
         if (!attributes.isRegularFile()) {
             throw new ZooException(target + " is " + kind(absolute) + ", not a regular file; the zoo writes only regular files "
                     + "(it never replaces a device or a pipe)");
+        }
+        // A rename would replace a file its permissions protect (only the folder's are checked): refuse, as '>' would.
+        if (!Files.isWritable(absolute)) {
+            throw new ZooException("cannot write " + target + ": the file is read-only (its permissions forbid writing); make it writable "
+                    + "or remove it first");
         }
         if (Files.isSymbolicLink(absolute)) {
             try {

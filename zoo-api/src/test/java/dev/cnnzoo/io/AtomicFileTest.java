@@ -122,7 +122,7 @@ class AtomicFileTest {
     }
 
     @Test
-    void aReadOnlyFolderIsSaidToBeNotWritable() throws IOException {
+    void aFolderOrFileWithoutWritePermissionIsRefused() throws IOException {
         assumeTrue(!"root".equals(System.getProperty("user.name")), "root writes anywhere; zoo-cli's OutputFailuresTest drops its rights");
         Path locked = Files.createDirectory(dir.resolve("locked"));
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-x------"));
@@ -132,6 +132,11 @@ class AtomicFileTest {
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
         }
+        Path readOnly = Files.writeString(dir.resolve("kept.onnx"), "keep me");
+        Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r--r--r--"));
+        ZooException e = assertThrows(ZooException.class, () -> AtomicFile.write(readOnly, new byte[] {1}));
+        assertTrue(e.getMessage().contains("the file is read-only"), e.getMessage());
+        assertEquals("keep me", Files.readString(readOnly), "a rename would have replaced it");
     }
 
     @Test

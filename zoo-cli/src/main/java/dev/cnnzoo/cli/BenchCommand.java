@@ -246,6 +246,13 @@ final class BenchCommand implements Callable<Integer> {
         if (!train && (separate || !optimizer.equals("nadam"))) {
             throw new ZooException("--optimizer and --separate apply to --train only");
         }
+        // Before minutes of measuring, not after: a folder or a device as --out or --chart is refused now.
+        if (out != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(out);
+        }
+        if (chart != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(chart);
+        }
     }
 
     /** Ids and files, in the order given, each once; no arguments means every model. */

@@ -112,9 +112,6 @@ public final class Zoo implements Runnable {
             if (t instanceof ServiceConfigurationError s) {
                 return "a model plugin on the class path cannot be loaded: " + s.getMessage();
             }
-            if (t.getCause() == t) {
-                break;
-            }
         }
         return null;
     }

@@ -218,6 +218,8 @@ class BadInputTest {
                         "--budget", "NaN"),
                 new Case("bench chart to a folder", "OUT is a folder; give the name of a file to write", "bench", "--from", "IN/bench.json",
                         "--chart", "OUT"),
+                new Case("bench chart to a folder, before measuring", "OUT is a folder; give the name of a file to write", "bench", "lenet5",
+                        "--chart", "OUT"),
                 new Case("bench from a missing report", "--from IN/missing.json does not exist", "bench", "--from", "IN/missing.json"),
                 new Case("bench from a file that is no report", "IN/plain.txt is not a readable zoo bench report", "bench", "--from",
                         "IN/plain.txt"),

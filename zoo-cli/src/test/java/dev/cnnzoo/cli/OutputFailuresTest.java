@@ -104,7 +104,7 @@ class OutputFailuresTest {
     }
 
     @Test
-    void aFolderWithoutWritePermissionIsSaidToBe() throws Exception {
+    void aFolderOrFileWithoutWritePermissionIsSaidToBe() throws Exception {
         Path locked = Files.createDirectory(dir.resolve("locked"));
         Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
         List<String> cmd = new ArrayList<>();
@@ -113,12 +113,22 @@ class OutputFailuresTest {
             assumeTrue(ZooProcess.succeeds("setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "true"), "setpriv");
             cmd.addAll(List.of("setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"));
         }
-        cmd.addAll(ZooProcess.command("export", "lenet5", "-o", locked.resolve("lenet.onnx").toString()));
+        List<String> export = new ArrayList<>(cmd);
+        export.addAll(ZooProcess.command("export", "lenet5", "-o", locked.resolve("lenet.onnx").toString()));
+        // A read-only file in a writable folder: a rename could replace it, its permissions say not to.
+        Path readOnly = Files.writeString(dir.resolve("kept.onnx"), "keep me");
+        Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r--r--r--"));
+        List<String> overwrite = new ArrayList<>(cmd);
+        overwrite.addAll(ZooProcess.command("export", "lenet5", "-o", readOnly.toString()));
         try {
-            ZooProcess.Result r = ZooProcess.run(cmd, Map.of());
+            ZooProcess.Result r = ZooProcess.run(export, Map.of());
             assertRefusedInOneLine(r, "cannot write " + locked.resolve("lenet.onnx") + ": permission denied (is " + locked
                     + " writable by this user?)");
             assertEquals(List.of(), temporaries(locked));
+            r = ZooProcess.run(overwrite, Map.of());
+            assertRefusedInOneLine(r, "cannot write " + readOnly + ": the file is read-only");
+            assertEquals("keep me", Files.readString(readOnly));
+            assertEquals(List.of(), temporaries(dir));
         } finally {
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
