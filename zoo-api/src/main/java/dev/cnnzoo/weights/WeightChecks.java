@@ -70,7 +70,8 @@ public record WeightChecks(boolean allowNonFinite) {
             }
         }
         if (first >= 0) {
-            String counts = (nan > 0 ? nan + " NaN" : "") + (nan > 0 && infinite > 0 ? " and " : "") + (infinite > 0 ? infinite + " infinite" : "");
+            String counts = (nan > 0 ? nan + " NaN" : "") + (nan > 0 && infinite > 0 ? " and " : "")
+                    + (infinite > 0 ? infinite + " infinite" : "");
             throw new NonFiniteException(name, "tensor '" + name + "' holds " + counts + " value(s) of " + a.length + " (the first at index "
                     + first + "); non-finite weights are refused unless explicitly allowed");
         }

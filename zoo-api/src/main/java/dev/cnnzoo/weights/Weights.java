@@ -62,8 +62,9 @@ public final class Weights {
         long bytes = total * 4;
         long heap = Runtime.getRuntime().maxMemory();
         if (heap != Long.MAX_VALUE && bytes > heap) {
+            double gib = 1L << 30;
             throw new ZooException(String.format(java.util.Locale.ROOT, "%s's weights need %.1f GiB (%,d values) but this Java process "
-                    + "may use at most %.1f GiB of memory; raise the limit with -Xmx", graph.name(), bytes / (double) (1L << 30), total, heap / (double) (1L << 30)));
+                    + "may use at most %.1f GiB of memory; raise the limit with -Xmx", graph.name(), bytes / gib, total, heap / gib));
         }
     }
 

@@ -90,9 +90,9 @@ public final class IdxDataset implements Dataset {
                 throw new ZooException(labelFile + " has label " + l + " at " + i + "; IDX datasets have 10 classes");
             }
         }
-        String name = (classes == FASHION_CLASSES ? "Fashion-MNIST " : "MNIST ") + split.name().toLowerCase() + " (" + dir
-                + String.format(java.util.Locale.ROOT, "; told from %s by its mean pixel, %.3f)", classes == FASHION_CLASSES ? "MNIST" : "Fashion-MNIST",
-                        mean);
+        boolean fashion = classes == FASHION_CLASSES;
+        String name = (fashion ? "Fashion-MNIST " : "MNIST ") + split.name().toLowerCase() + " (" + dir
+                + String.format(java.util.Locale.ROOT, "; told from %s by its mean pixel, %.3f)", fashion ? "MNIST" : "Fashion-MNIST", mean);
         return new IdxDataset(name, img, lab, n, rows, cols, classes);
     }
 

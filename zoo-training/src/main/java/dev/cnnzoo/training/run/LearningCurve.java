@@ -34,7 +34,8 @@ final class LearningCurve {
     record Epochs(List<Double> epoch, List<Double> trainLoss, List<Double> trainAccuracy, List<Double> testEpoch, List<Double> testLoss,
             List<Double> testAccuracy) {
         static Epochs of(List<JsonNode> records) {
-            Epochs e = new Epochs(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            Epochs e = new Epochs(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                    new ArrayList<>());
             for (JsonNode r : records) {
                 if (!r.path("kind").asText().equals("epoch")) {
                     continue;
