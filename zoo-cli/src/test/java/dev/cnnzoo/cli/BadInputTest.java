@@ -119,6 +119,9 @@ class BadInputTest {
             v.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder().getDimBuilder(0).clearDimParam().setDimValue(1);
         }
         Files.write(file, m.build().toByteArray());
+        // The same file with its first initializer given twice.
+        m.getGraphBuilder().addInitializer(m.getGraphBuilder().getInitializer(0));
+        Files.write(in.resolve("twice.onnx"), m.build().toByteArray());
         Files.delete(dynamic);
     }
 
@@ -206,6 +209,8 @@ class BadInputTest {
                 new Case("import to an empty path", "no file name given (the output path is empty)", "import", "lenet5", w, "-o", ""),
                 new Case("import NaN weights", "holds 1 NaN value(s)", "import", "lenet5", "IN/nan.safetensors", "-o", "OUT/w.safetensors"),
                 new Case("import integer weights", "holds int64 values", "import", "lenet5", "IN/int.safetensors", "-o", "OUT/w.safetensors"),
+                new Case("import an initializer named twice", "IN/twice.onnx names the initializer 'c1.weight' twice", "import", "lenet5",
+                        "IN/twice.onnx", "-o", "OUT/w.safetensors"),
                 new Case("import a folder", "weights file IN is a folder", "import", "lenet5", "IN", "-o", "OUT/w.safetensors"),
                 // bench
                 new Case("bench batch 0", "--batch needs batch sizes of at least 1, got [0]", "bench", "lenet5", "--batch", "0"),
