@@ -30,9 +30,14 @@ public final class ModelExporter {
 
     /** The options with the model's metadata and a doc string citing its paper. */
     public static ExportOptions withModelMetadata(Model model, ExportOptions options) {
-        Graph written = options.inferenceForm() ? model.graph().inferenceForm(options.auxiliary()) : model.graph();
+        Graph written = written(model, options);
         ExportOptions o = options.metadata(metadata(model, written));
         return o.docString().isEmpty() ? o.docString(model.info().description() + ". " + model.info().paper().citation()) : o;
+    }
+
+    /** The graph a file written with {@code options} holds (the inference form drops dropout and, unless asked, auxiliary classifiers). */
+    public static Graph written(Model model, ExportOptions options) {
+        return options.inferenceForm() ? model.graph().inferenceForm(options.auxiliary()) : model.graph();
     }
 
     /**
@@ -49,7 +54,7 @@ public final class ModelExporter {
         m.put("zoo.id", info.id());
         m.put("zoo.family", info.family());
         m.put("zoo.paper", info.paper().citation() + (info.paper().url() != null ? " " + info.paper().url() : ""));
-        m.put("zoo.preprocessing", json(info.preprocessing().describe()));
+        m.put("zoo.preprocessing", json(model.preprocessing().describe()));
         m.put("zoo.parameters", Long.toString(summary.parameters()));
         m.put("zoo.macs", Long.toString(summary.macs()));
         m.put("zoo.input", model.config().inputChannels() + "x" + size[0] + "x" + size[1]);

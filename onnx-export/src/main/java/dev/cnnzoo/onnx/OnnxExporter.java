@@ -80,8 +80,11 @@ public final class OnnxExporter {
         Path data = file.resolveSibling(file.getFileName() + ".data");
         ExternalData external = new ExternalData(data.getFileName().toString());
         ModelProto model = new Writer(g, weights, options, external).model();
-        AtomicFile.write(data, external::writeTo);
-        AtomicFile.write(file, model::writeTo);
+        // Both files complete before either is renamed: a kill leaves the old pair or the new one.
+        Map<Path, AtomicFile.Writer> files = new java.util.LinkedHashMap<>();
+        files.put(data, external::writeTo);
+        files.put(file, model::writeTo);
+        AtomicFile.writeAll(files);
         return List.of(file, data);
     }
 
@@ -136,7 +139,8 @@ public final class OnnxExporter {
 
         Writer(Graph graph, Weights weights, ExportOptions options, ExternalData external) {
             this.graph = graph;
-            this.weights = weights == null ? null : weights.bind(graph);
+            // Finiteness is checked where weights are loaded, under the caller's policy; integer tensors never fit.
+            this.weights = weights == null ? null : weights.bind(graph, dev.cnnzoo.weights.WeightChecks.allowingNonFinite());
             this.options = options;
             this.external = external;
         }
@@ -178,7 +182,8 @@ public final class OnnxExporter {
                     .setDocString(options.docString())
                     .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(options.opset()))
                     .setGraph(g);
-            options.metadata().forEach((k, v) -> m.addMetadataProps(entry(k, v)));
+            // In key order: the options hold an unordered map, and the same export should be the same bytes.
+            new java.util.TreeMap<>(options.metadata()).forEach((k, v) -> m.addMetadataProps(entry(k, v)));
             return m.build();
         }
 

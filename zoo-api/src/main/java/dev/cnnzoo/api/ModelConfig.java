@@ -97,7 +97,7 @@ public final class ModelConfig {
             throw new InvalidConfigException("input size must be two positive values (height, width), got "
                     + Arrays.toString(b.inputSize));
         }
-        if (dropout != null && (dropout < 0 || dropout >= 1)) {
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) {
             throw new InvalidConfigException("dropout rate must be in [0, 1), got " + dropout);
         }
         if (auxiliary != null && auxiliary && !info.auxiliary()) {

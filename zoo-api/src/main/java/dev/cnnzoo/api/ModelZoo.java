@@ -34,7 +34,7 @@ public final class ModelZoo {
                 entries.add(new Entry(model, p));
             }
         }
-        entries.sort(Comparator.comparing((Entry e) -> e.info().family()).thenComparing(e -> e.info().id()));
+        entries.sort(Comparator.comparing(Entry::info, NaturalOrder.models()));
         for (Entry e : entries) {
             Entry clash = byId.putIfAbsent(e.info().id(), e);
             if (clash != null) {
@@ -60,7 +60,7 @@ public final class ModelZoo {
         return new ModelZoo(providers);
     }
 
-    /** Every model, ordered by family and id. */
+    /** Every model, ordered by family and id ({@link NaturalOrder}: resnet18 before resnet101). */
     public List<ModelInfo> list() {
         return byId.values().stream().map(Entry::info).toList();
     }

@@ -24,6 +24,17 @@ public record Preprocessing(int resize, int crop, float[] mean, float[] std, Str
         return new Preprocessing(size, size, new float[] {mean}, new float[] {std}, "bilinear");
     }
 
+    /**
+     * The recipe for a network built for a {@code height}×{@code width} input instead of its
+     * default: the crop becomes the input's shorter side and the resize scales with it (a 256 → 224
+     * recipe at 112×112 resizes to 128; LeNet's 28 → 28 at 32×32 is 32 → 32).
+     */
+    public Preprocessing forInput(int height, int width) {
+        int c = Math.min(height, width);
+        int r = Math.max(c, (int) ((long) resize * c / crop));
+        return c == crop && r == resize ? this : new Preprocessing(r, c, mean, std, interpolation);
+    }
+
     public int channels() {
         return mean.length;
     }

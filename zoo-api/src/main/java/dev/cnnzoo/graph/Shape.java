@@ -74,11 +74,15 @@ public final class Shape {
         return !hasBatch();
     }
 
-    /** Number of elements; the batch dimension, if any, counts as {@code batch} (k·N as k·batch). */
+    /**
+     * Number of elements; the batch dimension, if any, counts as {@code batch} (k·N as k·batch).
+     *
+     * @throws ArithmeticException when the count passes a 64-bit integer
+     */
     public long elements(int batch) {
         long n = 1;
         for (int d : dims) {
-            n *= d < 0 ? (long) -d * batch : d;
+            n = Math.multiplyExact(n, d < 0 ? (long) -d * batch : d);
         }
         return n;
     }

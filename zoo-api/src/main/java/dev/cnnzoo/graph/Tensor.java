@@ -29,6 +29,31 @@ public final class Tensor {
         this.longs = longs;
     }
 
+    /**
+     * The shape {@code dims} if a tensor of it fits in a Java array.
+     *
+     * @param what names the tensor in the error
+     * @throws dev.cnnzoo.api.ZooException when its element count passes 2^31 − 1 (a batch or size typed too large)
+     */
+    public static Shape holdableShape(String what, long... dims) {
+        long n = 1;
+        for (long d : dims) {
+            if (d < 0) {
+                throw new dev.cnnzoo.api.ZooException(what + " has a negative dimension: " + java.util.Arrays.toString(dims));
+            }
+            n = n > Integer.MAX_VALUE || d > Integer.MAX_VALUE ? Long.MAX_VALUE : n * d;     // both below 2^31: no overflow
+        }
+        if (n > Integer.MAX_VALUE) {
+            StringBuilder shape = new StringBuilder();
+            for (long d : dims) {
+                shape.append(shape.length() == 0 ? "" : "×").append(d);
+            }
+            throw new dev.cnnzoo.api.ZooException(what + " would be " + shape + (n == Long.MAX_VALUE ? "" : String.format(java.util.Locale.ROOT,
+                    " (%,d values)", n)) + ", more than one tensor can hold (2,147,483,647 values); use a smaller batch or size");
+        }
+        return Shape.of(dims);
+    }
+
     public static Tensor of(Shape shape, float[] data) {
         return new Tensor(DType.FLOAT, shape, Objects.requireNonNull(data), null);
     }

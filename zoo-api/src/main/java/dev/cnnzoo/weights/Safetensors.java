@@ -17,10 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,7 +30,8 @@ import java.util.Map;
  * and I64 for integer tensors.
  */
 public final class Safetensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are an error: Jackson would otherwise keep the last tensor of a name silently. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final String METADATA = "__metadata__";
     /** Headers above this are refused as corrupt rather than read into memory. */
     private static final long MAX_HEADER = 100L << 20;
@@ -66,12 +65,15 @@ public final class Safetensors {
 
     /** Reads every tensor and the metadata; a malformed file is a {@link ZooException} naming the file and the fault. */
     public static Contents readWithMetadata(Path file) {
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new ZooException("weights file " + file + " is a folder, not a safetensors file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return read(new Source(file.toString(), ch.size(), ch::read));
         } catch (NoSuchFileException e) {
             throw new ZooException("weights file " + file + " does not exist");
         } catch (IOException e) {
-            throw new ZooException("cannot read weights file " + file + ": " + e.getMessage(), e);
+            throw dev.cnnzoo.io.FileProblems.of(e, "read weights file", file);
         }
     }
 
@@ -104,6 +106,12 @@ public final class Safetensors {
         JsonNode header;
         try {
             header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            if (e.getOriginalMessage().startsWith("Duplicate field")) {
+                throw corrupt(file, "its header names a tensor twice (" + e.getOriginalMessage().substring("Duplicate field ".length())
+                        + "); which copy is meant cannot be told");
+            }
+            throw corrupt(file, "its header is not JSON (" + e.getOriginalMessage() + ")");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw corrupt(file, "its header is not JSON (" + e.getOriginalMessage() + ")");
         }
@@ -133,9 +141,25 @@ public final class Safetensors {
         if (dtypeNode == null || shapeNode == null || offsets == null || !shapeNode.isArray() || offsets.size() != 2) {
             throw corrupt(file, "tensor '" + name + "' lacks dtype, shape or data_offsets");
         }
-        List<Long> dims = new ArrayList<>();
-        shapeNode.forEach(d -> dims.add(d.asLong()));
-        Shape shape = Shape.of(dims.stream().mapToLong(Long::longValue).toArray());
+        long[] dims = new long[shapeNode.size()];
+        long n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+                throw corrupt(file, "tensor '" + name + "' has a dimension that is not a non-negative whole number: " + shapeNode);
+            }
+            dims[i] = d.asLong();
+            try {
+                n = Math.multiplyExact(n, dims[i]);
+            } catch (ArithmeticException e) {
+                throw corrupt(file, "tensor '" + name + "' has shape " + shapeNode + ", whose element count overflows a 64-bit integer");
+            }
+        }
+        if (n > Integer.MAX_VALUE || java.util.Arrays.stream(dims).anyMatch(d -> d > Integer.MAX_VALUE)) {
+            throw new ZooException("tensor '" + name + "' in " + file + " has shape " + shapeNode + ": " + n
+                    + " elements, more than a Java array holds (2^31 - 1)");
+        }
+        Shape shape = Shape.of(dims);
         long begin = offsets.get(0).asLong();
         long end = offsets.get(1).asLong();
         String dtype = dtypeNode.asText();
@@ -146,13 +170,9 @@ public final class Safetensors {
             case "I8", "U8", "BOOL" -> 1;
             default -> throw corrupt(file, "tensor '" + name + "' has dtype " + dtype + ", which the zoo does not read");
         };
-        long n = shape.elements();
         if (begin < 0 || end < begin || end > dataSize || end - begin != n * width) {
             throw corrupt(file, "tensor '" + name + "' (" + dtype + " " + shape + ") claims bytes [" + begin + ", " + end
                     + ") of a " + dataSize + "-byte data section");
-        }
-        if (n > Integer.MAX_VALUE) {
-            throw new ZooException("tensor '" + name + "' in " + file + " has " + n + " elements, more than a Java array holds");
         }
         ByteBuffer raw = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, raw, dataStart + begin);
@@ -204,7 +224,7 @@ public final class Safetensors {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach(meta::put);
+            new java.util.TreeMap<>(metadata).forEach(meta::put);        // key order: the same weights give the same bytes
         }
         long offset = 0;
         for (Map.Entry<String, Tensor> e : weights.asMap().entrySet()) {
@@ -285,7 +305,7 @@ public final class Safetensors {
         while (buf.hasRemaining()) {
             int n = ch.reader().read(buf, pos);
             if (n < 0) {
-                throw new IOException("unexpected end of file at byte " + pos);
+                throw corrupt(ch.name(), "it ends at byte " + pos + ", before the data its header describes (a truncated file?)");
             }
             pos += n;
         }

@@ -30,12 +30,42 @@ public final class Weights {
      * values do not depend on which other layers exist.
      */
     public static Weights initial(Graph graph, long seed) {
+        checkHoldable(graph);
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (Parameter p : graph.parameters().values()) {
             SplittableRandom random = new SplittableRandom(seed ^ fnv1a(p.name()));
             m.put(p.name(), Tensor.of(p.shape(), p.init().sample(p.shape(), random)));
         }
         return new Weights(m);
+    }
+
+    /**
+     * Refuses, before anything is allocated, a graph whose weights no Java process could hold: a
+     * tensor beyond an array's 2^31 − 1 elements, or weights beyond the heap's limit (a class count or
+     * input size typed with a few zeros too many).
+     */
+    public static void checkHoldable(Graph graph) {
+        long total = 0;
+        for (Parameter p : graph.parameters().values()) {
+            long n;
+            try {
+                n = p.shape().elements();
+            } catch (ArithmeticException e) {
+                n = Long.MAX_VALUE;
+            }
+            if (n > Integer.MAX_VALUE) {
+                throw new ZooException(graph.name() + "'s tensor '" + p.name() + "' (" + p.shape() + ") would hold "
+                        + String.format(java.util.Locale.ROOT, "%,d", n) + " values, more than one tensor can (2,147,483,647)");
+            }
+            total += n;                  // at most a few thousand tensors of < 2^31: no overflow
+        }
+        long bytes = total * 4;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap != Long.MAX_VALUE && bytes > heap) {
+            double gib = 1L << 30;
+            throw new ZooException(String.format(java.util.Locale.ROOT, "%s's weights need %.1f GiB (%,d values) but this Java process "
+                    + "may use at most %.1f GiB of memory; raise the limit with -Xmx", graph.name(), bytes / gib, total, heap / gib));
+        }
     }
 
     public Tensor get(String name) {
@@ -66,11 +96,18 @@ public final class Weights {
     }
 
     /**
-     * Exactly the tensors {@code graph} needs, taken from these weights by name, in the graph's order.
+     * Exactly the tensors {@code graph} needs, taken from these weights by name, in the graph's order,
+     * each {@linkplain WeightChecks#strict() checked}: floating point and finite.
      *
-     * @throws ZooException naming a missing tensor, or a tensor whose shape differs, with both shapes
+     * @throws ZooException naming a missing tensor, or a tensor whose shape differs, with both shapes,
+     *                      or a tensor that fails the checks
      */
     public Weights bind(Graph graph) {
+        return bind(graph, WeightChecks.strict());
+    }
+
+    /** {@link #bind(Graph)} with the given checks (to accept non-finite values, say). */
+    public Weights bind(Graph graph, WeightChecks checks) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (Parameter p : graph.parameters().values()) {
@@ -83,6 +120,7 @@ public final class Weights {
                 throw new ZooException("tensor '" + p.name() + "' has shape " + t.shape() + " in the weights but "
                         + p.shape() + " in " + graph.name());
             }
+            checks.check(p.name(), t);
             m.put(p.name(), t);
         }
         if (!missing.isEmpty()) {
@@ -102,6 +140,11 @@ public final class Weights {
      * {@code kept} names what was not loaded, with both shapes where they differ.
      */
     public Transfer transfer(Graph graph, long seed) {
+        return transfer(graph, seed, WeightChecks.strict());
+    }
+
+    /** {@link #transfer(Graph, long)} with the given checks on the tensors taken. */
+    public Transfer transfer(Graph graph, long seed, WeightChecks checks) {
         Weights initial = initial(graph, seed);
         Map<String, Tensor> m = new LinkedHashMap<>();
         List<String> loaded = new ArrayList<>();
@@ -109,6 +152,7 @@ public final class Weights {
         for (Parameter p : graph.parameters().values()) {
             Tensor t = tensors.get(p.name());
             if (t != null && t.shape().equals(p.shape())) {
+                checks.check(p.name(), t);
                 m.put(p.name(), t);
                 loaded.add(p.name());
             } else {

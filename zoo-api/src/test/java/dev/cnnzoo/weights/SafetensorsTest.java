@@ -89,6 +89,67 @@ class SafetensorsTest {
                 .contains("does not exist"));
     }
 
+    /** A safetensors file with this JSON header and {@code data} bytes after it. */
+    private Path raw(String name, String header, int data) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + data).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        Path file = dir.resolve(name);
+        Files.write(file, b.array());
+        return file;
+    }
+
+    @Test
+    void aTensorNameThatAppearsTwiceIsRefusedNotSilentlyTheLastCopy() throws IOException {
+        Path file = raw("twice.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+        String msg = assertThrows(ZooException.class, () -> Safetensors.read(file)).getMessage();
+        assertEquals(file + " is not a valid safetensors file: its header names a tensor twice ('w'); which copy is meant cannot be told", msg);
+    }
+
+    @Test
+    void shapesWhoseElementCountOverflowsAreRefused() throws IOException {
+        Path overflow = raw("overflow.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
+                + "\"data_offsets\":[0,4]}}", 4);
+        String msg = assertThrows(ZooException.class, () -> Safetensors.read(overflow)).getMessage();
+        assertTrue(msg.contains("tensor 'w' has shape [4294967296,4294967296,4294967296], whose element count overflows"), msg);
+
+        Path tooBig = raw("big.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,4]}}", 4);
+        msg = assertThrows(ZooException.class, () -> Safetensors.read(tooBig)).getMessage();
+        assertTrue(msg.contains("4294967296 elements, more than a Java array holds"), msg);
+
+        Path negative = raw("negative.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,4],\"data_offsets\":[0,4]}}", 4);
+        msg = assertThrows(ZooException.class, () -> Safetensors.read(negative)).getMessage();
+        assertTrue(msg.contains("not a non-negative whole number"), msg);
+    }
+
+    @Test
+    void floatTypesAreWidenedToFloat32() throws IOException {
+        // bfloat16 1.5 (0x3fc0), float64 -0.25: both read as float32.
+        String header = "{\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[2,10]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + 10).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h).putShort((short) 0x3fc0).putDouble(-0.25);
+        Path file = dir.resolve("widened.safetensors");
+        Files.write(file, b.array());
+        Weights w = Safetensors.read(file);
+        assertEquals(dev.cnnzoo.graph.DType.FLOAT, w.get("b").dtype());
+        assertArrayEquals(new float[] {1.5f}, w.get("b").floats());
+        assertArrayEquals(new float[] {-0.25f}, w.get("d").floats());
+    }
+
+    @Test
+    void aFolderOrATruncatedFileIsNamedAsSuch() throws IOException {
+        String msg = assertThrows(ZooException.class, () -> Safetensors.read(dir)).getMessage();
+        assertEquals("weights file " + dir + " is a folder, not a safetensors file", msg);
+        Path cut = raw("cut.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+        byte[] bytes = Files.readAllBytes(cut);
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+        msg = assertThrows(ZooException.class, () -> Safetensors.read(cut)).getMessage();
+        assertTrue(msg.startsWith(cut + " is not a valid safetensors file"), msg);
+    }
+
     @Test
     void bindNamesMissingAndMismatchedTensors() {
         Graph g = smallNet();

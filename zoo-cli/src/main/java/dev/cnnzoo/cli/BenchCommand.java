@@ -4,6 +4,7 @@ import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.NaturalOrder;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Summary;
 import dev.cnnzoo.runtime.InferenceSession;
@@ -97,6 +98,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "FILE.png", description = "Draw images/s per model as a PNG bar chart.")
     Path chart;
 
+    @Option(names = "--from", paramLabel = "FILE.json", description = "Measure nothing: show a report saved with --out again (table, "
+            + "CSV or JSON) and draw its --chart.")
+    Path from;
+
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
@@ -122,6 +127,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (from != null) {
+            return fromSaved();
+        }
         validate();
         RuntimeOptions asked = runtime.options();     // before any model is built
         String fmt = format.toLowerCase(Locale.ROOT);
@@ -237,6 +245,13 @@ final class BenchCommand implements Callable<Integer> {
         if (!train && (separate || !optimizer.equals("nadam"))) {
             throw new ZooException("--optimizer and --separate apply to --train only");
         }
+        // Before minutes of measuring, not after: a folder or a device as --out or --chart is refused now.
+        if (out != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(out);
+        }
+        if (chart != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(chart);
+        }
     }
 
     /** Ids and files, in the order given, each once; no arguments means every model. */
@@ -271,7 +286,58 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
+        // The table and the chart read by family and depth (resnet18, resnet34 ... resnet152), not as typed.
+        out.sort(java.util.Comparator.comparing(Target::name, modelOrder(zoo)));
         return out;
+    }
+
+    /** Zoo models by family and depth ({@link NaturalOrder}), then anything else (files) by name. */
+    static java.util.Comparator<String> modelOrder(ModelZoo zoo) {
+        return java.util.Comparator.comparing((String n) -> zoo.contains(n) ? 0 : 1).thenComparing((a, b) -> zoo.contains(a) && zoo.contains(b)
+                ? NaturalOrder.models().compare(zoo.find(a), zoo.find(b)) : NaturalOrder.names().compare(a, b));
+    }
+
+    /** --from: a saved report shown and charted again, in model order. */
+    private int fromSaved() throws IOException {
+        if (!targets.isEmpty()) {
+            throw new ZooException("--from shows a saved report; give no models with it");
+        }
+        if (!Set.of("table", "json", "csv").contains(format.toLowerCase(Locale.ROOT))) {
+            throw new ZooException("--format must be table, json or csv, got '" + format + "'");
+        }
+        if (Files.isDirectory(from) || !Files.isRegularFile(from)) {
+            throw new ZooException("--from " + from + (Files.isDirectory(from) ? " is a folder" : " does not exist"));
+        }
+        if (out != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(out);
+        }
+        if (chart != null) {
+            dev.cnnzoo.io.AtomicFile.checkTarget(chart);
+        }
+        BenchReport report = BenchReport.fromJson(Files.readString(from), from.toString()).sorted(modelOrder(ModelZoo.load()));
+        PrintWriter stdout = spec.commandLine().getOut();
+        String fmt = format.toLowerCase(Locale.ROOT);
+        boolean table = fmt.equals("table");
+        switch (fmt) {
+            case "table" -> {
+                stdout.println(report.describeSetup());
+                stdout.println(report.tableHeader());
+                report.rows().forEach(r -> stdout.println(report.tableLine(r)));
+                stdout.println(BenchReport.FLOPS_NOTE);
+            }
+            case "json" -> stdout.println(report.jsonText());
+            default -> report.writeCsv(stdout);
+        }
+        if (out != null) {
+            report.writeJson(out);
+            stdout.println((table ? "" : "# ") + "wrote " + out);
+        }
+        if (chart != null) {
+            report.writeChart(chart);
+            stdout.println((table ? "" : "# ") + "wrote " + chart);
+        }
+        stdout.flush();
+        return 0;
     }
 
     private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions options, Benchmark.Plan plan, Optimizer opt) {

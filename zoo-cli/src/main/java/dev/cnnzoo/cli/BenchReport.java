@@ -3,6 +3,7 @@ package dev.cnnzoo.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.runtime.bench.Latencies;
 import dev.cnnzoo.runtime.bench.Machine;
@@ -85,7 +86,7 @@ final class BenchReport {
         return String.format(Locale.ROOT, "%-" + nameWidth + "s %5d %10s %10s %10s %10s %9s %11s %5d  %s", name, r.batch(), ms(l.p50()),
                 ms(l.p90()), ms(l.p99()), number(l.imagesPerSecond(r.batch())), Double.isNaN(r.gflopsPerSecond()) ? "" : number(r.gflopsPerSecond()),
                 r.peakResident() == null ? "" : Format.bytes(r.peakResident()), l.runs(),
-                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio()));
+                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio())).stripTrailing();
     }
 
     String describeSetup() {
@@ -184,8 +185,8 @@ final class BenchReport {
     }
 
     /**
-     * The measurements of a report written by {@link #jsonText} (a child process's), without the
-     * comparison ratios, which the reading side works out again.
+     * The measurements of a report written by {@link #jsonText} (a child process's, whose rows have no
+     * comparison ratios: the reading side works them out again; or a saved report's, with them).
      */
     static List<Row> rowsFromJson(String text) throws IOException {
         List<Row> rows = new ArrayList<>();
@@ -196,7 +197,9 @@ final class BenchReport {
             }
             rows.add(new Row(r.get("model").asText(), r.get("source").asText(), r.has("ran") ? r.get("ran").asText() : null,
                     r.get("mode").asText(), r.get("batch").asInt(), new Latencies(millis), r.path("flops_per_image").asLong(0),
-                    r.get("peak_resident_bytes").isNull() ? null : r.get("peak_resident_bytes").asLong(), null, null));
+                    r.path("peak_resident_bytes").isNumber() ? r.get("peak_resident_bytes").asLong() : null,
+                    r.path("zoo_over_this").isNumber() ? r.get("zoo_over_this").asDouble() : null,
+                    r.path("zoo_p50_over_this_p50").isNumber() ? r.get("zoo_p50_over_this_p50").asDouble() : null));
         }
         return rows;
     }
@@ -209,17 +212,35 @@ final class BenchReport {
         }
     }
 
-    void writeJson(Path file) throws IOException {
+    void writeJson(Path file) {
         AtomicFile.write(file, jsonText().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     // ---- chart ------------------------------------------------------------------------------
 
     /**
-     * Images per second by model, one bar series per batch size and source, on a logarithmic axis
-     * (LeNet and VGG differ by four orders of magnitude).
+     * Above this ratio of fastest to slowest the chart's axis is logarithmic: on a linear axis 600
+     * pixels high, a bar under a fiftieth of the tallest is a dozen pixels, and the slow models (VGG
+     * beside LeNet, four orders of magnitude) would all look alike. Below it the axis is linear, where
+     * bar lengths compare honestly.
+     */
+    static final double LOG_AXIS_ABOVE = 20;
+    /** Dark enough for white labels: blue, orange, green, red, purple, brown (Tableau's palette, darkened). */
+    private static final java.awt.Color[] SERIES_COLOURS = {new java.awt.Color(0x1f5a96), new java.awt.Color(0xc25e0e),
+        new java.awt.Color(0x2b7a2b), new java.awt.Color(0xa4282a), new java.awt.Color(0x6b4c9a), new java.awt.Color(0x7a4a3a)};
+
+    /**
+     * Images per second by model, as a bar chart: one series per batch size and source, models in the
+     * report's order (family, then depth), every bar labelled with its value. The axis is linear, or
+     * logarithmic with a labelled line at every power of ten when the figures span more than
+     * {@link #LOG_AXIS_ABOVE}× (its bars start at the power of ten below the slowest).
      */
     void writeChart(Path png) throws IOException {
+        byte[] image = BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG);
+        AtomicFile.write(png, image);
+    }
+
+    CategoryChart chart() {
         // Bars of one model stand together; a comparison's bars beside its zoo model's.
         Map<String, Map<String, Double>> series = new LinkedHashMap<>();
         Set<String> categories = new LinkedHashSet<>();
@@ -229,16 +250,41 @@ final class BenchReport {
             categories.add(r.name());
         }
         String mode = rows.isEmpty() ? "inference" : rows.get(0).mode();
-        int bars = categories.size() * Math.max(1, series.size());
-        CategoryChart chart = new CategoryChartBuilder().width(Math.min(2400, Math.max(900, 300 + 22 * bars)))
-                .height(bars > 40 ? 800 : 600).title("zoo bench: " + mode + " images/s, " + machine.cpu() + ", " + settings.getOrDefault("threads", "?") + " threads")
-                .xAxisTitle("model").yAxisTitle("images/s (log)").build();
-        chart.getStyler().setYAxisLogarithmic(true);
-        // Bars grow from the axis floor, which a log axis needs above zero: the decade below the slowest.
         double slowest = rows.stream().mapToDouble(r -> r.latencies().imagesPerSecond(r.batch())).min().orElse(1);
-        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(slowest))));
-        chart.getStyler().setXAxisLabelRotation(45);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        double fastest = rows.stream().mapToDouble(r -> r.latencies().imagesPerSecond(r.batch())).max().orElse(1);
+        boolean log = fastest / slowest > LOG_AXIS_ABOVE;
+        int bars = categories.size() * Math.max(1, series.size());
+        CategoryChart chart = new CategoryChartBuilder().width(Math.min(3000, Math.max(900, 240 + 26 * bars))).height(760)
+                .title("zoo bench: " + (mode.equals("inference") ? "inference" : "training steps") + ", images per second (higher is faster); "
+                        + machine.cpu() + ", " + settings.getOrDefault("threads", "?") + " threads")
+                .xAxisTitle("model").yAxisTitle(log ? "images/s, logarithmic: each labelled line is 10× the one below" : "images/s").build();
+        var styler = chart.getStyler();
+        styler.setXAxisLabelRotation(45);
+        styler.setLegendPosition(Styler.LegendPosition.InsideNE);
+        // Each bar carries its value, written up its top end (XChart draws labels inside the bar) in white on dark colours.
+        styler.setSeriesColors(SERIES_COLOURS);
+        styler.setLabelsVisible(true);
+        styler.setLabelsRotation(90);
+        styler.setLabelsPosition(0.5);
+        styler.setLabelsFontColorAutomaticEnabled(false);
+        styler.setLabelsFontColor(java.awt.Color.WHITE);
+        styler.setLabelsFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 11));
+        styler.setDecimalPattern("#,##0.#");
+        styler.setPlotGridVerticalLinesVisible(false);
+        styler.setChartTitleFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 14));
+        if (log) {
+            styler.setYAxisLogarithmic(true);
+            double floor = Math.pow(10, Math.floor(Math.log10(slowest)));
+            // A labelled line below the slowest bar and above the fastest.
+            double ceiling = Math.pow(10, Math.ceil(Math.log10(fastest * 1.25)));
+            styler.setYAxisMin(floor);
+            styler.setYAxisMax(ceiling);
+            styler.setYAxisDecimalPattern("#,##0.#");       // XChart labels each power of ten; bar labels share the pattern
+        } else {
+            styler.setYAxisMin(0.0);
+            styler.setYAxisMax(fastest * 1.15);
+            styler.setYAxisDecimalPattern("#,##0");
+        }
         for (Map.Entry<String, Map<String, Double>> s : series.entrySet()) {
             List<Double> values = new ArrayList<>();
             for (String c : categories) {
@@ -246,6 +292,39 @@ final class BenchReport {
             }
             chart.addSeries(s.getKey(), new ArrayList<>(categories), values);
         }
-        AtomicFile.write(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+        return chart;
+    }
+
+    /** This report with its rows ordered by model ({@code order} on names; stable, so each model's rows keep their order). */
+    BenchReport sorted(java.util.Comparator<String> order) {
+        BenchReport r = new BenchReport(machine, settings, nameWidth);
+        rows.stream().sorted(java.util.Comparator.comparing(Row::name, order)).forEach(r::add);
+        return r;
+    }
+
+    /** A report written by {@link #writeJson}, to show or chart again without measuring. */
+    static BenchReport fromJson(String text, String what) {
+        try {
+            JsonNode doc = new ObjectMapper().readTree(text);
+            JsonNode m = doc == null ? null : doc.get("machine");
+            if (m == null || !doc.has("results") || !doc.has("settings")) {
+                throw new ZooException(what + " is not a zoo bench report (it lacks machine, settings or results)");
+            }
+            Machine machine = new Machine(m.path("cpu").asText("?"), m.path("logical_cores").asInt(), m.path("memory_bytes").asLong(),
+                    m.path("os").asText(""), m.path("java").asText(""), m.path("onnxruntime").asText(""));
+            Map<String, Object> settings = new ObjectMapper().convertValue(doc.get("settings"),
+                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { });
+            List<Row> rows = rowsFromJson(text);
+            BenchReport r = new BenchReport(machine, settings, rows.stream().mapToInt(x -> x.name().length()).max().orElse(12) + 2);
+            rows.forEach(r::add);
+            return r;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ZooException(what + " is not a readable zoo bench report: " + e.getOriginalMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ZooException z) {
+                throw z;
+            }
+            throw new ZooException(what + " is not a readable zoo bench report: " + e.getMessage(), e);
+        }
     }
 }

@@ -59,6 +59,7 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -68,6 +69,12 @@ final class EvalCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), checkpoint != null
                     ? "--checkpoint and --weights are mutually exclusive (give one)"
                     : "Missing required option: give --checkpoint=DIR|FILE or --weights=FILE|pretrained");
+        }
+        if (limit < 0) {
+            throw new ZooException("--limit must be 0 (every image) or more, got " + limit);
+        }
+        if (predictions != null) {
+            AtomicFile.checkTarget(predictions);        // before the evaluation, not after it
         }
         RuntimeOptions options = runtime.options();
         ModelZoo zoo = ModelZoo.load();

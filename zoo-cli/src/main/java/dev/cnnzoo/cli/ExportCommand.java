@@ -2,6 +2,7 @@ package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.onnx.ExportOptions;
 import dev.cnnzoo.onnx.ModelExporter;
 import dev.cnnzoo.weights.Weights;
@@ -38,11 +39,13 @@ final class ExportCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        AtomicFile.checkTarget(output);         // before minutes of building and loading: a folder or device is refused now
         ModelZoo zoo = ModelZoo.load();
         Model model = zoo.build(id, modelOptions.config());
         Weights w = weights.given() ? weights.resolve(zoo, model).weights() : Weights.initial(model.graph(), model.config().seed());
@@ -55,8 +58,9 @@ final class ExportCommand implements Callable<Integer> {
         for (Path f : files) {
             out.printf("wrote %s (%s)%n", f, Format.bytes(Files.size(f)));
         }
+        // The parameters the file holds: the inference form has no auxiliary classifiers unless --aux kept them.
         out.printf("%s, opset %d, %s parameters, input N×%d×%d×%d%s%n", model.id(), opset,
-                Format.grouped(model.graph().trainableParameterCount()), model.config().inputChannels(),
+                Format.grouped(ModelExporter.written(model, options).trainableParameterCount()), model.config().inputChannels(),
                 model.config().inputSize()[0], model.config().inputSize()[1],
                 ", " + weights.describe("seeded initial weights (seed " + model.config().seed() + ")"));
         out.flush();

@@ -2,6 +2,7 @@ package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.runtime.interchange.WeightImport;
 import dev.cnnzoo.weights.Safetensors;
 import java.io.IOException;
@@ -39,13 +40,17 @@ final class ImportCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    WeightCheckOptions weightChecks;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
+        AtomicFile.checkTarget(output);
         Model model = ModelZoo.load().build(id, modelOptions.config());
-        WeightImport.Report r = WeightImport.from(file, model, partial);
+        WeightImport.Report r = WeightImport.from(file, model, partial, weightChecks.checks());
         Safetensors.write(output, r.weights(), Map.of("zoo.id", model.id(), "zoo.imported_from", file.getFileName().toString()));
         PrintWriter out = spec.commandLine().getOut();
         List<String> how = new ArrayList<>();

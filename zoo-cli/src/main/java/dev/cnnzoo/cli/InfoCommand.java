@@ -40,6 +40,12 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (depth != null && depth < 1) {
+            throw new dev.cnnzoo.api.ZooException("--depth must be at least 1, got " + depth);
+        }
+        if (batch < 1) {
+            throw new dev.cnnzoo.api.ZooException("--batch must be at least 1, got " + batch);
+        }
         Model model = ModelZoo.load().build(id, modelOptions.config());
         ModelInfo info = model.info();
         Summary s = Summary.of(model.graph());
@@ -55,7 +61,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  paper          %s (%s)%s%n", info.paper().citation(), info.paper().venue(),
                 info.paper().url() != null ? " " + info.paper().url() : "");
         out.printf("  input          %d×%d×%d, %d classes%n", model.config().inputChannels(), size[0], size[1], model.config().classes());
-        out.printf("  preprocessing  %s%n", info.preprocessing());
+        out.printf("  preprocessing  %s%n", model.preprocessing());
         if (info.reported() != null) {
             out.printf("  reported       %s%s (%s)%n",
                     info.reported().top1() != null ? "top-1 error " + info.reported().top1() + "%" : "",

@@ -7,6 +7,7 @@ import dev.cnnzoo.training.run.DataMismatchException;
 import dev.cnnzoo.training.run.TrainingDivergedException;
 import dev.cnnzoo.training.run.TrainingFinishedException;
 import dev.cnnzoo.training.run.TrainingRunExistsException;
+import dev.cnnzoo.weights.WeightChecks;
 
 /**
  * The libraries' errors in the command line's terms: where a library message advises a setting
@@ -43,6 +44,9 @@ final class LibraryErrors {
         if (e instanceof WeightsMismatchException w) {
             return w.problem() + (command.equals("import") ? " (use --partial to keep " + w.keeps() + ")"
                     : " (`zoo import --partial` keeps " + w.keeps() + ")");
+        }
+        if (e instanceof WeightChecks.NonFiniteException) {
+            return e.getMessage() + " (--allow-non-finite accepts them)";
         }
         return e.getMessage();
     }

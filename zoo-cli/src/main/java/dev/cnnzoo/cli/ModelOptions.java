@@ -127,10 +127,12 @@ final class ModelOptions {
         }
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            String part = parts[i].trim();
             try {
-                out[i] = Integer.parseInt(parts[i].trim());
+                out[i] = Integer.parseInt(part);
             } catch (NumberFormatException e) {
-                throw new ZooException(what + " has a non-number '" + parts[i] + "' in '" + text + "'");
+                throw new ZooException(what + (part.matches("[+-]?\\d+") ? " has a size too large to count, " + part + ", in '"
+                        : " has a non-number '" + part + "' in '") + text + "'");
             }
             if (out[i] < 1) {
                 throw new ZooException(what + " needs positive sizes, got '" + text + "'");

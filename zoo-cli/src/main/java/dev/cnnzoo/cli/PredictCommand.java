@@ -69,8 +69,13 @@ final class PredictCommand implements Callable<Integer> {
             + "with the image names as a JSON list in the metadata under 'zoo.images')."})
     Path output;
 
+    @Option(names = "--allow-damaged", description = "Classify truncated or corrupt images as far as they decode, with a warning "
+            + "(refused by default: the decoder fills what is missing with grey).")
+    boolean allowDamaged;
+
     @Mixin
     ModelOptions modelOptions;
+
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -144,7 +149,8 @@ final class PredictCommand implements Callable<Integer> {
         int failed = 0;
         for (Path p : ImageFiles.expand(images)) {
             try {
-                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels());
+                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels(),
+                        allowDamaged ? ImageFiles.Damaged.DECODE_WITH_WARNING : ImageFiles.Damaged.REFUSE);
                 inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
             } catch (ZooException e) {
                 err.println("zoo: " + e.getMessage());

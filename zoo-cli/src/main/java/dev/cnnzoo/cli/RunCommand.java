@@ -6,7 +6,6 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
-import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -53,6 +52,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -61,9 +61,13 @@ final class RunCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new ZooException("--batch must be at least 1, got " + batch);
         }
+        if (top < 1) {
+            throw new ZooException("--top must be at least 1, got " + top);
+        }
         RuntimeOptions options = runtime.options();
         PrintWriter out = spec.commandLine().getOut();
-        try (InferenceSession session = open(options, out)) {
+        Model model = zooModel();
+        try (InferenceSession session = model == null ? InferenceSession.open(Path.of(target), options) : open(model, options, out)) {
             Map<String, Tensor> feeds = inputFile != null ? fromFile(session) : random(session);
             long start = System.nanoTime();
             Map<String, Tensor> results = session.run(feeds);
@@ -71,9 +75,15 @@ final class RunCommand implements Callable<Integer> {
             feeds.forEach((name, t) -> out.printf("input  %-12s %s%n", name, t.shape()));
             results.forEach((name, t) -> {
                 out.printf("output %-12s %s%n", name, t.shape());
-                // A headless network's pooled features (the zoo's `features` output) and feature stages' maps are no class scores.
-                if (t.isFloating() && t.shape().rank() == 2 && !name.equals(Net.FEATURES)) {
-                    printTop(out, t);
+                if (t.isFloating() && t.shape().rank() == 2) {
+                    // A network without its classifier outputs features, whose largest entries are no classes.
+                    boolean classes = model != null ? model.config().includeTop() && name.equals(model.graph().mainOutput().name())
+                            : !name.equals("features");
+                    if (classes) {
+                        printTop(out, t);
+                    } else {
+                        printFeatures(out, t);
+                    }
                 }
             });
             out.printf(Locale.ROOT, "time   %.2f ms (first run, %s, batch %d)%n", ms, session.device(), feeds.values().iterator().next().shape().dim(0));
@@ -82,14 +92,16 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private InferenceSession open(RuntimeOptions options, PrintWriter out) {
-        Path file = Path.of(target);
-        if (target.endsWith(".onnx") || Files.isRegularFile(file)) {
-            return InferenceSession.open(file, options);
+    /** The zoo model the target names, or null for an ONNX file. */
+    private Model zooModel() {
+        if (target.endsWith(".onnx") || Files.isRegularFile(Path.of(target))) {
+            return null;
         }
-        ModelZoo zoo = ModelZoo.load();
-        Model model = zoo.build(target, modelOptions.config());
-        Weights w = weights.given() ? weights.resolve(zoo, model).weights() : Weights.initial(model.graph(), model.config().seed());
+        return ModelZoo.load().build(target, modelOptions.config());
+    }
+
+    private InferenceSession open(Model model, RuntimeOptions options, PrintWriter out) {
+        Weights w = weights.given() ? weights.resolve(ModelZoo.load(), model).weights() : Weights.initial(model.graph(), model.config().seed());
         out.printf("%s with %s%n", model.id(), weights.describe("seeded initial weights"));
         return ZooSessions.open(model, w, options);
     }
@@ -107,14 +119,22 @@ final class RunCommand implements Callable<Integer> {
         return feeds;
     }
 
-    /** Uniform [0, 1) images (zeros for integer inputs), the batch dimension set to --batch. */
+    /**
+     * Uniform [0, 1) images (zeros for integer inputs), the batch dimension set to --batch. A model
+     * whose batch is fixed runs its own batch; asking it for another is refused.
+     */
     private Map<String, Tensor> random(InferenceSession session) {
+        boolean batchGiven = spec.commandLine().getParseResult().hasMatchedOption("--batch");
         SplittableRandom r = new SplittableRandom(0);
         Map<String, Tensor> feeds = new LinkedHashMap<>();
         for (InferenceSession.Port p : session.inputs()) {
             long[] dims = p.shape().clone();
             if (shapes != null && shapes.containsKey(p.name())) {
                 dims = Arrays.stream(ModelOptions.parseShape(shapes.get(p.name()), dims.length, "--shape " + p.name())).asLongStream().toArray();
+            }
+            if (dims.length > 0 && dims[0] >= 0 && batchGiven && dims[0] != batch) {
+                throw new ZooException(target + " takes a fixed batch of " + dims[0] + " (input " + p + "), so it cannot run --batch "
+                        + batch + "; export it with a dynamic batch dimension, or leave --batch out");
             }
             for (int i = 0; i < dims.length; i++) {
                 if (dims[i] < 0) {
@@ -125,7 +145,7 @@ final class RunCommand implements Callable<Integer> {
                     dims[i] = batch;
                 }
             }
-            Shape shape = Shape.of(dims);
+            Shape shape = Tensor.holdableShape("input '" + p.name() + "'", dims);
             if (p.dtype() == DType.FLOAT) {
                 float[] a = new float[Math.toIntExact(shape.elements())];
                 for (int i = 0; i < a.length; i++) {
@@ -137,6 +157,28 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return feeds;
+    }
+
+    /** A feature vector per row: its size and the range of its values. */
+    private static void printFeatures(PrintWriter out, Tensor features) {
+        int rows = features.shape().dim(0);
+        int cols = features.shape().dim(1);
+        float[] a = features.floats();
+        for (int n = 0; n < Math.min(rows, 4); n++) {
+            double sum = 0;
+            double min = Double.POSITIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < cols; k++) {
+                float v = a[n * cols + k];
+                sum += v;
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            out.printf(Locale.ROOT, "  image %d: %d features, mean %.4f, min %.4f, max %.4f%n", n, cols, sum / cols, min, max);
+        }
+        if (rows > 4) {
+            out.printf("  (%d more)%n", rows - 4);
+        }
     }
 
     /** The top classes of each row by softmax probability. */

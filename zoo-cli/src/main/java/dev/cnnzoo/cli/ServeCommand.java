@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     RuntimeMixin runtime;
 
+    @Mixin
+    WeightCheckOptions weightChecks;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -141,14 +144,14 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** The weights (and class names) a zoo model is served with, read by the resolver every command uses. */
-    private static Resolved resolve(ModelZoo zoo, Model model, String spec, PrintWriter err) {
+    private Resolved resolve(ModelZoo zoo, Model model, String spec, PrintWriter err) {
         if (spec == null) {
             err.printf("zoo serve: %s has no --weights; serving it with seeded initial weights (its answers mean nothing)%n", model.id());
             err.flush();
             return new Resolved(Weights.initial(model.graph(), model.config().seed()), null, "seeded initial weights");
         }
         WeightsSource source = WeightsSource.parse(spec);
-        WeightsResolver.Resolved r = WeightsMixin.resolver(zoo).resolve(source, model);
+        WeightsResolver.Resolved r = WeightsMixin.resolver(zoo, weightChecks).resolve(source, model);
         if (!r.unused().isEmpty()) {
             err.printf("zoo serve: %d tensor(s) in %s are not used by %s%n", r.unused().size(), source.describe(), model.id());
             err.flush();

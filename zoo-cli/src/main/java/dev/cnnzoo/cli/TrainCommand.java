@@ -109,11 +109,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--separate", description = "Run ONNX Runtime's layout (training then optimizer model) instead of the fused step model.")
     boolean separate;
 
-    @Option(names = "--no-progress", description = "No progress bar (logs only).")
+    @Option(names = "--no-progress", description = "No progress bar, nor the line per logged step printed when output is not a terminal.")
     boolean noProgress;
 
     @Mixin
     ModelOptions modelOptions;
+
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -143,8 +144,9 @@ final class TrainCommand implements Callable<Integer> {
                 run = run.startingFrom(t.weights());
             }
         }
-        Trainer.Settings settings = new Trainer.Settings(options, separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, 20, 2);
-        Trainer.Outcome o = new Trainer(settings).train(run, new Display(outWriter, !noProgress));
+        Trainer.Settings settings = new Trainer.Settings(options, separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, LOG_EVERY, 2);
+        Display.Steps steps = noProgress ? Display.Steps.NONE : System.console() != null ? Display.Steps.BAR : Display.Steps.LINES;
+        Trainer.Outcome o = new Trainer(settings).train(run, new Display(outWriter, steps, LOG_EVERY));
         outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", run.model().id(), o.steps(), o.model(),
                 o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
         outWriter.flush();
@@ -273,21 +275,35 @@ final class TrainCommand implements Callable<Integer> {
         return String.join("/", given.isEmpty() ? all : given);
     }
 
-    /** Progress bar per epoch and a line per epoch. */
+    /** Steps between the metrics log's step records (and the plain progress lines). */
+    private static final int LOG_EVERY = 20;
+
+    /**
+     * A line per epoch, and per step either a progress bar (on a terminal) or, when output goes to a
+     * file or a pipe, a plain line per logged step: a bar redrawn into a log is unreadable.
+     */
     private static final class Display implements Trainer.Listener {
+        enum Steps {
+            BAR, LINES, NONE
+        }
+
         private final PrintWriter out;
-        private final boolean bar;
+        private final Steps steps;
+        private final int logEvery;
+        private int batchSize;
         private ProgressBar progress;
 
-        Display(PrintWriter out, boolean bar) {
+        Display(PrintWriter out, Steps steps, int logEvery) {
             this.out = out;
-            this.bar = bar;
+            this.steps = steps;
+            this.logEvery = logEvery;
         }
 
         @Override
         public void started(TrainingRun run, Dataset train, Dataset test, long stepsPerEpoch) {
             TrainingJob job = run.job();
             long firstStep = run.step();
+            batchSize = job.batchSize();
             out.printf("%s on %s: %d training images%s, %d steps per epoch of %d, %s, lr %s (%s)%s%n", run.model().id(), train.description(),
                     train.size(), test == null ? "" : ", " + test.size() + " test images", stepsPerEpoch, job.batchSize(),
                     job.optimizer().describe(), job.learningRate(), job.schedule().text(), firstStep > 0 ? "; resuming at step " + firstStep : "");
@@ -296,7 +312,14 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void step(Trainer.Progress p) {
-            if (!bar) {
+            if (steps == Steps.LINES && p.step() % logEvery == 0) {
+                double eta = p.imagesPerSecond() > 0 ? (p.stepsPerEpoch() - p.stepInEpoch()) * batchSize / p.imagesPerSecond() : 0;
+                out.printf(Locale.ROOT, "epoch %d/%d step %d/%d: loss %.4f, accuracy %.2f%%, lr %.2e, %.0f images/s, epoch ends in %s%n",
+                        p.epoch() + 1, p.epochs(), p.stepInEpoch(), p.stepsPerEpoch(), p.loss(), 100 * p.accuracy(), p.learningRate(),
+                        p.imagesPerSecond(), duration(eta));
+                out.flush();
+            }
+            if (steps != Steps.BAR) {
                 return;
             }
             if (progress == null) {
@@ -307,6 +330,12 @@ final class TrainCommand implements Callable<Integer> {
             progress.stepTo(p.stepInEpoch());
             progress.setExtraMessage(String.format(Locale.ROOT, "loss %.4f acc %.2f%% lr %.2e %.0f img/s", p.loss(), 100 * p.accuracy(),
                     p.learningRate(), p.imagesPerSecond()));
+        }
+
+        private static String duration(double seconds) {
+            long s = Math.round(seconds);
+            return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+                    : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
         }
 
         @Override

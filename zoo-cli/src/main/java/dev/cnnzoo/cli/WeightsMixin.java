@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -21,12 +22,20 @@ final class WeightsMixin {
                     + "file, or an ONNX file (mapped onto the model's names).")
     String weights;
 
+    @Mixin
+    WeightCheckOptions checks;
+
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    /** The resolver every command uses: the formats the zoo reads. */
-    static WeightsResolver resolver(ModelZoo zoo) {
-        return new WeightsResolver(zoo);
+    /** The resolver every command uses: the formats the zoo reads, checking tensors as strictly as the flags say. */
+    WeightsResolver resolver(ModelZoo zoo) {
+        return resolver(zoo, checks);
+    }
+
+    /** The resolver of a command whose weights come without this mixin's {@code --weights} (zoo serve's ID=FILE list). */
+    static WeightsResolver resolver(ModelZoo zoo, WeightCheckOptions checks) {
+        return new WeightsResolver(zoo).checking(checks.checks());
     }
 
     boolean given() {

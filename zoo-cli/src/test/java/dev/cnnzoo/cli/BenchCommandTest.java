@@ -3,6 +3,7 @@ package dev.cnnzoo.cli;
 import static dev.cnnzoo.cli.ZooCommandTest.zoo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,5 +140,50 @@ class BenchCommandTest {
         assertEquals("zoo: unknown model 'lenet6'; did you mean lenet5?", zoo("bench", "lenet6").err().strip());
         assertEquals("zoo: ONNX file " + dir.resolve("absent.onnx") + " does not exist", zoo("bench", dir.resolve("absent.onnx").toString()).err().strip());
         assertTrue(zoo("bench", "lenet5", "--optimizer", "sgd").err().contains("apply to --train only"));
+    }
+
+    /** A saved report of these models and images per second, batch 1, in the order given. */
+    private Path report(String name, Object... modelsAndRates) throws IOException {
+        StringBuilder results = new StringBuilder();
+        for (int i = 0; i < modelsAndRates.length; i += 2) {
+            double ms = 1000 / ((Number) modelsAndRates[i + 1]).doubleValue();
+            results.append(i == 0 ? "" : ",").append("{\"model\":\"").append(modelsAndRates[i]).append("\",\"source\":\"zoo\",")
+                    .append("\"mode\":\"inference\",\"batch\":1,\"runs\":1,\"millis\":[").append(ms).append("],")
+                    .append("\"peak_resident_bytes\":null}");
+        }
+        Path f = dir.resolve(name);
+        Files.writeString(f, "{\"tool\":\"cnn-zoo bench\",\"machine\":{\"cpu\":\"Test CPU\",\"logical_cores\":2},"
+                + "\"settings\":{\"threads\":2},\"results\":[" + results + "]}");
+        return f;
+    }
+
+    @Test
+    void tableAndChartOrderModelsByFamilyAndDepth() throws IOException {
+        Path saved = report("scrambled.json", "resnet152", 9.3, "resnet18", 58.4, "vgg19", 5.3, "resnet101", 12.6, "lenet5", 8054, "resnet34", 29.2);
+        Path chart = dir.resolve("chart.png");
+        ZooCommandTest.Result r = zoo("bench", "--from", saved.toString(), "--chart", chart.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> order = r.out().lines().skip(3).filter(l -> !l.startsWith("GFLOP") && !l.startsWith("wrote")).map(l -> l.split(" ")[0])
+                .toList();
+        assertEquals(List.of("lenet5", "resnet18", "resnet34", "resnet101", "resnet152", "vgg19"), order, r.out());
+        assertTrue(Files.size(chart) > 1000);
+
+        var c = BenchReport.fromJson(Files.readString(saved), "t").sorted(BenchCommand.modelOrder(ModelZoo.load())).chart();
+        assertEquals(List.of("lenet5", "resnet18", "resnet34", "resnet101", "resnet152", "vgg19"),
+                c.getSeriesMap().get("batch 1").getXData().stream().map(Object::toString).toList(), "the chart's bars in the same order");
+        assertTrue(c.getStyler().isLabelsVisible(), "every bar carries its value");
+        assertTrue(c.getStyler().isYAxisLogarithmic(), "8,054 against 5.3 img/s: three decades, a log axis with a line per decade");
+        assertEquals(1.0, c.getStyler().getYAxisMin(), "bars start at the decade below the slowest, not at 10");
+
+        var linear = BenchReport.fromJson(Files.readString(report("resnets.json", "resnet18", 58.4, "resnet152", 9.3)), "t").chart();
+        assertFalse(linear.getStyler().isYAxisLogarithmic(), "resnet152 at a sixth of resnet18 should look a sixth");
+        assertEquals(0.0, linear.getStyler().getYAxisMin());
+    }
+
+    @Test
+    void filesComeAfterZooModelsInTheirOwnNaturalOrder() {
+        List<String> names = new java.util.ArrayList<>(List.of("x10.onnx", "vgg11", "x9.onnx", "resnet152", "lenet5", "resnet18"));
+        names.sort(BenchCommand.modelOrder(ModelZoo.load()));
+        assertEquals(List.of("lenet5", "resnet18", "resnet152", "vgg11", "x9.onnx", "x10.onnx"), names);
     }
 }

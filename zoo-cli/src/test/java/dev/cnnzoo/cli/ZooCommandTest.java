@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.testkit.Conformance;
 import dev.cnnzoo.testkit.OnnxChecker;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -138,15 +140,103 @@ class ZooCommandTest {
     }
 
     @Test
-    void aHeadlessNetworksFeaturesAreNotRankedAsClasses() {
-        Result headless = zoo("run", "lenet5-modern", "--no-top", "--batch", "2");
-        assertEquals(0, headless.exit(), headless.err());
-        assertTrue(headless.out().contains("output features     2×16"), headless.out());
-        assertFalse(headless.out().contains("image 0:"), headless.out());
+    void featureStagesAreNotRankedAsClasses() {
         Result stages = zoo("run", "lenet5-modern", "--features-only");
         assertEquals(0, stages.exit(), stages.err());
         assertTrue(stages.out().contains("output stage1       1×6×14×14") && stages.out().contains("output stage2       1×16×5×5"),
                 stages.out());
         assertFalse(stages.out().contains("image 0:"), stages.out());
+    }
+
+    @Test
+    void exportPrintsTheParametersTheFileHolds() throws IOException {
+        Path file = dir.resolve("googlenet.onnx");
+        Result r = zoo("export", "googlenet", "-o", file.toString());
+        assertEquals(0, r.exit(), r.err());
+        // The inference form drops GoogLeNet's two auxiliary classifiers: count what the file's initializers hold.
+        dev.cnnzoo.api.Model model = dev.cnnzoo.api.ModelZoo.load().build("googlenet");
+        java.util.Set<String> trainable = new java.util.HashSet<>();
+        model.graph().parameters().values().stream().filter(dev.cnnzoo.graph.Parameter::trainable).forEach(p -> trainable.add(p.name()));
+        long inFile = 0;
+        for (var t : ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(file)).getGraph().getInitializerList()) {
+            if (trainable.contains(t.getName())) {
+                inFile += t.getDimsList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+            }
+        }
+        assertEquals(6_998_552, inFile);
+        assertTrue(r.out().contains("googlenet, opset 17, 6,998,552 parameters"), r.out());
+        assertFalse(r.out().contains("13,378,280"), "not the training form's count, auxiliary classifiers included");
+    }
+
+    @Test
+    void infoGivesThePreprocessingOfTheInputAsked() {
+        Result r = zoo("info", "lenet5", "--input", "1x32x32");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("preprocessing  resize 32, crop 32,"), r.out());
+        assertTrue(zoo("info", "resnet18", "--input", "3x112x112").out().contains("preprocessing  resize 128, crop 112,"));
+    }
+
+    @Test
+    void runOnAHeadlessModelDescribesFeaturesNotClasses() {
+        Result r = zoo("run", "lenet5-modern", "--no-top", "--batch", "2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("image 0: ") && r.out().contains(" features, mean "), r.out());
+        assertFalse(r.out().contains("class "), "no top classes of a feature vector: " + r.out());
+        assertTrue(zoo("run", "lenet5-modern").out().contains("class "), "a classifier still gets its top classes");
+    }
+
+    @Test
+    void listOrdersModelsByFamilyAndDepth() {
+        List<String> ids = zoo("list").out().lines().skip(1).map(l -> l.split("\\s+")[0]).toList();
+        for (String[] pair : new String[][] {{"resnet18", "resnet34"}, {"resnet34", "resnet101"}, {"resnet101", "resnet152"},
+                {"preact-resnet164", "preact-resnet1001"}, {"vgg11", "vgg16"}, {"vgg16-bn", "vgg19"}, {"lenet5", "resnet18"}}) {
+            assertTrue(ids.indexOf(pair[0]) >= 0 && ids.indexOf(pair[0]) < ids.indexOf(pair[1]), pair[0] + " before " + pair[1] + ": " + ids);
+        }
+    }
+
+    @Test
+    void expectedFailuresAreUserErrorsAndOnlyBugsAreInternal() {
+        assertEquals("cannot use a file: no space left on the device (the disk is full)",
+                Zoo.userMessage(new IOException("No space left on device"), "export"));
+        assertEquals("cannot use /x: the file system is read-only",
+                Zoo.userMessage(new java.io.UncheckedIOException(new java.nio.file.FileSystemException("/x", null, "Read-only file system")), "export"));
+        assertEquals("cannot use /x: it is a folder, not a file",
+                Zoo.userMessage(new java.nio.file.FileSystemException("/x", null, "Is a directory"), "export"));
+        assertEquals("cannot use /x: permission denied", Zoo.userMessage(new java.nio.file.AccessDeniedException("/x"), "export"));
+        assertTrue(Zoo.userMessage(new ArithmeticException("integer overflow"), "export").startsWith("a size is too large to compute"));
+        assertTrue(Zoo.userMessage(new OutOfMemoryError("Java heap space"), "export").startsWith("out of memory: this needs more than"));
+        assertTrue(Zoo.userMessage(new RuntimeException("wrapped", new java.nio.file.NoSuchFileException("/y")), "export").endsWith("it does not exist"));
+        assertEquals(null, Zoo.userMessage(new NullPointerException(), "export"), "a bug stays an internal error");
+        assertEquals(null, Zoo.userMessage(new ArithmeticException("/ by zero"), "export"), "a division by zero is a missing check, a bug");
+        assertEquals(null, Zoo.userMessage(new IndexOutOfBoundsException("Index 12 out of bounds for length 10"), "export"));
+    }
+
+    @Test
+    void usageErrorsAreOneLineNamingTheHelp() {
+        Result r = zoo("export", "lenet5", "--opset", "x", "-o", dir.resolve("x.onnx").toString());
+        assertEquals(2, r.exit());
+        assertEquals("zoo: Invalid value for option '--opset': 'x' is not an int (zoo help export lists its options)", r.err().strip());
+        assertEquals("zoo: Unknown option: '--nope' (zoo help run lists its options)", zoo("run", "lenet5", "--nope").err().strip());
+    }
+
+    @Test
+    void pluginJarsThatCannotBeOpenedAreReported() throws Exception {
+        Path notAJar = Files.writeString(dir.resolve("plugin.jar"), "not a zip");
+        Path noProvider = dir.resolve("empty.jar");
+        try (var jar = new java.util.jar.JarOutputStream(Files.newOutputStream(noProvider))) {
+            jar.putNextEntry(new java.util.jar.JarEntry("readme.txt"));
+        }
+        String path = notAJar + ":" + dir.resolve("missing.jar") + ":" + noProvider + ":" + dir;
+        List<String> problems = Zoo.pluginProblems(path);
+        assertEquals(4, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("plugin jar " + notAJar + " (ZOO_PLUGINS) cannot be opened as a jar ("), problems.get(0));
+        assertEquals("plugin jar " + dir.resolve("missing.jar") + " (ZOO_PLUGINS) does not exist; its models are not loaded", problems.get(1));
+        assertTrue(problems.get(2).contains("registers no model provider"), problems.get(2));
+        assertTrue(problems.get(3).contains("is a folder, not a jar"), problems.get(3));
+        // As the launcher runs it: the warning comes first, the command still runs.
+        ZooProcess.Result r = ZooProcess.run(ZooProcess.command("list", "lenet5"), java.util.Map.of("ZOO_PLUGINS", notAJar.toString()));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().startsWith("zoo: warning: plugin jar " + notAJar + " (ZOO_PLUGINS) cannot be opened as a jar"), r.err());
+        assertTrue(r.out().contains("lenet5"), r.out());
     }
 }

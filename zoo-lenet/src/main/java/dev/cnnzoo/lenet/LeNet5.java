@@ -182,7 +182,7 @@ final class LeNet5 {
          * class count), which are far apart in expectation as the paper asks of its codes.
          */
         static float[] codes(int classes) {
-            float[] c = new float[classes * 84];
+            float[] c = new float[Math.multiplyExact(classes, 84)];     // an absurd class count overflows, not wraps
             if (classes == DIGITS.length) {
                 for (int k = 0; k < classes; k++) {
                     for (int r = 0; r < 12; r++) {

@@ -57,6 +57,9 @@ public final class InferenceSession implements AutoCloseable {
 
     /** Opens an ONNX file; a missing or unreadable file is a {@link ZooException} naming it. */
     public static InferenceSession open(Path model, RuntimeOptions options) {
+        if (Files.isDirectory(model)) {
+            throw new ZooException("model file " + model + " is a folder, not an ONNX file");
+        }
         if (!Files.isRegularFile(model)) {
             throw new ZooException("model file " + model + " does not exist");
         }

@@ -10,7 +10,7 @@ package dev.cnnzoo.runtime;
 public record RuntimeOptions(Device device, int threads, int deviceId, boolean optimize) {
     public RuntimeOptions {
         if (threads < 0) {
-            throw new IllegalArgumentException("threads must be ≥ 0, got " + threads);
+            throw new dev.cnnzoo.api.ZooException("the thread count must be 0 (ONNX Runtime chooses) or more, got " + threads);
         }
     }
 

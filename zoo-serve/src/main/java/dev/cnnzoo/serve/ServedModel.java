@@ -12,16 +12,12 @@ import dev.cnnzoo.runtime.image.ImageTransform;
 import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.weights.Weights;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import javax.imageio.ImageIO;
 
 /**
  * A model the server serves: a zoo model with its weights, or any ONNX file. Its ONNX Runtime
@@ -145,16 +141,13 @@ public final class ServedModel implements AutoCloseable {
             throw new RequestException(400, model == null ? "model " + name + " is an ONNX file; classify needs a zoo model (its preprocessing and "
                     + "classes): use infer" : "model " + name + " is built without its classifier; it has no classes");
         }
-        BufferedImage img;
+        ImageFiles.Decoded decoded;
         try {
-            img = ImageIO.read(new ByteArrayInputStream(image));
-        } catch (IOException | RuntimeException e) {
-            throw new RequestException(415, "the body is not an image the zoo can decode: " + e.getMessage());
+            decoded = ImageFiles.decode(image, "the body", model.config().inputChannels(), ImageFiles.Damaged.REFUSE);
+        } catch (ZooException e) {
+            throw new RequestException(415, e.getMessage());
         }
-        if (img == null) {
-            throw new RequestException(415, "the body is not an image the zoo can decode (JPEG, PNG, BMP, GIF or TIFF)");
-        }
-        float[] pixels = transform.apply(ImageFiles.convert(img, model.config().inputChannels()).planes());
+        float[] pixels = transform.apply(decoded.planes());
         int[] size = model.config().inputSize();
         Tensor input = Tensor.of(Shape.of(1, model.config().inputChannels(), size[0], size[1]), pixels);
         String inputName = l.session().inputs().get(0).name();

@@ -7,11 +7,11 @@ package dev.cnnzoo.training;
  */
 public record Loss(double labelSmoothing, double auxiliaryWeight) {
     public Loss {
-        if (labelSmoothing < 0 || labelSmoothing >= 1) {
-            throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new dev.cnnzoo.api.ZooException("label smoothing must be in [0, 1), got " + labelSmoothing);
         }
-        if (auxiliaryWeight < 0) {
-            throw new IllegalArgumentException("auxiliary loss weight must be ≥ 0, got " + auxiliaryWeight);
+        if (!(auxiliaryWeight >= 0) || Double.isInfinite(auxiliaryWeight)) {
+            throw new dev.cnnzoo.api.ZooException("the auxiliary loss weight must be 0 or more, got " + auxiliaryWeight);
         }
     }
 

@@ -26,14 +26,20 @@ public record Optimizer(Kind kind, double momentum, boolean nesterov, double bet
     }
 
     public Optimizer {
-        if (momentum < 0 || momentum >= 1 || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1) {
-            throw new IllegalArgumentException("momentum and betas must be in [0, 1)");
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new dev.cnnzoo.api.ZooException("momentum must be in [0, 1), got " + momentum);
         }
-        if (epsilon <= 0 || weightDecay < 0) {
-            throw new IllegalArgumentException("epsilon must be positive and weight decay non-negative");
+        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
+            throw new dev.cnnzoo.api.ZooException("betas must be in [0, 1), got " + beta1 + " and " + beta2);
+        }
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw new dev.cnnzoo.api.ZooException("epsilon must be positive, got " + epsilon);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new dev.cnnzoo.api.ZooException("weight decay must be 0 or more, got " + weightDecay);
         }
         if (nesterov && momentum == 0) {
-            throw new IllegalArgumentException("Nesterov momentum needs a momentum > 0");
+            throw new dev.cnnzoo.api.ZooException("Nesterov momentum needs a momentum above 0");
         }
     }
 

@@ -27,13 +27,13 @@ public final class Benchmark {
 
         public Plan {
             if (warmup < 0) {
-                throw new IllegalArgumentException("warm-up runs must be ≥ 0, got " + warmup);
+                throw new dev.cnnzoo.api.ZooException("warm-up runs must be 0 or more, got " + warmup);
             }
             if (iterations < 1) {
-                throw new IllegalArgumentException("timed runs must be ≥ 1, got " + iterations);
+                throw new dev.cnnzoo.api.ZooException("timed runs must be at least 1, got " + iterations);
             }
-            if (budgetSeconds < 0) {
-                throw new IllegalArgumentException("the time budget must be ≥ 0, got " + budgetSeconds);
+            if (!(budgetSeconds >= 0) || Double.isInfinite(budgetSeconds)) {
+                throw new dev.cnnzoo.api.ZooException("the time budget must be 0 (none) or a number of seconds, got " + budgetSeconds);
             }
         }
 

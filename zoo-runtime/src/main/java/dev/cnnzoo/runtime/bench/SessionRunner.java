@@ -52,7 +52,7 @@ public final class SessionRunner implements Runnable, AutoCloseable {
                         dims[i] = perSample[i - 1];
                     }
                 }
-                Shape shape = Shape.of(dims);
+                Shape shape = Tensor.holdableShape(what + "'s input '" + p.name() + "'", dims);
                 Tensor t;
                 if (p.dtype() == DType.FLOAT) {
                     float[] a = new float[Math.toIntExact(shape.elements())];

@@ -38,8 +38,7 @@ public final class ImageTransform {
         this.channels = channels;
         this.height = height;
         this.width = width;
-        int crop = Math.min(height, width);
-        this.resize = Math.max(crop, (int) ((long) pre.resize() * crop / pre.crop()));
+        this.resize = pre.forInput(height, width).resize();
         this.mean = pre.mean().clone();
         this.std = pre.std().clone();
         this.filter = Resampling.Filter.parse(pre.interpolation());

@@ -66,7 +66,11 @@ final class OnnxWeights {
             throw new ZooException(file + " is not an ONNX model (it has no graph)");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
         for (TensorProto t : model.getGraph().getInitializerList()) {
+            if (!names.add(t.getName())) {
+                throw new ZooException(file + " names the initializer '" + t.getName() + "' twice; which copy is meant cannot be told");
+            }
             Tensor value = floats(t, file);
             if (value != null) {
                 tensors.put(t.getName(), value);
@@ -112,7 +116,7 @@ final class OnnxWeights {
             return null;
         }
         long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        Shape shape = Shape.of(dims);
+        Shape shape = Tensor.holdableShape(file + ": initializer '" + t.getName() + "'", dims);
         int n = Math.toIntExact(shape.elements());
         float[] out = new float[n];
         ByteBuffer raw = null;

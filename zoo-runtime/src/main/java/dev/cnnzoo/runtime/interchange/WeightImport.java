@@ -9,6 +9,7 @@ import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.WeightChecks;
 import dev.cnnzoo.weights.Weights;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,6 +97,7 @@ public final class WeightImport {
     private final Graph graph;
     private final String fileName;
     private final boolean partial;
+    private final WeightChecks checks;
     private final Map<String, Tensor> result = new LinkedHashMap<>();
     private final Map<String, How> how = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -107,11 +109,12 @@ public final class WeightImport {
     /** Biases of convolutions whose batch norm the file folded, by the zoo convolution's path (step 3). */
     private final Map<String, String> foldedBias = new HashMap<>();
 
-    private WeightImport(Model model, String fileName, boolean partial) {
+    private WeightImport(Model model, String fileName, boolean partial, WeightChecks checks) {
         this.model = model;
         this.graph = model.graph();
         this.fileName = fileName;
         this.partial = partial;
+        this.checks = checks;
     }
 
     /**
@@ -121,10 +124,21 @@ public final class WeightImport {
      * @param partial keep initial values where nothing maps instead of failing
      */
     public static Report from(Path file, Model model, boolean partial) {
+        return from(file, model, partial, WeightChecks.strict());
+    }
+
+    /**
+     * {@link #from(Path, Model, boolean)}, every tensor taken checked by {@code checks} (floating
+     * point; finite unless allowed), named as the file names it.
+     */
+    public static Report from(Path file, Model model, boolean partial, WeightChecks checks) {
+        if (Files.isDirectory(file)) {
+            throw new ZooException("weights file " + file + " is a folder");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ZooException("weights file " + file + " does not exist");
         }
-        WeightImport w = new WeightImport(model, file.getFileName().toString(), partial);
+        WeightImport w = new WeightImport(model, file.getFileName().toString(), partial, checks);
         switch (WeightFileFormat.of(file)) {
             case SAFETENSORS -> {
                 return w.stateDict(Safetensors.read(file).asMap());
@@ -344,6 +358,7 @@ public final class WeightImport {
                         + target + "' is " + want, target + "'s initial value");
             }
         }
+        checks.check(source != null ? source : target, value);          // named as the file names it
         result.put(target, value);
         how.put(target, h);
         if (source != null) {

@@ -6,6 +6,7 @@ import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.PretrainedWeights;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.WeightChecks;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,8 +68,9 @@ public final class WeightsResolver {
          *
          * @param partial keep the model's initial value (listed in {@code kept}) where the file has
          *                nothing that fits, instead of failing
+         * @param checks  what every tensor must be to become a weight (floating point; finite unless allowed)
          */
-        Resolved read(Path file, Model model, boolean partial);
+        Resolved read(Path file, Model model, boolean partial, WeightChecks checks);
     }
 
     /**
@@ -111,8 +113,8 @@ public final class WeightsResolver {
             }
 
             @Override
-            public Resolved read(Path file, Model model, boolean partial) {
-                WeightImport.Report r = WeightImport.from(file, model, partial);
+            public Resolved read(Path file, Model model, boolean partial, WeightChecks checks) {
+                WeightImport.Report r = WeightImport.from(file, model, partial, checks);
                 return new Resolved(r.weights(), WeightsSource.file(file), r.unused(), r.kept(), List.of(), r.notes());
             }
         };
@@ -120,15 +122,22 @@ public final class WeightsResolver {
 
     private final ModelZoo zoo;
     private final List<Format> formats;
+    private final WeightChecks checks;
 
     /** Safetensors, PyTorch, Keras and ONNX files, and the pretrained weights of {@code zoo}'s models. */
     public WeightsResolver(ModelZoo zoo) {
-        this(zoo, List.of(SAFETENSORS, PYTORCH, KERAS, ONNX));
+        this(zoo, List.of(SAFETENSORS, PYTORCH, KERAS, ONNX), WeightChecks.strict());
     }
 
-    private WeightsResolver(ModelZoo zoo, List<Format> formats) {
+    private WeightsResolver(ModelZoo zoo, List<Format> formats, WeightChecks checks) {
         this.zoo = java.util.Objects.requireNonNull(zoo, "zoo");
         this.formats = List.copyOf(formats);
+        this.checks = java.util.Objects.requireNonNull(checks, "checks");
+    }
+
+    /** This resolver checking tensors as {@code checks} says (by default {@link WeightChecks#strict()}: finite floating point). */
+    public WeightsResolver checking(WeightChecks checks) {
+        return new WeightsResolver(zoo, formats, checks);
     }
 
     /** This resolver reading one more format, asked before the others. */
@@ -136,7 +145,7 @@ public final class WeightsResolver {
         List<Format> f = new ArrayList<>();
         f.add(format);
         f.addAll(formats);
-        return new WeightsResolver(zoo, f);
+        return new WeightsResolver(zoo, f, checks);
     }
 
     public List<Format> formats() {
@@ -173,21 +182,22 @@ public final class WeightsResolver {
             }
             Format format = formats.stream().filter(x -> x.reads(file)).findFirst().orElseThrow(() -> new ZooException(file
                     + " is in none of the weight formats the zoo reads (" + String.join(", ", formats.stream().map(Format::name).toList()) + ")"));
-            return format.read(file, model, partial);
+            return format.read(file, model, partial, checks);
         }
         Weights all = zoo.pretrained(model.id());
         List<String> labels = zoo.pretrainedInfo(model.id()).map(PretrainedWeights::labels).orElse(List.of());
-        return byName(all, model, partial, source, labels);
+        return byName(all, model, partial, source, labels, checks);
     }
 
     /** Tensors named as the model names them, bound exactly or transferred. */
-    private static Resolved byName(Weights all, Model model, boolean partial, WeightsSource source, List<String> labels) {
+    private static Resolved byName(Weights all, Model model, boolean partial, WeightsSource source, List<String> labels,
+            WeightChecks checks) {
         List<String> unused = all.unused(model.graph());
         if (partial) {
-            Weights.Transfer t = all.transfer(model.graph(), model.config().seed());
+            Weights.Transfer t = all.transfer(model.graph(), model.config().seed(), checks);
             return new Resolved(t.weights(), source, unused, t.kept(), labels, List.of());
         }
-        return new Resolved(all.bind(model.graph()), source, unused, List.of(), labels, List.of());
+        return new Resolved(all.bind(model.graph(), checks), source, unused, List.of(), labels, List.of());
     }
 
     private record Contents(Weights weights, List<String> labels) {
@@ -200,9 +210,9 @@ public final class WeightsResolver {
         }
 
         @Override
-        public Resolved read(Path file, Model model, boolean partial) {
+        public Resolved read(Path file, Model model, boolean partial, WeightChecks checks) {
             Contents c = reader.apply(file);
-            return byName(c.weights(), model, partial, WeightsSource.file(file), c.labels());
+            return byName(c.weights(), model, partial, WeightsSource.file(file), c.labels(), checks);
         }
     }
 

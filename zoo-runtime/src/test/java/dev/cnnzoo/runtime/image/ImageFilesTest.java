@@ -80,4 +80,95 @@ class ImageFilesTest {
         Path empty = Files.createDirectory(dir.resolve("empty"));
         assertTrue(assertThrows(ZooException.class, () -> ImageFiles.expand(List.of(empty))).getMessage().contains("holds no images"));
     }
+
+    /** A test resource copied to the temporary folder. */
+    private Path resource(String name) throws IOException {
+        Path f = dir.resolve(name);
+        try (var in = ImageFilesTest.class.getResourceAsStream(name)) {
+            Files.copy(in, f);
+        }
+        return f;
+    }
+
+    /** A JPEG of a smooth colour image, cut to {@code fraction} of its bytes when below 1. */
+    private Path jpeg(String name, double fraction) throws IOException {
+        BufferedImage img = new BufferedImage(128, 96, BufferedImage.TYPE_INT_RGB);
+        java.util.SplittableRandom noise = new java.util.SplittableRandom(7);
+        for (int y = 0; y < 96; y++) {
+            for (int x = 0; x < 128; x++) {
+                img.setRGB(x, y, (x * 2) << 16 | (y * 2) << 8 | noise.nextInt(256));      // mostly entropy-coded data, little header
+            }
+        }
+        Path f = dir.resolve(name);
+        ImageIO.write(img, "jpg", f.toFile());
+        byte[] bytes = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(bytes, (int) (bytes.length * fraction)));
+        return f;
+    }
+
+    /** The 0-255 values of the pixel at (x, y). */
+    private static int[] pixel(ImageFiles.Decoded d, int x, int y) {
+        int[] v = new int[d.planes().channels()];
+        for (int c = 0; c < v.length; c++) {
+            v[c] = Math.round(255 * d.planes().get(c, y, x));
+        }
+        return v;
+    }
+
+    @Test
+    void aTruncatedJpegIsRefusedUnlessAskedForAndThenNoted() throws IOException {
+        Path whole = jpeg("whole.jpg", 1);
+        assertEquals("", ImageFiles.read(whole, 3).conversion());
+        Path cut = jpeg("cut.jpg", 0.6);
+        ZooException e = assertThrows(ZooException.class, () -> ImageFiles.read(cut, 3));
+        assertTrue(e.getMessage().startsWith(cut + " is truncated or corrupt ("), e.getMessage());
+        assertTrue(e.getMessage().contains("Premature end") || e.getMessage().contains("premature end"), e.getMessage());
+        ImageFiles.Decoded d = ImageFiles.read(cut, 3, ImageFiles.Damaged.DECODE_WITH_WARNING);
+        assertTrue(d.conversion().startsWith("damaged, decoded anyway: "), d.conversion());
+        assertEquals(128, d.planes().width());
+        // What the decoder made up is grey: the last row holds no image.
+        assertEquals(List.of(128, 128, 128), java.util.Arrays.stream(pixel(d, 120, 95)).boxed().toList());
+    }
+
+    @Test
+    void aTruncatedPngIsRefused() throws IOException {
+        BufferedImage img = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
+        Path f = png("cut.png", img);
+        byte[] bytes = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        String msg = assertThrows(ZooException.class, () -> ImageFiles.read(f, 3)).getMessage();
+        assertTrue(msg.startsWith(f + " cannot be decoded as an image (damaged or truncated?)"), msg);
+    }
+
+    /** The inks of make_cmyk_fixtures.py's patches as RGB by the naive conversion R = (255 − C)(255 − K)/255. */
+    private static final int[][] PATCH_RGB = {{255, 0, 0}, {0, 255, 0}, {127, 127, 127}, {167, 111, 55}};
+
+    private static void assertPatches(ImageFiles.Decoded d) {
+        for (int i = 0; i < 4; i++) {
+            int[] got = pixel(d, 16 * (i % 2) + 8, 16 * (i / 2) + 8);
+            for (int c = 0; c < 3; c++) {
+                assertTrue(Math.abs(got[c] - PATCH_RGB[i][c]) <= 3, "patch " + i + ": " + java.util.Arrays.toString(got) + " for "
+                        + java.util.Arrays.toString(PATCH_RGB[i]));
+            }
+        }
+    }
+
+    @Test
+    void cmykYcckAndProfiledJpegsBecomeTheRgbOfTheirInks() throws IOException {
+        ImageFiles.Decoded cmyk = ImageFiles.read(resource("patches-cmyk.jpg"), 3);
+        assertPatches(cmyk);
+        assertEquals("CMYK converted to RGB as Pillow does (inverted Adobe inks)", cmyk.conversion());
+
+        ImageFiles.Decoded ycck = ImageFiles.read(FourChannelJpegs.ycck(dir.resolve("patches-cmyk.jpg"), dir.resolve("ycck.jpg")), 3);
+        assertPatches(ycck);
+        assertEquals("YCCK converted to RGB as Pillow does (inverted Adobe inks)", ycck.conversion());
+
+        ImageFiles.Decoded icc = ImageFiles.read(resource("patches-cmyk-icc.jpg"), 3);
+        assertPatches(icc);
+        assertEquals("CMYK converted to RGB as Pillow does (inverted Adobe inks; the embedded ICC profile not applied)", icc.conversion());
+
+        ImageFiles.Decoded grey = ImageFiles.read(dir.resolve("patches-cmyk.jpg"), 1);
+        assertEquals(Math.round(0.299f * 167 + 0.587f * 111 + 0.114f * 55), pixel(grey, 24, 24)[0], 2);
+        assertTrue(grey.conversion().endsWith("colour converted to grey (ITU-R 601 luma)"), grey.conversion());
+    }
 }

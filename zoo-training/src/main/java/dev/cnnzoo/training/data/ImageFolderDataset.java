@@ -65,16 +65,25 @@ public final class ImageFolderDataset implements Dataset {
      * Opens the class folders under {@code root}.
      *
      * @param classes the class names to use, in label order (the training split's), or null to take
-     *                the sorted folder names
+     *                the sorted names of the folders that hold images: at least two, since one class
+     *                leaves a classifier nothing to learn; folders without images are left out, and the
+     *                description says so
      */
     public static ImageFolderDataset open(Path root, List<String> classes, int channels, int size, int resize) {
         List<String> names = classes;
+        List<String> empty = List.of();
         if (names == null) {
+            List<Path> folders;
             try (Stream<Path> sub = Files.list(root)) {
-                names = sub.filter(Files::isDirectory).filter(ImageFolderDataset::holdsImages)
-                        .map(p -> p.getFileName().toString()).sorted().toList();
+                folders = sub.filter(Files::isDirectory).sorted().toList();
             } catch (IOException e) {
                 throw new ZooException("cannot list " + root + ": " + e.getMessage());
+            }
+            names = folders.stream().filter(ImageFolderDataset::holdsImages).map(p -> p.getFileName().toString()).toList();
+            empty = folders.stream().filter(p -> !holdsImages(p)).map(p -> p.getFileName().toString()).toList();
+            if (names.size() == 1) {
+                throw new ZooException(root + " has one class folder with images ('" + names.get(0) + "'); a classifier needs at least two"
+                        + (empty.isEmpty() ? "" : " (" + quoted(empty) + " hold(s) no images)"));
             }
         }
         if (names.isEmpty()) {
@@ -99,8 +108,13 @@ public final class ImageFolderDataset implements Dataset {
         if (files.isEmpty()) {
             throw new ZooException(root + " holds no images under the class folders " + names);
         }
-        return new ImageFolderDataset("image folders " + root + " (" + names.size() + " classes)", files,
+        String note = empty.isEmpty() ? "" : "; left out, holding no images: " + quoted(empty);
+        return new ImageFolderDataset("image folders " + root + " (" + names.size() + " classes" + note + ")", files,
                 labels.stream().mapToInt(Integer::intValue).toArray(), List.copyOf(names), channels, size, resize);
+    }
+
+    private static String quoted(List<String> names) {
+        return names.stream().map(n -> "'" + n + "'").collect(java.util.stream.Collectors.joining(", "));
     }
 
     @Override

@@ -26,7 +26,24 @@ public final class Evaluator {
     private Evaluator() {
     }
 
+    /**
+     * Evaluates in batches of {@code batchSize}.
+     *
+     * @throws dev.cnnzoo.api.ZooException when the batch size is below 1, the data is empty, or the data's
+     *                                     classes are not the model's outputs
+     */
     public static Result evaluate(Model model, Weights weights, Dataset data, RuntimeOptions runtime, int batchSize) {
+        if (batchSize < 1) {
+            throw new dev.cnnzoo.api.ZooException("the batch size must be at least 1, got " + batchSize);
+        }
+        if (data.size() == 0) {
+            throw new dev.cnnzoo.api.ZooException(data.description() + " holds no images");
+        }
+        if (!model.config().includeTop() || data.classes().size() != model.config().classes()) {
+            throw new dev.cnnzoo.api.ZooException(data.description() + " has " + data.classes().size() + " classes but " + model.id()
+                    + (model.config().includeTop() ? " has " + model.config().classes() + " outputs" : " is built without its classifier")
+                    + "; labels and outputs must be the same classes");
+        }
         byte[] onnx = OnnxExporter.toBytes(TrainingArtifacts.evalGraph(model.graph(), Loss.crossEntropy()), weights,
                 ExportOptions.defaults().asBuilt());
         String logitsName = model.graph().mainOutput().name();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.io.AtomicFile;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +44,7 @@ final class MetricsLog implements AutoCloseable {
             }
             AtomicFile.write(file, kept.toString().getBytes(StandardCharsets.UTF_8));
         }
+        AtomicFile.checkTarget(file);           // appended to, not replaced: the same policy on what it may be
         this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
@@ -56,7 +56,7 @@ final class MetricsLog implements AutoCloseable {
             out.write('\n');
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw dev.cnnzoo.io.FileProblems.of(e, "write", file);
         }
     }
 

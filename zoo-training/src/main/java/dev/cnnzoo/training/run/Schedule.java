@@ -40,7 +40,7 @@ public sealed interface Schedule permits Schedule.Constant, Schedule.StepDecay, 
 
         @Override
         public LearningRate rates(double base, long stepsPerEpoch, long totalSteps) {
-            return LearningRate.step(base, Math.max(1, everyEpochs * stepsPerEpoch), gamma);
+            return LearningRate.step(base, Math.max(1, Math.multiplyExact((long) everyEpochs, Math.max(1, stepsPerEpoch))), gamma);
         }
     }
 
@@ -84,6 +84,8 @@ public sealed interface Schedule permits Schedule.Constant, Schedule.StepDecay, 
                 }
                 default -> throw new ZooException("unknown schedule '" + text + "'; use constant, step:EPOCHS:GAMMA or cosine");
             };
+        } catch (ArithmeticException e) {
+            throw new ZooException("the schedule '" + text + "' spans more steps than can be counted");
         } catch (NumberFormatException e) {
             throw new ZooException("cannot read the schedule '" + text + "': " + e.getMessage());
         }

@@ -140,6 +140,12 @@ public final class Trainer {
         Path out = run.dir();
         Model model = run.model();
         TrainingJob job = run.job();
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new ZooException("the output folder " + out + " exists and is not a folder");
+        }
+        // A run killed mid-write left a temporary file; its process is gone, so it goes now. (The
+        // folder itself is made when the first file is written, after every check has passed.)
+        dev.cnnzoo.io.AtomicFile.removeStale(out);
         if (!run.resumed() && TrainingRun.holdsRun(out)) {
             throw new TrainingRunExistsException(out);
         }
@@ -164,6 +170,9 @@ public final class Trainer {
             test = test == null ? null : test.limit(job.limit());
         }
         checkFits(model, train);
+        if (train.size() < job.batchSize()) {              // before any file is written: the folder stays free for a retry
+            throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
+        }
 
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
         TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
@@ -187,9 +196,6 @@ public final class Trainer {
                 StepEngine engine = new StepEngine(artifacts, checkpoint, settings.runtime(), settings.mode(), job.seed());
                 MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE), checkpoint.step())) {
             long stepsPerEpoch = trainLoader.batchesPerEpoch();
-            if (stepsPerEpoch == 0) {
-                throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
-            }
             listener.started(run, train, test, stepsPerEpoch);
             String title = model.id() + " on " + (job.data() != null ? job.data().getFileName() : train.description());
             Run r = new Run(run, settings, listener, title, engine, metrics, checkpoint, job.learningRates(stepsPerEpoch), stepsPerEpoch);
@@ -330,7 +336,7 @@ public final class Trainer {
                 epochCorrect = 0;
                 epochSeen = 0;
                 save(epoch + 1, engine.stepsTaken());
-                LearningCurve.write(run.dir().resolve(CURVE_FILE), title, metrics.records(), stepsPerEpoch);
+                LearningCurve.write(run.dir().resolve(CURVE_FILE), title, metrics.records());
             }
             return summaries;
         }

@@ -51,7 +51,7 @@ public record TrainingJob(Path data, int limit, Optimizer optimizer, double lear
             throw new ZooException("the batch size must be at least 1, got " + batchSize);
         }
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new ZooException("the learning rate must be positive, got " + learningRate);
+            throw new ZooException("the learning rate must be a positive number, got " + learningRate);
         }
         if (limit < 0) {
             throw new ZooException("the image limit must be 0 (all) or more, got " + limit);

@@ -28,7 +28,7 @@ class DatasetsTest {
         assertEquals(Datasets.Format.IDX, Datasets.detect(data));
         Dataset train = Datasets.open(data, Split.TRAIN, 1, 28, 28);
         assertEquals(50, train.size());
-        assertEquals(IdxDataset.FASHION_CLASSES, train.classes(), "a folder named fashion gets Fashion-MNIST's classes");
+        assertEquals(IdxDataset.DIGITS, train.classes(), "thin strokes on black are digits, whatever the folder is called");
         float[] px = new float[784];
         train.pixels(3, px, 0);
         assertTrue(px[0] >= 0 && px[0] <= 1);
@@ -90,9 +90,44 @@ class DatasetsTest {
 
         Path broken = Files.createDirectories(dir.resolve("broken/x"));
         Files.writeString(broken.resolve("fake.png"), "not a png");
+        Files.writeString(Files.createDirectories(dir.resolve("broken/y")).resolve("fake.png"), "not a png");
         Dataset b = Datasets.open(dir.resolve("broken"), Split.TRAIN, 3, 16, 16);
         assertTrue(assertThrows(ZooException.class, () -> b.pixels(0, px, 0)).getMessage().contains("fake.png"));
         assertNull(Datasets.open(dir.resolve("broken"), Split.TEST, 3, 16, 16), "no split folders, no test split");
+    }
+
+    @Test
+    void fashionMnistIsToldFromMnistByItsPixelsNotItsFolderName() throws IOException {
+        Path digits = SyntheticData.idx(dir.resolve("fashion-mnist"), 30, 10, 3);
+        Dataset d = Datasets.open(digits, Split.TRAIN, 1, 28, 28);
+        assertEquals(IdxDataset.DIGITS, d.classes());
+        assertTrue(d.description().startsWith("MNIST train (" + digits + "; told from Fashion-MNIST by its mean pixel, 0.1"), d.description());
+
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Datasets.DEBIAN_FASHION_MNIST), "Debian's dataset-fashion-mnist");
+        Path data = Files.createDirectories(dir.resolve("data"));
+        try (var files = Files.list(Datasets.DEBIAN_FASHION_MNIST)) {
+            for (Path f : files.toList()) {
+                Files.createSymbolicLink(data.resolve(f.getFileName()), f);
+            }
+        }
+        Dataset fashion = Datasets.open(data, Split.TEST, 1, 28, 28);
+        assertEquals(IdxDataset.FASHION_CLASSES, fashion.classes(), "Fashion-MNIST in a folder called data");
+        assertTrue(fashion.description().contains("told from MNIST by its mean pixel, 0.28"), fashion.description());
+    }
+
+    @Test
+    void oneClassFolderIsRefusedAndEmptyClassFoldersAreNamed() throws IOException {
+        BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+        ImageIO.write(img, "png", Files.createDirectories(dir.resolve("one/cat")).resolve("a.png").toFile());
+        Files.createDirectories(dir.resolve("one/dog"));
+        String msg = assertThrows(ZooException.class, () -> Datasets.open(dir.resolve("one"), Split.TRAIN, 3, 8, 8)).getMessage();
+        assertEquals(dir.resolve("one") + " has one class folder with images ('cat'); a classifier needs at least two ('dog' hold(s) no images)",
+                msg);
+
+        ImageIO.write(img, "png", Files.createDirectories(dir.resolve("one/bird")).resolve("b.png").toFile());
+        Dataset d = Datasets.open(dir.resolve("one"), Split.TRAIN, 3, 8, 8);
+        assertEquals(List.of("bird", "cat"), d.classes());
+        assertEquals("image folders " + dir.resolve("one") + " (2 classes; left out, holding no images: 'dog')", d.description());
     }
 
     @Test

@@ -1,0 +1,61 @@
+package dev.cnnzoo.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./zoo} launcher's first build, with stand-ins for mvn (which, like Debian's Maven 3.8
+ * with -B -q, writes colour resets) and java: the user sees no terminal escape codes, and a failed
+ * build shows its messages, cleaned, and stops.
+ */
+class LauncherTest {
+    @TempDir
+    Path dir;
+
+    private Path script(Path bin, String name, String body) throws IOException {
+        Path f = bin.resolve(name);
+        Files.writeString(f, "#!/usr/bin/env bash\n" + body + "\n");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return f;
+    }
+
+    private ZooProcess.Result launch(String mvnBody) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("checkout"));
+        Files.copy(Path.of(System.getProperty("user.dir")).getParent().resolve("zoo"), root.resolve("zoo"));
+        Files.createDirectories(root.resolve("zoo-cli/src"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        script(bin, "mvn", mvnBody);
+        script(bin, "java", "echo \"ran zoo $*\"");
+        return ZooProcess.run(List.of("bash", root.resolve("zoo").toString(), "list"),
+                Map.of("PATH", bin + ":" + System.getenv("PATH")));
+    }
+
+    @Test
+    void theFirstBuildPrintsNoTerminalEscapeCodes() throws Exception {
+        ZooProcess.Result r = launch("printf '\\033[0m\\033[0m'; printf '\\033[0m\\033[0m' >&2; mkdir -p zoo-cli/target && touch zoo-cli/target/zoo-cli.jar");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("zoo: building the project (first use or sources changed)...", r.err().strip());
+        assertFalse(r.err().contains("\u001b") || r.out().contains("\u001b"), "no escape codes: " + r.err().replace("\u001b", "ESC"));
+        assertTrue(r.out().strip().startsWith("ran zoo ") && r.out().strip().endsWith(" -cp " + dir.resolve("checkout/zoo-cli/target/zoo-cli.jar")
+                + ":" + dir.resolve("checkout/zoo-cli/target/lib/*") + " dev.cnnzoo.cli.Zoo list"), "then runs the zoo: " + r.out());
+    }
+
+    @Test
+    void aFailedBuildShowsItsMessagesAndStops() throws Exception {
+        ZooProcess.Result r = launch("printf '\\033[1;31m[ERROR]\\033[m compilation failure\\n'; exit 1");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("[ERROR] compilation failure\nzoo: the build failed"), r.err().replace("\u001b", "ESC"));
+        assertFalse(r.err().contains("\u001b"), r.err().replace("\u001b", "ESC"));
+        assertFalse(r.out().contains("ran zoo"), "nothing runs after a failed build");
+    }
+}
