@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Output types and shapes of the ONNX operators the zoo emits, computed as each node is added so a
- * mismatch fails while the network is built. Rules follow the ONNX operator specification; pooling
- * in ceil mode drops a last window that would start in the padding, as PyTorch and ONNX Runtime do.
+ * Output types and shapes of every {@link Op}, computed as each node is added so a mismatch fails
+ * while the network is built. Rules follow the ONNX operator specification (the opset-13 forms the
+ * graph language writes); pooling in ceil mode drops a last window that would start in the padding,
+ * as PyTorch and ONNX Runtime do.
  */
 final class ShapeInference {
     /** Type and shape of one output. */
