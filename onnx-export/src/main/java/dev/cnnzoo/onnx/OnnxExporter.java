@@ -15,6 +15,7 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
@@ -201,15 +202,16 @@ public final class OnnxExporter {
                 inputs.add(v == null ? "" : v.name());
             }
             Map<String, Object> attributes = n.attributes().asMap();
-            if (options.opset() >= 18 && AXES_BECOME_INPUT.contains(n.op()) && attributes.containsKey("axes")) {
-                // From opset 18 these reductions take their axes as an input.
+            int axesInputSince = n.operator().axesInputSince();
+            if (axesInputSince > 0 && options.opset() >= axesInputSince && attributes.containsKey("axes")) {
+                // The opset-13 form keeps axes in an attribute; from axesInputSince (ReduceMean: 18) they are an input.
                 String axesName = n.name() + "/axes";
                 g.addInitializer(initializer(axesName, Tensor.int64s((long[]) attributes.get("axes")), false));
                 inputs.add(axesName);
                 attributes = new java.util.LinkedHashMap<>(attributes);
                 attributes.remove("axes");
             }
-            if (n.op().equals("ScatterElements") && attributes.containsKey("reduction") && options.opset() < 16) {
+            if (n.is(Op.SCATTER_ELEMENTS) && attributes.containsKey("reduction") && options.opset() < 16) {
                 throw new ZooException("node " + n.name() + " needs opset 16 or later (ScatterElements with a reduction); asked for "
                         + options.opset());
             }
@@ -242,9 +244,6 @@ public final class OnnxExporter {
             return ValueInfoProto.newBuilder().setName(v.name()).setType(type).build();
         }
     }
-
-    private static final Set<String> AXES_BECOME_INPUT = Set.of("ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-            "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp");
 
     /** ONNX IR version that goes with an opset (IR 8 for opset 17, 9 for 18–20, 10 for 21). */
     static int irVersion(int opset) {

@@ -151,7 +151,7 @@ public final class ModelZoo {
      */
     public dev.cnnzoo.weights.Weights pretrained(String id) {
         PretrainedWeights p = pretrainedInfo(id).orElseThrow(() -> new ZooException("the zoo ships no pretrained weights for " + id
-                + (withPretrained().isEmpty() ? "" : "; it has them for " + String.join(", ", withPretrained()))));
+                + (idsWithPretrained().isEmpty() ? "" : "; it has them for " + String.join(", ", idsWithPretrained()))));
         try (java.io.InputStream in = p.opener().open()) {
             return dev.cnnzoo.weights.Safetensors.read(in.readAllBytes(), id + " (pretrained)");
         } catch (java.io.IOException e) {
@@ -159,8 +159,8 @@ public final class ModelZoo {
         }
     }
 
-    /** Ids whose family ships pretrained weights. */
-    public List<String> withPretrained() {
+    /** The ids the zoo ships pretrained weights for. */
+    public List<String> idsWithPretrained() {
         return byId.values().stream().filter(e -> e.model().pretrainedWeights().isPresent()).map(e -> e.info().id()).toList();
     }
 
@@ -168,7 +168,7 @@ public final class ModelZoo {
      * The summary of a model as deployed at its defaults (inference form: auxiliary classifiers, which
      * exist for training only, not counted): parameters, MACs, per-layer shapes. Cached.
      */
-    public Summary describe(String id) {
+    public Summary summary(String id) {
         return summaries.computeIfAbsent(id, k -> Summary.of(build(k).graph().inferenceForm(false)));
     }
 

@@ -105,7 +105,7 @@ public final class ResidualUnit {
 
     /** A squeeze-and-excitation block with reduction ratio r on the residual branch, before the sum (Hu et al. 2017, Fig. 3). */
     public ResidualUnit squeezeExcitation(int ratio) {
-        SqueezeExcitation.reducedMaps(1, ratio);
+        SqueezeExcitation.requireRatio(ratio);
         return new ResidualUnit(bottleneck, expansion, preActivation, strideInFirst, zeroInitLast, ratio, shortcut, bn, init);
     }
 

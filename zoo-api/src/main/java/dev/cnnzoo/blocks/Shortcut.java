@@ -2,6 +2,7 @@ package dev.cnnzoo.blocks;
 
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Init;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.ShapeException;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.BatchNorm;
@@ -60,6 +61,6 @@ public final class Shortcut {
         // ONNX pads: begin values for every axis, then end values; only the end of axis 1 grows.
         long[] pads = new long[2 * y.shape().rank()];
         pads[y.shape().rank() + 1] = maps - channels;
-        return net.graph().op("Pad", Attributes.of("mode", "constant"), y, net.graph().int64s(pads));
+        return net.graph().op(Op.PAD, Attributes.of("mode", "constant"), y, net.graph().int64s(pads));
     }
 }

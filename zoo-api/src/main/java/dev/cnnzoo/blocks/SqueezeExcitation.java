@@ -20,10 +20,15 @@ public final class SqueezeExcitation {
 
     /** The reduced width C / r of the paper's §3.2 (at least one map). */
     public static int reducedMaps(int maps, int ratio) {
+        requireRatio(ratio);
+        return Math.max(1, maps / ratio);
+    }
+
+    /** Refuses a reduction ratio r below 1. */
+    public static void requireRatio(int ratio) {
         if (ratio < 1) {
             throw new IllegalArgumentException("squeeze-and-excitation ratio must be at least 1, got " + ratio);
         }
-        return Math.max(1, maps / ratio);
     }
 
     /** Rescales {@code x}'s maps by gates computed through {@code reducedMaps} hidden units; scoped as {@code name}. */

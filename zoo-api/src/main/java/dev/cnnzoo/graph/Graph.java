@@ -154,11 +154,11 @@ public final class Graph {
         List<Node> kept = new ArrayList<>();
         for (Node n : nodes) {
             List<Value> ins = n.inputs().stream().map(v -> v == null ? null : replaced.getOrDefault(v, v)).toList();
-            if (n.op().equals("Dropout")) {
+            if (n.is(Op.DROPOUT)) {
                 replaced.put(n.output(), ins.get(0));
                 continue;
             }
-            kept.add(new Node(n.name(), n.op(), ins, n.outputs(), n.attributes(), n.layer()));
+            kept.add(new Node(n.name(), n.operator(), ins, n.outputs(), n.attributes(), n.layer()));
         }
         List<Output> outs = new ArrayList<>();
         for (Output o : outputs) {
@@ -168,7 +168,7 @@ public final class Graph {
             Value v = o.value();
             if (replaced.containsKey(v)) {
                 // A dropout was the last op: keep the output's name with an Identity.
-                Node id = new Node(v.name() + "/Identity", "Identity", List.of(replaced.get(v)), List.of(v), Attributes.none(),
+                Node id = new Node(v.name() + "/" + Op.IDENTITY.opType(), Op.IDENTITY, List.of(replaced.get(v)), List.of(v), Attributes.none(),
                         producers.get(v).layer());
                 kept.add(id);
             }

@@ -186,34 +186,49 @@ public final class GraphBuilder {
     // ---- nodes -----------------------------------------------------------------------------
 
     /** Adds an operator with one output. */
-    public Value op(String opType, Attributes attributes, Value... operands) {
-        return op(opType, 1, attributes, operands).get(0);
+    public Value op(Op op, Attributes attributes, Value... operands) {
+        return op(op, 1, attributes, operands).get(0);
     }
 
-    /** Adds an operator with {@code outputCount} outputs. */
-    public List<Value> op(String opType, int outputCount, Attributes attributes, Value... operands) {
-        String layer = scopes.isEmpty() ? unscopedLayer(opType, operands) : scopePath();
+    /** Adds an operator with {@code outputCount} outputs (a Split's parts, a MaxPool's values and indices). */
+    public List<Value> op(Op op, int outputCount, Attributes attributes, Value... operands) {
+        String layer = scopes.isEmpty() ? unscopedLayer(op, operands) : scopePath();
         List<Value> ins = Arrays.asList(operands.clone());
         for (Value v : ins) {
             if (v != null && values.get(v.name()) != v) {
                 throw new IllegalArgumentException("layer '" + layer + "': value " + v.name() + " is not part of graph " + name);
             }
         }
-        List<ShapeInference.Out> shapes = ShapeInference.infer(layer, opType, ins, attributes, outputCount, this::constantData,
+        List<ShapeInference.Out> shapes = ShapeInference.infer(layer, op, ins, attributes, outputCount, this::constantData,
                 v -> {
                     Node p = producers.get(v);
-                    return p != null && p.op().equals("Shape") ? p.input(0).shape() : null;
+                    return p != null && p.is(Op.SHAPE) ? p.input(0).shape() : null;
                 });
-        String nodeName = uniqueNodeName(layer + "/" + opType);
+        String nodeName = uniqueNodeName(layer + "/" + op.opType());
         List<Value> outs = new ArrayList<>();
         for (int i = 0; i < shapes.size(); i++) {
             String valueName = shapes.size() == 1 ? nodeName : nodeName + ":" + i;
             outs.add(register(new Value(valueName, shapes.get(i).dtype(), shapes.get(i).shape(), Value.Kind.ACTIVATION), null));
         }
-        Node node = new Node(nodeName, opType, ins, outs, attributes, layer);
+        Node node = new Node(nodeName, op, ins, outs, attributes, layer);
         nodes.add(node);
         outs.forEach(v -> producers.put(v, node));
         return outs;
+    }
+
+    /**
+     * {@link #op(Op, Attributes, Value...)} for an operator named by its ONNX {@code op_type}, for
+     * code that still writes operators as strings (the gradient rules, until they key on {@link Op}).
+     *
+     * @throws IllegalArgumentException when {@link Op} has no such operator
+     */
+    public Value op(String opType, Attributes attributes, Value... operands) {
+        return op(Op.of(opType), attributes, operands);
+    }
+
+    /** {@link #op(Op, int, Attributes, Value...)} for an operator named by its ONNX {@code op_type}. */
+    public List<Value> op(String opType, int outputCount, Attributes attributes, Value... operands) {
+        return op(Op.of(opType), outputCount, attributes, operands);
     }
 
     /**
@@ -221,13 +236,13 @@ public final class GraphBuilder {
      * activation or a flatten joins the convolution before it, as Keras's {@code activation=} does),
      * else a layer of its own named after the operator ({@code pad}, {@code pad_1}...).
      */
-    private String unscopedLayer(String opType, Value[] operands) {
+    private String unscopedLayer(Op op, Value[] operands) {
         for (Value v : operands) {
             if (v != null && producers.containsKey(v)) {
                 return producers.get(v).layer();
             }
         }
-        String layer = fresh(opType.toLowerCase(), topLayers::contains);
+        String layer = fresh(op.opType().toLowerCase(), topLayers::contains);
         topLayers.add(layer);
         return layer;
     }
@@ -241,7 +256,7 @@ public final class GraphBuilder {
     // ---- feature stages --------------------------------------------------------------------
 
     /** The operators that step over their input: a stride of s divides the resolution by s. */
-    private static final java.util.Set<String> STRIDED = java.util.Set.of("Conv", "MaxPool", "AveragePool", "LpPool");
+    private static final java.util.Set<Op> STRIDED = java.util.EnumSet.of(Op.CONV, Op.MAX_POOL, Op.AVERAGE_POOL);
 
     /**
      * How many input pixels one position of {@code v} steps over: the product of the strides on the
@@ -267,7 +282,7 @@ public final class GraphBuilder {
                 unknown.forEach(pending::push);
                 continue;
             }
-            long[] strides = STRIDED.contains(p.op()) ? p.attributes().getInts("strides") : null;
+            long[] strides = STRIDED.contains(p.operator()) ? p.attributes().getInts("strides") : null;
             int stride = strides == null ? 1 : (int) java.util.Arrays.stream(strides).max().orElse(1);
             int r = stride * images.stream().mapToInt(reductions::get).max().orElse(1);
             p.outputs().forEach(out -> reductions.put(out, r));
@@ -332,7 +347,7 @@ public final class GraphBuilder {
         } else {
             out = new Value(outputName, v.dtype(), v.shape(), Value.Kind.ACTIVATION);
             register(out, null);
-            nodes.add(new Node(uniqueNodeName(outputName + "/Identity"), "Identity", List.of(v), List.of(out),
+            nodes.add(new Node(uniqueNodeName(outputName + "/" + Op.IDENTITY.opType()), Op.IDENTITY, List.of(v), List.of(out),
                     Attributes.none(), outputName));
         }
         outputs.add(new Graph.Output(out, auxiliary));

@@ -7,10 +7,21 @@ import java.util.List;
  * One ONNX operator application. {@code layer} is the scope path the node was created in
  * ({@code layer1.0.conv1}); summaries group nodes by it. An omitted optional input is {@code null}.
  */
-public record Node(String name, String op, List<Value> inputs, List<Value> outputs, Attributes attributes, String layer) {
+public record Node(String name, Op operator, List<Value> inputs, List<Value> outputs, Attributes attributes, String layer) {
     public Node {
+        java.util.Objects.requireNonNull(operator, "operator");
         inputs = Collections.unmodifiableList(new java.util.ArrayList<>(inputs));
         outputs = List.copyOf(outputs);
+    }
+
+    /** Whether this node applies {@code op}. */
+    public boolean is(Op op) {
+        return operator == op;
+    }
+
+    /** The operator's ONNX spelling, the {@code op_type} the exported {@code NodeProto} carries ({@code "Conv"}). */
+    public String op() {
+        return operator.opType();
     }
 
     public Value input(int i) {
@@ -23,6 +34,6 @@ public record Node(String name, String op, List<Value> inputs, List<Value> outpu
 
     @Override
     public String toString() {
-        return name + " = " + op + inputs.stream().map(v -> v == null ? "-" : v.name()).toList() + " " + attributes;
+        return name + " = " + op() + inputs.stream().map(v -> v == null ? "-" : v.name()).toList() + " " + attributes;
     }
 }

@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Output types and shapes of the ONNX operators the zoo emits, computed as each node is added so a
- * mismatch fails while the network is built. Rules follow the ONNX operator specification; pooling
- * in ceil mode drops a last window that would start in the padding, as PyTorch and ONNX Runtime do.
+ * Output types and shapes of every {@link Op}, computed as each node is added so a mismatch fails
+ * while the network is built. Rules follow the ONNX operator specification (the opset-13 forms the
+ * graph language writes); pooling in ceil mode drops a last window that would start in the padding,
+ * as PyTorch and ONNX Runtime do.
  */
 final class ShapeInference {
     /** Type and shape of one output. */
@@ -16,13 +17,13 @@ final class ShapeInference {
     }
 
     private final String layer;
-    private final String op;
+    private final Op op;
     private final List<Value> in;
     private final Attributes at;
     private final Function<Value, Tensor> constants;
     private final Function<Value, Shape> shapeValues;
 
-    private ShapeInference(String layer, String op, List<Value> in, Attributes at, Function<Value, Tensor> constants,
+    private ShapeInference(String layer, Op op, List<Value> in, Attributes at, Function<Value, Tensor> constants,
             Function<Value, Shape> shapeValues) {
         this.layer = layer;
         this.op = op;
@@ -38,151 +39,76 @@ final class ShapeInference {
      * @param constants   the data of constant inputs (reshape targets, axes), or null for non-constants
      * @param shapeValues for a value computed by {@code Shape(x)}, the shape of x (batch included), else null
      */
-    static List<Out> infer(String layer, String op, List<Value> inputs, Attributes attributes, int outputs,
+    static List<Out> infer(String layer, Op op, List<Value> inputs, Attributes attributes, int outputs,
             Function<Value, Tensor> constants, Function<Value, Shape> shapeValues) {
         return new ShapeInference(layer, op, inputs, attributes, constants, shapeValues).run(outputs);
     }
 
     private List<Out> run(int outputs) {
-        switch (op) {
-            case "Relu", "Tanh", "Sigmoid", "Neg", "Exp", "Log", "Sqrt", "Abs", "Reciprocal", "Identity",
-                    "Softmax", "LogSoftmax", "Erf", "Sign", "Floor", "Ceil", "LeakyRelu", "Elu", "Softplus",
-                    "HardSigmoid", "Clip", "LRN", "Not", "Round", "CumSum" -> {
-                return List.of(same(0));
-            }
-            case "Dropout" -> {
-                return outputs == 1 ? List.of(same(0)) : List.of(same(0), new Out(DType.BOOL, x(0).shape()));
-            }
-            case "Cast" -> {
-                return List.of(new Out(DType.fromOnnxCode((int) at.getInt("to", 1)), x(0).shape()));
-            }
-            case "IsNaN", "IsInf" -> {
-                return List.of(new Out(DType.BOOL, x(0).shape()));
-            }
-            case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean" -> {
+        List<Out> out = rule(outputs);
+        if (out.size() != outputs) {
+            fail(op + " gives " + out.size() + " output" + (out.size() == 1 ? "" : "s") + " here, not " + outputs);
+        }
+        return out;
+    }
+
+    private List<Out> rule(int outputs) {
+        return switch (op) {
+            case ABS, EXP, LOG, NEG, RECIPROCAL, RELU, SIGMOID, SIGN, SQRT, TANH, IDENTITY, SOFTMAX, LOG_SOFTMAX, LRN, DROPOUT,
+                    SCATTER_ELEMENTS -> List.of(same(0));
+            case CAST -> List.of(new Out(DType.fromOnnxCode((int) at.getInt("to", 1)), x(0).shape()));
+            case ADD, SUB, MUL, DIV, POW, SUM -> {
                 Shape s = x(0).shape();
                 for (int i = 1; i < in.size(); i++) {
                     s = broadcast(s, x(i).shape());
                 }
-                return List.of(new Out(x(0).dtype(), s));
+                yield List.of(new Out(x(0).dtype(), s));
             }
-            case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or" -> {
-                return List.of(new Out(DType.BOOL, broadcast(x(0).shape(), x(1).shape())));
-            }
-            case "Where" -> {
-                return List.of(new Out(x(1).dtype(), broadcast(broadcast(x(0).shape(), x(1).shape()), x(2).shape())));
-            }
-            case "Conv" -> {
-                return List.of(conv());
-            }
-            case "ConvTranspose" -> {
-                return List.of(convTranspose());
-            }
-            case "MaxPool", "AveragePool", "LpPool" -> {
+            case EQUAL -> List.of(new Out(DType.BOOL, broadcast(x(0).shape(), x(1).shape())));
+            case CONV -> List.of(conv());
+            case CONV_TRANSPOSE -> List.of(convTranspose());
+            case MAX_POOL -> {
                 Out y = pool();
-                return outputs == 1 ? List.of(y) : List.of(y, new Out(DType.INT64, y.shape()));
+                // The optional second output: the flat index of each maximum (the max-pooling gradient's).
+                yield outputs == 2 ? List.of(y, new Out(DType.INT64, y.shape())) : List.of(y);
             }
-            case "GlobalAveragePool", "GlobalMaxPool" -> {
+            case AVERAGE_POOL -> List.of(pool());
+            case GLOBAL_AVERAGE_POOL, GLOBAL_MAX_POOL -> {
                 int[] d = x(0).shape().dims();
                 requireRank(0, 3);
                 Arrays.fill(d, 2, d.length, 1);
-                return List.of(new Out(x(0).dtype(), Shape.of(d)));
+                yield List.of(new Out(x(0).dtype(), Shape.of(d)));
             }
-            case "BatchNormalization" -> {
-                return List.of(batchNorm());
-            }
-            case "Gemm" -> {
-                return List.of(gemm());
-            }
-            case "MatMul" -> {
-                return List.of(matMul());
-            }
-            case "Concat" -> {
-                return List.of(concat());
-            }
-            case "Split" -> {
-                return split(outputs);
-            }
-            case "Flatten" -> {
-                return List.of(flatten());
-            }
-            case "Reshape" -> {
-                return List.of(reshape());
-            }
-            case "Transpose" -> {
-                return List.of(transpose());
-            }
-            case "Squeeze" -> {
-                return List.of(squeeze());
-            }
-            case "Unsqueeze" -> {
-                return List.of(unsqueeze());
-            }
-            case "Pad" -> {
-                return List.of(pad());
-            }
-            case "Slice" -> {
-                return List.of(slice());
-            }
-            case "Gather" -> {
-                return List.of(gather());
-            }
-            case "GatherElements" -> {
-                return List.of(new Out(x(0).dtype(), x(1).shape()));
-            }
-            case "ScatterElements", "ScatterND" -> {
-                return List.of(same(0));
-            }
-            case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceProd", "ReduceL2",
-                    "ReduceLogSumExp" -> {
-                return List.of(reduce());
-            }
-            case "ArgMax", "ArgMin" -> {
-                return List.of(argReduce());
-            }
-            case "Expand" -> {
-                return List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), shapeInput(1))));
-            }
-            case "MaxUnpool" -> {
-                return List.of(new Out(x(0).dtype(), shapeInput(2)));
-            }
-            case "ConstantOfShape" -> {
+            case MAX_UNPOOL -> List.of(new Out(x(0).dtype(), shapeInput(2)));
+            case BATCH_NORMALIZATION -> List.of(batchNorm());
+            case GEMM -> List.of(gemm());
+            case MAT_MUL -> List.of(matMul());
+            case REDUCE_SUM, REDUCE_MEAN -> List.of(reduce());
+            case CONCAT -> List.of(concat());
+            case SPLIT -> split(outputs);
+            case FLATTEN -> List.of(flatten());
+            case RESHAPE -> List.of(reshape());
+            case SQUEEZE -> List.of(squeeze());
+            case UNSQUEEZE -> List.of(unsqueeze());
+            case TRANSPOSE -> List.of(transpose());
+            case PAD -> List.of(pad());
+            case SLICE -> List.of(slice());
+            case GATHER -> List.of(gather());
+            case EXPAND -> List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), shapeInput(1))));
+            case SHAPE -> List.of(new Out(DType.INT64, Shape.of(x(0).shape().rank())));
+            case SIZE -> List.of(new Out(DType.INT64, Shape.scalar()));
+            case CONSTANT_OF_SHAPE -> {
                 Tensor v = at.getTensor("value");
-                return List.of(new Out(v == null ? DType.FLOAT : v.dtype(), shapeInput(0)));
+                yield List.of(new Out(v == null ? DType.FLOAT : v.dtype(), shapeInput(0)));
             }
-            case "Tile" -> {
-                long[] reps = constInts(1);
-                int[] d = x(0).shape().dims();
-                for (int i = 0; i < d.length; i++) {
-                    d[i] = d[i] < 0 ? (reps[i] == 1 ? d[i] : fail("cannot tile the batch dimension"))
-                            : d[i] * (int) reps[i];
-                }
-                return List.of(new Out(x(0).dtype(), Shape.of(d)));
-            }
-            case "Shape" -> {
-                return List.of(new Out(DType.INT64, Shape.of(x(0).shape().rank())));
-            }
-            case "Size" -> {
-                return List.of(new Out(DType.INT64, Shape.scalar()));
-            }
-            case "OneHot" -> {
+            case ONE_HOT -> {
                 long depth = constInts(1)[0];
                 int[] d = x(0).shape().dims();
                 int[] o = Arrays.copyOf(d, d.length + 1);
                 o[d.length] = (int) depth;
-                return List.of(new Out(x(2).dtype(), Shape.of(o)));
+                yield List.of(new Out(x(2).dtype(), Shape.of(o)));
             }
-            case "SoftmaxCrossEntropyLoss" -> {
-                Out loss = at.getString("reduction", "mean").equals("none")
-                        ? new Out(x(0).dtype(), x(1).shape()) : new Out(x(0).dtype(), Shape.scalar());
-                return outputs == 1 ? List.of(loss) : List.of(loss, same(0));
-            }
-            case "Constant" -> {
-                Tensor t = at.getTensor("value");
-                return List.of(new Out(t.dtype(), t.shape()));
-            }
-            default -> throw new ShapeException(layer, "no shape rule for operator " + op);
-        }
+        };
     }
 
     // ---- rules -----------------------------------------------------------------------------
@@ -574,7 +500,7 @@ final class ShapeInference {
     private Out reduce() {
         Shape s = x(0).shape();
         long[] axes;
-        if (op.equals("ReduceSum")) {
+        if (op == Op.REDUCE_SUM) {
             axes = in.size() > 1 && in.get(1) != null ? constInts(1) : null;
         } else {
             axes = at.getInts("axes");
@@ -597,21 +523,6 @@ final class ShapeInference {
             }
         }
         return new Out(x(0).dtype(), Shape.of(out.stream().mapToInt(Integer::intValue).toArray()));
-    }
-
-    private Out argReduce() {
-        Shape s = x(0).shape();
-        int axis = axis(at.getInt("axis", 0), s.rank());
-        boolean keep = at.getInt("keepdims", 1) == 1;
-        List<Integer> out = new ArrayList<>();
-        for (int i = 0; i < s.rank(); i++) {
-            if (i != axis) {
-                out.add(s.dim(i));
-            } else if (keep) {
-                out.add(1);
-            }
-        }
-        return new Out(DType.INT64, Shape.of(out.stream().mapToInt(Integer::intValue).toArray()));
     }
 
     // ---- helpers ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.cnnzoo.graph;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -29,7 +30,7 @@ public final class Summary {
     public record Row(String layer, String ops, Shape output, long parameters, long macs) {
     }
 
-    private static final Set<String> VIEWS = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout");
+    private static final Set<Op> VIEWS = EnumSet.of(Op.RESHAPE, Op.FLATTEN, Op.SQUEEZE, Op.UNSQUEEZE, Op.IDENTITY, Op.DROPOUT);
 
     private final Graph graph;
     private final List<Row> rows;
@@ -92,7 +93,7 @@ public final class Summary {
                     lastUse.put(buffer.getOrDefault(v, v), i);
                 }
             }
-            if (VIEWS.contains(n.op()) && isActivation(n.input(0))) {
+            if (VIEWS.contains(n.operator()) && isActivation(n.input(0))) {
                 Value root = buffer.getOrDefault(n.input(0), n.input(0));
                 n.outputs().forEach(o -> buffer.put(o, root));
             }
@@ -132,7 +133,7 @@ public final class Summary {
     public long trainingActivationBytes(int batch) {
         long total = graph.inputs().stream().mapToLong(v -> bytes(v, batch)).sum();
         for (Node n : graph.nodes()) {
-            if (!VIEWS.contains(n.op())) {
+            if (!VIEWS.contains(n.operator())) {
                 total += n.outputs().stream().mapToLong(v -> bytes(v, batch)).sum();
             }
         }
@@ -205,27 +206,23 @@ public final class Summary {
 
     /** MACs of one node for one image. */
     static long macs(Node n) {
-        switch (n.op()) {
-            case "Conv" -> {
+        return switch (n.operator()) {
+            case CONV -> {
                 Shape w = n.input(1).shape();
-                return perSample(n.output().shape()) * (w.elements() / w.dim(0));
+                yield perSample(n.output().shape()) * (w.elements() / w.dim(0));
             }
-            case "ConvTranspose" -> {
+            case CONV_TRANSPOSE -> {
                 Shape w = n.input(1).shape();
-                return perSample(n.input(0).shape()) * (w.elements() / w.dim(0));
+                yield perSample(n.input(0).shape()) * (w.elements() / w.dim(0));
             }
-            case "Gemm" -> {
+            case GEMM -> {
                 boolean ta = n.attributes().getInt("transA", 0) == 1;
                 int k = n.input(0).shape().dim(ta ? 0 : 1);
-                return perSample(n.output().shape()) * k;
+                yield perSample(n.output().shape()) * k;
             }
-            case "MatMul" -> {
-                return perSample(n.output().shape()) * n.input(0).shape().dim(-1);
-            }
-            default -> {
-                return 0;
-            }
-        }
+            case MAT_MUL -> perSample(n.output().shape()) * n.input(0).shape().dim(-1);
+            default -> 0;
+        };
     }
 
     private static long perSample(Shape s) {

@@ -5,6 +5,7 @@ import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Init;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.ShapeException;
 import dev.cnnzoo.graph.Tensor;
@@ -78,7 +79,7 @@ public class Net {
                     .put("dilations", dilation)
                     .put("group", c.groups)
                     .build();
-            return bias == null ? g.op("Conv", a, x, weight) : g.op("Conv", a, x, weight, bias);
+            return bias == null ? g.op(Op.CONV, a, x, weight) : g.op(Op.CONV, a, x, weight, bias);
         }
     }
 
@@ -125,7 +126,7 @@ public class Net {
                     .put("group", spec.groups)
                     .put("output_padding", outputPadding)
                     .build();
-            return bias == null ? g.op("ConvTranspose", a, x, weight) : g.op("ConvTranspose", a, x, weight, bias);
+            return bias == null ? g.op(Op.CONV_TRANSPOSE, a, x, weight) : g.op(Op.CONV_TRANSPOSE, a, x, weight, bias);
         }
     }
 
@@ -147,7 +148,7 @@ public class Net {
     // ---- pooling ---------------------------------------------------------------------------
 
     public Value maxPool(Value x, Pool pool) {
-        return pool("MaxPool", x, pool);
+        return pool(Op.MAX_POOL, x, pool);
     }
 
     public Value maxPool(String name, Value x, Pool pool) {
@@ -157,7 +158,7 @@ public class Net {
     }
 
     public Value avgPool(Value x, Pool pool) {
-        return pool("AveragePool", x, pool);
+        return pool(Op.AVERAGE_POOL, x, pool);
     }
 
     public Value avgPool(String name, Value x, Pool pool) {
@@ -166,7 +167,7 @@ public class Net {
         }
     }
 
-    private Value pool(String op, Value x, Pool pool) {
+    private Value pool(Op op, Value x, Pool pool) {
         requireRank(x, 3, "pooling");
         int spatial = x.shape().rank() - 2;
         int[] kernel = Layers.perAxis("pooling window", pool.kernel, spatial);
@@ -179,7 +180,7 @@ public class Net {
         if (pool.ceilMode) {
             a.put("ceil_mode", 1);
         }
-        if (op.equals("AveragePool")) {
+        if (op == Op.AVERAGE_POOL) {
             a.put("count_include_pad", pool.countIncludePad ? 1 : 0);
         }
         return g.op(op, a.build(), x);
@@ -188,12 +189,12 @@ public class Net {
     /** Global average pooling: N×C×H×W to N×C×1×1. */
     public Value globalAvgPool(Value x) {
         requireRank(x, 3, "global pooling");
-        return g.op("GlobalAveragePool", Attributes.none(), x);
+        return g.op(Op.GLOBAL_AVERAGE_POOL, Attributes.none(), x);
     }
 
     public Value globalMaxPool(Value x) {
         requireRank(x, 3, "global pooling");
-        return g.op("GlobalMaxPool", Attributes.none(), x);
+        return g.op(Op.GLOBAL_MAX_POOL, Attributes.none(), x);
     }
 
     /**
@@ -225,10 +226,10 @@ public class Net {
         // multiply by constant averaging matrices, only along the axes whose size changes.
         Value y = x;
         if (w != outWidth) {
-            y = g.op("MatMul", Attributes.none(), y, g.constant(averaging(w, outWidth, true)));
+            y = g.op(Op.MAT_MUL, Attributes.none(), y, g.constant(averaging(w, outWidth, true)));
         }
         if (h != outHeight) {
-            y = g.op("MatMul", Attributes.none(), g.constant(averaging(h, outHeight, false)), y);
+            y = g.op(Op.MAT_MUL, Attributes.none(), g.constant(averaging(h, outHeight, false)), y);
         }
         return y;
     }
@@ -262,7 +263,7 @@ public class Net {
             }
             // Pooling over depth is a 3-D max pool with a window of size×1×1 on N×1×C×H×W.
             Value stacked = reshape(x, 0, 1, d[1], d[2], d[3]);
-            Value pooled = g.op("MaxPool", Attributes.builder()
+            Value pooled = g.op(Op.MAX_POOL, Attributes.builder()
                     .put("kernel_shape", new int[] {size, 1, 1})
                     .put("strides", new int[] {size, 1, 1})
                     .put("pads", new int[6]).build(), stacked);
@@ -274,7 +275,7 @@ public class Net {
 
     public Value lrn(Value x, Lrn lrn) {
         requireRank(x, 3, "local response normalisation");
-        return g.op("LRN", Attributes.builder()
+        return g.op(Op.LRN, Attributes.builder()
                 .put("size", lrn.size)
                 .put("alpha", lrn.onnxAlpha)
                 .put("beta", lrn.beta)
@@ -303,7 +304,7 @@ public class Net {
             Value shift = g.parameter("bias", c, Init.zeros());
             Value mean = g.state("running_mean", c, Init.zeros());
             Value var = g.state("running_var", c, Init.ones());
-            return g.op("BatchNormalization", Attributes.builder()
+            return g.op(Op.BATCH_NORMALIZATION, Attributes.builder()
                     .put("epsilon", (float) spec.epsilon())
                     .put("momentum", (float) (1 - spec.momentum())).build(), x, scale, shift, mean, var);
         }
@@ -325,17 +326,17 @@ public class Net {
             Layers.requirePositive("units", units);
             Value w = g.parameter("weight", Shape.of(units, x.shape().dim(1)), weightInit);
             Value b = g.parameter("bias", Shape.of(units), biasInit);
-            return g.op("Gemm", Attributes.of("transB", 1), x, w, b);
+            return g.op(Op.GEMM, Attributes.of("transB", 1), x, w, b);
         }
     }
 
     public Value flatten(Value x) {
-        return g.op("Flatten", Attributes.of("axis", 1), x);
+        return g.op(Op.FLATTEN, Attributes.of("axis", 1), x);
     }
 
     /** Reshape to {@code dims}; 0 copies the input's dimension (keeps the symbolic batch), −1 is inferred. */
     public Value reshape(Value x, long... dims) {
-        return g.op("Reshape", Attributes.none(), x, g.int64s(dims));
+        return g.op(Op.RESHAPE, Attributes.none(), x, g.int64s(dims));
     }
 
     /** Dropout with the given drop probability; a rate of 0 adds nothing. Removed from inference exports. */
@@ -346,47 +347,47 @@ public class Net {
         if (rate == 0) {
             return x;
         }
-        return g.op("Dropout", Attributes.none(), x, g.scalar((float) rate));
+        return g.op(Op.DROPOUT, Attributes.none(), x, g.scalar((float) rate));
     }
 
     // ---- combination and activations -------------------------------------------------------
 
     /** Concatenation along the maps (the inception module's depth concat). */
     public Value concat(Value... xs) {
-        return g.op("Concat", Attributes.of("axis", 1), xs);
+        return g.op(Op.CONCAT, Attributes.of("axis", 1), xs);
     }
 
     public Value add(Value a, Value b) {
-        return g.op("Add", Attributes.none(), a, b);
+        return g.op(Op.ADD, Attributes.none(), a, b);
     }
 
     public Value mul(Value a, Value b) {
-        return g.op("Mul", Attributes.none(), a, b);
+        return g.op(Op.MUL, Attributes.none(), a, b);
     }
 
     public Value sub(Value a, Value b) {
-        return g.op("Sub", Attributes.none(), a, b);
+        return g.op(Op.SUB, Attributes.none(), a, b);
     }
 
     /** Multiplies by a constant. */
     public Value scale(Value x, double factor) {
-        return g.op("Mul", Attributes.none(), x, g.scalar((float) factor));
+        return g.op(Op.MUL, Attributes.none(), x, g.scalar((float) factor));
     }
 
     public Value relu(Value x) {
-        return g.op("Relu", Attributes.none(), x);
+        return g.op(Op.RELU, Attributes.none(), x);
     }
 
     public Value tanh(Value x) {
-        return g.op("Tanh", Attributes.none(), x);
+        return g.op(Op.TANH, Attributes.none(), x);
     }
 
     public Value sigmoid(Value x) {
-        return g.op("Sigmoid", Attributes.none(), x);
+        return g.op(Op.SIGMOID, Attributes.none(), x);
     }
 
     public Value softmax(Value x) {
-        return g.op("Softmax", Attributes.of("axis", -1), x);
+        return g.op(Op.SOFTMAX, Attributes.of("axis", -1), x);
     }
 
     /** Zero padding of the spatial axes: one value for all, or one per spatial axis (both sides). */
@@ -398,7 +399,7 @@ public class Net {
             pads[2 + i] = p[i];
             pads[x.shape().rank() + 2 + i] = p[i];
         }
-        return g.op("Pad", Attributes.of("mode", "constant"), x, g.int64s(pads));
+        return g.op(Op.PAD, Attributes.of("mode", "constant"), x, g.int64s(pads));
     }
 
     // ---- outputs ---------------------------------------------------------------------------

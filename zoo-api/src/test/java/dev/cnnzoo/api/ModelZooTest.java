@@ -120,7 +120,7 @@ class ModelZooTest {
             throw new java.io.IOException("not there");
         });
         ModelZoo zoo = ModelZoo.of(List.of(() -> List.of(toy.withPretrained(weights), new ToyProvider().models().get(1))));
-        assertEquals(List.of("toy-cnn"), zoo.withPretrained());
+        assertEquals(List.of("toy-cnn"), zoo.idsWithPretrained());
         assertEquals(weights, zoo.pretrainedInfo("toy-cnn").orElseThrow());
         assertTrue(zoo.pretrainedInfo("toy-cnn-wide").isEmpty());
         assertEquals("cannot read the pretrained weights of toy-cnn: not there",

@@ -37,7 +37,7 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             List<Map<String, Object>> described = new ArrayList<>();
             for (ModelInfo info : models) {
-                described.add(InfoCommand.describe(info, zoo.describe(info.id())));
+                described.add(InfoCommand.describe(info, zoo.summary(info.id())));
             }
             out.println(InfoCommand.json(described));
             return 0;
@@ -45,7 +45,7 @@ final class ListCommand implements Callable<Integer> {
         String fmt = "%-22s %-10s %5s %12s %10s  %s%n";
         out.printf(fmt, "id", "family", "year", "parameters", "MACs", "input");
         for (ModelInfo info : models) {
-            Summary s = zoo.describe(info.id());
+            Summary s = zoo.summary(info.id());
             out.printf(fmt, info.id(), info.family(), info.paper().year(), Format.grouped(s.parameters()), Format.count(s.macs()),
                     info.inputDescription());
         }

@@ -108,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
                 weightsForAll = w;
             }
         }
-        List<String> ids = targets == null || targets.isEmpty() ? zoo.withPretrained() : targets;
+        List<String> ids = targets == null || targets.isEmpty() ? zoo.idsWithPretrained() : targets;
         if (targets == null || targets.isEmpty()) {
             weightsForAll = "pretrained";
         }

@@ -36,7 +36,7 @@ class BenchCommandTest {
         assertTrue(doc.get("machine").get("logical_cores").asInt() > 0);
         assertEquals(1, doc.get("settings").get("threads").asInt());
         assertEquals(2, doc.get("results").size());
-        long macs = ModelZoo.load().describe("lenet5-modern").macs();
+        long macs = ModelZoo.load().summary("lenet5-modern").macs();
         int i = 0;
         for (int batch : new int[] {1, 3}) {
             JsonNode row = doc.get("results").get(i++);
@@ -127,7 +127,7 @@ class BenchCommandTest {
         JsonNode doc = json(r.out());
         JsonNode row = doc.get("results").get(0);
         assertEquals("train", row.get("mode").asText());
-        assertEquals(6 * ModelZoo.load().describe("lenet5-modern").macs(), row.get("flops_per_image").asLong(),
+        assertEquals(6 * ModelZoo.load().summary("lenet5-modern").macs(), row.get("flops_per_image").asLong(),
                 "a step counts as three forward passes");
         assertTrue(doc.get("settings").get("optimizer").asText().startsWith("sgd"), doc.get("settings").toString());
     }

@@ -5,6 +5,7 @@ import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Init;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -121,7 +122,7 @@ final class LeNet5 {
             }
         }
         GraphBuilder g = net.graph();
-        Value inputs = g.op("Gather", Attributes.of("axis", 1), s2, g.constant(name + "_maps", Tensor.int64s(indices)));
+        Value inputs = g.op(Op.GATHER, Attributes.of("axis", 1), s2, g.constant(name + "_maps", Tensor.int64s(indices)));
         return net.conv(name, inputs, Conv.of(maps, 5).groups(maps).init(paperInit()).biasInit(paperInit()));
     }
 
@@ -134,10 +135,10 @@ final class LeNet5 {
         try (var s = net.scope("output")) {
             GraphBuilder g = net.graph();
             Value codes = g.constant("codes", Tensor.of(Shape.of(classes, 84), ClassCodes.codes(classes)));
-            Value expanded = g.op("Unsqueeze", Attributes.none(), f6, g.int64s(1));
+            Value expanded = g.op(Op.UNSQUEEZE, Attributes.none(), f6, g.int64s(1));
             Value diff = net.sub(expanded, codes);
-            Value distance = g.op("ReduceSum", Attributes.of("keepdims", 0), net.mul(diff, diff), g.int64s(2));
-            return g.op("Neg", Attributes.none(), distance);
+            Value distance = g.op(Op.REDUCE_SUM, Attributes.of("keepdims", 0), net.mul(diff, diff), g.int64s(2));
+            return g.op(Op.NEG, Attributes.none(), distance);
         }
     }
 

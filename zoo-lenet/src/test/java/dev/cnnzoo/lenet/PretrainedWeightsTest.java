@@ -15,7 +15,7 @@ class PretrainedWeightsTest {
 
     @Test
     void shippedWeightsFitTheirModelsAndNameTheirClasses() {
-        for (String id : ZOO.withPretrained()) {
+        for (String id : ZOO.idsWithPretrained()) {
             Model m = ZOO.build(id);
             Weights w = ZOO.pretrained(id);
             assertEquals(m.graph().parameters().size(), w.bind(m.graph()).size(), id);
@@ -23,7 +23,7 @@ class PretrainedWeightsTest {
             assertEquals(m.config().classes(), info.labels().size(), id);
             assertTrue(info.description().contains("zoo train " + id), "the description gives the command that reproduces " + id);
         }
-        assertTrue(ZOO.withPretrained().contains("lenet5"));
+        assertTrue(ZOO.idsWithPretrained().contains("lenet5"));
         assertTrue(assertThrows(ZooException.class, () -> ZOO.pretrained("lenet5-modern")).getMessage()
                 .contains("no pretrained weights for lenet5-modern; it has them for"));
     }

@@ -34,7 +34,7 @@ final class Catalog {
         List<ModelInfo> models = glob == null || glob.isBlank() ? zoo.list() : zoo.list(glob.strip());
         List<Map<String, Object>> entries = new ArrayList<>();
         for (ModelInfo info : models) {
-            entries.add(entry(info, zoo.describe(info.id())));
+            entries.add(entry(info, zoo.summary(info.id())));
         }
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("models", entries);
@@ -48,7 +48,7 @@ final class Catalog {
         Model model = zoo.build(id);
         ModelInfo info = model.info();
         Summary s = Summary.of(model.graph());
-        Map<String, Object> o = entry(info, zoo.describe(id));
+        Map<String, Object> o = entry(info, zoo.summary(id));
         o.put("description", info.description());
         o.put("classes", model.config().classes());
         o.put("preprocessing", info.preprocessing().toString());

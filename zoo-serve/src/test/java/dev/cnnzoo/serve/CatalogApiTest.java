@@ -35,8 +35,8 @@ class CatalogApiTest {
 
             for (JsonNode m : all.get("models")) {
                 String id = m.get("id").asText();
-                assertEquals(ServeFixture.ZOO.describe(id).parameters(), m.get("parameters").asLong(), id);
-                assertEquals(ServeFixture.ZOO.describe(id).macs(), m.get("macs").asLong(), id);
+                assertEquals(ServeFixture.ZOO.summary(id).parameters(), m.get("parameters").asLong(), id);
+                assertEquals(ServeFixture.ZOO.summary(id).macs(), m.get("macs").asLong(), id);
                 assertEquals(ServeFixture.ZOO.find(id).paper().url(), m.get("paper").get("url").isNull() ? null : m.get("paper").get("url").asText());
                 assertEquals(bench.of(id).size(), m.get("bench").size(), id);
                 assertEquals(id.equals("fashion-cnn"), m.get("served").asBoolean(), id);

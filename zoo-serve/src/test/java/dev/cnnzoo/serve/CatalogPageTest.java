@@ -100,7 +100,7 @@ class CatalogPageTest {
         parameters.click();
         parameters.click();
         List<String> bySize = ServeFixture.ZOO.list("resnet*").stream()
-                .sorted((a, b) -> Long.compare(ServeFixture.ZOO.describe(b.id()).parameters(), ServeFixture.ZOO.describe(a.id()).parameters()))
+                .sorted((a, b) -> Long.compare(ServeFixture.ZOO.summary(b.id()).parameters(), ServeFixture.ZOO.summary(a.id()).parameters()))
                 .map(i -> i.id()).collect(Collectors.toList());
         waiting().until(d -> listedIds().equals(bySize));
     }

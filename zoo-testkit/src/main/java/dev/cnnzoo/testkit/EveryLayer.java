@@ -3,6 +3,7 @@ package dev.cnnzoo.testkit;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.BatchNorm;
@@ -41,7 +42,7 @@ public final class EveryLayer {
         Value padded = net.zeroPad(up, 1);                                                        // 4×10×10
         Value gap = net.flatten(net.globalAvgPool(padded));                                       // 4
         Value gmp = net.flatten(net.globalMaxPool(depth));                                        // 16
-        Value features = g.op("Concat", dev.cnnzoo.graph.Attributes.of("axis", 1), gap, gmp);   // 20
+        Value features = g.op(Op.CONCAT, dev.cnnzoo.graph.Attributes.of("axis", 1), gap, gmp);   // 20
         Value hidden = net.dropout(net.relu(net.dense("fc1", features, 12)), 0.3);
         net.output(Net.LOGITS, net.dense("fc2", hidden, 5));
         net.auxiliaryOutput("aux", net.softmax(net.dense("aux_fc", gmp, 3)));

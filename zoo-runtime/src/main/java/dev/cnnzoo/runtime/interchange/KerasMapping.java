@@ -3,6 +3,7 @@ package dev.cnnzoo.runtime.interchange;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.interchange.KerasWeights.Layer;
@@ -146,7 +147,7 @@ final class KerasMapping {
         List<ZooLayer> layers = new ArrayList<>();
         Map<String, Node> pointwise = new HashMap<>();
         for (Node n : graph.nodes()) {
-            if (n.op().equals("Conv") && module(n) != null && module(n).endsWith(".pointwise")) {
+            if (n.is(Op.CONV) && module(n) != null && module(n).endsWith(".pointwise")) {
                 pointwise.put(module(n), n);
             }
         }
@@ -155,8 +156,8 @@ final class KerasMapping {
             if (module == null) {
                 continue;
             }
-            switch (n.op()) {
-                case "Conv" -> {
+            switch (n.operator()) {
+                case CONV -> {
                     boolean depthwise = n.attributes().getInt("group", 1) > 1 && n.input(1).shape().dim(1) == 1;
                     String base = module.endsWith(".depthwise") ? module.substring(0, module.length() - ".depthwise".length()) : null;
                     if (depthwise && base != null && pointwise.containsKey(base + ".pointwise")) {
@@ -165,8 +166,8 @@ final class KerasMapping {
                         layers.add(new ZooLayer(depthwise ? Kind.DEPTHWISE : Kind.CONV, module, n, null));
                     }
                 }
-                case "BatchNormalization" -> layers.add(new ZooLayer(Kind.BATCH_NORM, module, n, null));
-                case "Gemm" -> layers.add(new ZooLayer(Kind.DENSE, module, n, null));
+                case BATCH_NORMALIZATION -> layers.add(new ZooLayer(Kind.BATCH_NORM, module, n, null));
+                case GEMM -> layers.add(new ZooLayer(Kind.DENSE, module, n, null));
                 default -> { }
             }
         }
@@ -296,7 +297,7 @@ final class KerasMapping {
             return;
         }
         List<Node> consumers = graph.consumers(node.output());
-        Mapped mean = consumers.size() == 1 && consumers.get(0).op().equals("BatchNormalization")
+        Mapped mean = consumers.size() == 1 && consumers.get(0).is(Op.BATCH_NORMALIZATION)
                 ? byTarget.get(consumers.get(0).input(3).name()) : null;
         if (mean == null || mean.value().elements() != bias.elements()) {
             throw new ZooException(keras.file() + ": Keras layer '" + l.name() + "' has a bias, and the zoo's '" + z.module()
@@ -330,10 +331,10 @@ final class KerasMapping {
      */
     private int[] flattenedMap(Node dense, int inputs) {
         Node n = graph.producer(dense.input(0));
-        while (n != null && (n.op().equals("Dropout") || n.op().equals("Identity"))) {
+        while (n != null && (n.is(Op.DROPOUT) || n.is(Op.IDENTITY))) {
             n = graph.producer(n.input(0));
         }
-        if (n == null || !(n.op().equals("Flatten") || n.op().equals("Reshape"))) {
+        if (n == null || !(n.is(Op.FLATTEN) || n.is(Op.RESHAPE))) {
             return null;
         }
         Shape map = n.input(0).shape();

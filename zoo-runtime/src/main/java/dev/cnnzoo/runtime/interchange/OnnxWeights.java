@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.CodedInputStream;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import java.io.IOException;
@@ -29,8 +30,8 @@ import java.util.Map;
  * are followed back to the initializer they copy.
  */
 final class OnnxWeights {
-    /** A node input that is a weight: the node, its op, which input, and the initializer's name. */
-    record Use(String node, String op, int input, String initializer, Map<String, Long> intAttributes) {
+    /** A node input that is a weight: the node, its operator, which input, and the initializer's name. */
+    record Use(String node, Op op, int input, String initializer, Map<String, Long> intAttributes) {
     }
 
     private final Map<String, Tensor> tensors;
@@ -79,7 +80,7 @@ final class OnnxWeights {
         // Identity nodes copying an initializer: their output stands for it.
         Map<String, String> alias = new HashMap<>();
         for (NodeProto n : model.getGraph().getNodeList()) {
-            if (n.getOpType().equals("Identity") && n.getInputCount() == 1 && n.getOutputCount() == 1) {
+            if (Op.IDENTITY.opType().equals(n.getOpType()) && n.getInputCount() == 1 && n.getOutputCount() == 1) {
                 String source = alias.getOrDefault(n.getInput(0), n.getInput(0));
                 if (tensors.containsKey(source)) {
                     alias.put(n.getOutput(0), source);
@@ -88,8 +89,9 @@ final class OnnxWeights {
         }
         List<Use> uses = new ArrayList<>();
         for (NodeProto n : model.getGraph().getNodeList()) {
-            if (n.getOpType().equals("Identity")) {
-                continue;
+            Op op = Op.find(n.getOpType()).orElse(null);
+            if (op == null || op == Op.IDENTITY) {
+                continue;       // an operator the zoo never writes holds none of its weights; identities are followed above
             }
             Map<String, Long> ints = new HashMap<>();
             for (AttributeProto a : n.getAttributeList()) {
@@ -100,7 +102,7 @@ final class OnnxWeights {
             for (int i = 0; i < n.getInputCount(); i++) {
                 String name = alias.getOrDefault(n.getInput(i), n.getInput(i));
                 if (tensors.containsKey(name)) {
-                    uses.add(new Use(n.getName(), n.getOpType(), i, name, ints));
+                    uses.add(new Use(n.getName(), op, i, name, ints));
                 }
             }
         }

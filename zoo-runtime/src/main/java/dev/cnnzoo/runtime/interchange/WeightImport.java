@@ -4,6 +4,7 @@ import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
@@ -235,10 +236,10 @@ public final class WeightImport {
             }
             String target = resolve(path, role);
             Tensor t = onnx.tensors().get(u.initializer());
-            boolean transpose = u.op().equals("MatMul") || (u.op().equals("Gemm") && u.input() == 1 && u.intAttributes().getOrDefault("transB", 0L) == 0);
+            boolean transpose = u.op() == Op.MAT_MUL || (u.op() == Op.GEMM && u.input() == 1 && u.intAttributes().getOrDefault("transB", 0L) == 0);
             if (target != null && !result.containsKey(target)) {
                 place(target, transpose ? transpose(t) : t, u.initializer(), How.NODE, false);
-            } else if (target == null && role.equals("bias") && (u.op().equals("Conv") || u.op().equals("ConvTranspose"))) {
+            } else if (target == null && role.equals("bias") && (u.op() == Op.CONV || u.op() == Op.CONV_TRANSPOSE)) {
                 String weight = resolve(path, "weight");
                 if (weight != null) {
                     foldedBias.put(weight.substring(0, weight.length() - ".weight".length()), u.initializer());
@@ -282,11 +283,11 @@ public final class WeightImport {
     }
 
     /** The PyTorch parameter a node input holds. */
-    private static String role(String op, int input) {
+    private static String role(Op op, int input) {
         return switch (op) {
-            case "Conv", "ConvTranspose", "Gemm" -> input == 1 ? "weight" : input == 2 ? "bias" : null;
-            case "MatMul" -> input == 1 ? "weight" : null;
-            case "BatchNormalization" -> switch (input) {
+            case CONV, CONV_TRANSPOSE, GEMM -> input == 1 ? "weight" : input == 2 ? "bias" : null;
+            case MAT_MUL -> input == 1 ? "weight" : null;
+            case BATCH_NORMALIZATION -> switch (input) {
                 case 1 -> "weight";
                 case 2 -> "bias";
                 case 3 -> "running_mean";
@@ -305,11 +306,11 @@ public final class WeightImport {
      */
     private void restoreFoldedBatchNorms(Map<String, Tensor> tensors) {
         for (Node n : graph.nodes()) {
-            if (!n.op().equals("Conv") || n.inputs().size() < 2 || !how.containsKey(n.input(1).name())) {
+            if (!n.is(Op.CONV) || n.inputs().size() < 2 || !how.containsKey(n.input(1).name())) {
                 continue;
             }
             List<Node> consumers = graph.consumers(n.output());
-            if (consumers.size() != 1 || !consumers.get(0).op().equals("BatchNormalization")) {
+            if (consumers.size() != 1 || !consumers.get(0).is(Op.BATCH_NORMALIZATION)) {
                 continue;
             }
             Node bn = consumers.get(0);

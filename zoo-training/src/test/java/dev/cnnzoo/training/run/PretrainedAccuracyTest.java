@@ -21,7 +21,7 @@ class PretrainedAccuracyTest {
         Assumptions.assumeTrue(Files.isDirectory(Datasets.DEBIAN_FASHION_MNIST), "Debian's dataset-fashion-mnist is not installed");
         ModelZoo zoo = ModelZoo.load();
         Dataset test = Datasets.open(Datasets.DEBIAN_FASHION_MNIST, Split.TEST, 1, 28, 28);
-        for (String id : zoo.withPretrained()) {
+        for (String id : zoo.idsWithPretrained()) {
             String description = zoo.pretrainedInfo(id).orElseThrow().description();
             Matcher m = Pattern.compile("([0-9.]+)% test accuracy").matcher(description);
             if (!description.startsWith("Fashion-MNIST") || !m.find()) {
