@@ -30,11 +30,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ResNetModelsTest {
     private static final ModelZoo ZOO = ModelZoo.load();
 
+    /** Every id, in the zoo's order: by name, depths compared as numbers (resnet18 before resnet101). */
     static final List<String> IDS = List.of(
-            "preact-resnet1001", "preact-resnet101", "preact-resnet110", "preact-resnet152", "preact-resnet164",
-            "preact-resnet18", "preact-resnet200", "preact-resnet34", "preact-resnet50",
-            "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
-            "se-resnet101", "se-resnet50");
+            "preact-resnet18", "preact-resnet34", "preact-resnet50", "preact-resnet101", "preact-resnet110",
+            "preact-resnet152", "preact-resnet164", "preact-resnet200", "preact-resnet1001",
+            "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+            "se-resnet50", "se-resnet101");
 
     private static long parameters(String id) {
         return ZOO.build(id).graph().trainableParameterCount();
