@@ -232,7 +232,7 @@ class V2EndpointsTest {
         refused(404, "no model named 'resnet50'", postJson(base.resolve("v2/models/resnet50/infer"), goodRequest()));
         refused(404, "no model named 'nope'", get(base.resolve("v2/models/nope")));
         refused(415, "not an image", post(base.resolve("v2/models/fashion-cnn/classify"), "plain text".getBytes(), "image/png"));
-        refused(415, "not an image", post(base.resolve("v2/models/fashion-cnn/classify"), "GIF89a, or so it says".getBytes(), "image/gif"));
+        refused(415, "cannot be decoded as an image", post(base.resolve("v2/models/fashion-cnn/classify"), "GIF89a, or so it says".getBytes(), "image/gif"));
         refused(400, "classify needs a zoo model", post(base.resolve("v2/models/lenet5-fixed/classify"), new byte[] {1}, "image/png"));
         refused(405, "use POST", get(infer));
         refused(404, "no such endpoint", get(base.resolve("v2/models/fashion-cnn/versions/1")));
