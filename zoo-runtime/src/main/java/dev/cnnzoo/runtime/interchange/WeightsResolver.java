@@ -177,6 +177,9 @@ public final class WeightsResolver {
             if (!Files.exists(file)) {
                 throw new ZooException("weights file " + file + " does not exist");
             }
+            if (Files.isDirectory(file)) {
+                throw new ZooException("weights file " + file + " is a folder, not a file");
+            }
             if (!Files.isRegularFile(file)) {
                 throw new ZooException("weights file " + file + " is not a regular file");
             }
