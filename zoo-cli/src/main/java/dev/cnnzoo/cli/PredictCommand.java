@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
-import dev.cnnzoo.api.PretrainedWeights;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.Device;
 import dev.cnnzoo.runtime.Devices;
@@ -12,8 +11,6 @@ import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.image.ImageFiles;
 import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
-import dev.cnnzoo.training.run.Trainer;
-import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -81,30 +78,8 @@ final class PredictCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ModelZoo zoo = ModelZoo.load();
         Model model = zoo.build(id, modelOptions.config());
-        Weights w;
-        List<String> names;
-        String namesFrom;
-        if (weights.equals("pretrained")) {
-            w = zoo.pretrained(model.id()).bind(model.graph());
-            names = zoo.pretrainedInfo(model.id()).map(PretrainedWeights::labels).orElse(List.of());
-            namesFrom = "the pretrained weights";
-        } else {
-            Path file = Path.of(weights);
-            w = WeightFiles.load(file, model, err);
-            names = labelsIn(Safetensors.readWithMetadata(file).metadata());
-            namesFrom = "the weights file";
-        }
-        if (labels != null) {
-            names = ClassNames.read(labels);
-            namesFrom = labels.toString();
-        } else if ((names == null || names.isEmpty()) && model.config().classes() == 1000) {
-            names = ClassNames.imagenet();
-            namesFrom = "ImageNet-1k";
-        }
-        if (names != null && !names.isEmpty() && names.size() != model.config().classes()) {
-            throw new ZooException(namesFrom + " names " + names.size() + " classes but " + model.id() + " has " + model.config().classes()
-                    + (labels != null ? "" : "; give the names with --labels FILE"));
-        }
+        Weights w = weights.equals("pretrained") ? zoo.pretrained(model.id()).bind(model.graph()) : WeightFiles.load(Path.of(weights), model, err);
+        ClassNames.Resolved names = ClassNames.resolve(zoo, model, weights, labels);
 
         // Decode everything first: a file that is not an image is reported and skipped, not fatal to the rest.
         List<Predictor.Input> inputs = new ArrayList<>();
@@ -123,10 +98,10 @@ final class PredictCommand implements Callable<Integer> {
             throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
         }
         List<Predictor.Prediction> predictions;
-        try (Predictor predictor = Predictor.open(model, w, names, RuntimeOptions.cpu(threads).device(where), batch)) {
+        try (Predictor predictor = Predictor.open(model, w, names.names(), RuntimeOptions.cpu(threads).device(where), batch)) {
             if (fmt.equals("text")) {
                 out.printf("%s with %s; %s; classes from %s%n", model.id(), weights.equals("pretrained") ? "its pretrained weights"
-                        : "weights from " + weights, predictor.transform().describe(), predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
+                        : "weights from " + weights, predictor.transform().describe(), names.from());
             }
             predictions = predictor.predict(inputs, top);
         }
@@ -137,19 +112,6 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         return failed == 0 ? 0 : 1;
-    }
-
-    /** The class names a zoo-trained weights file records. */
-    private static List<String> labelsIn(Map<String, String> metadata) {
-        String json = metadata.get(Trainer.LABELS_METADATA);
-        if (json == null) {
-            return null;
-        }
-        try {
-            return List.of(new ObjectMapper().readValue(json, String[].class));
-        } catch (IOException e) {
-            return null;        // a malformed entry only costs the names
-        }
     }
 
     private static void text(PrintWriter out, List<Predictor.Prediction> predictions) {

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "train", description = {"Train a model on a dataset through its training artifacts (standard ONNX ops, plain ONNX Runtime).",
         "The data folder holds IDX files (MNIST, Fashion-MNIST), CIFAR-10 binary batches, or one folder of images per class."})
-final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;
 
@@ -114,10 +114,29 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** What the options ask for: the job (new, or the one in the checkpoint to resume) and how to run it. */
+    public record Prepared(TrainingJob job, Trainer.Options options) {
+    }
+
     @Override
     public Integer call() throws Exception {
-        Device where = Devices.usable(Device.parse(device));
         PrintWriter outWriter = spec.commandLine().getOut();
+        Prepared p = prepare(outWriter);
+        TrainingJob job = p.job();
+        Path dir = p.options().outDir();
+        Trainer.Outcome o = Trainer.train(job, p.options(), new Display(outWriter, !noProgress));
+        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),
+                o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
+        outWriter.flush();
+        return 0;
+    }
+
+    /**
+     * The job and run options these flags describe (`zoo spark train` takes every `zoo train` flag
+     * through this); loading --weights is reported on {@code outWriter}.
+     */
+    public Prepared prepare(PrintWriter outWriter) {
+        Device where = Devices.usable(Device.parse(device));
         Path dir = out != null ? out : Path.of("runs", id);
         TrainingJob job;
         Weights initial = null;
@@ -142,13 +161,8 @@ final class TrainCommand implements Callable<Integer> {
                 initial = t.weights();
             }
         }
-        Trainer.Options options = new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
-                separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2);
-        Trainer.Outcome o = Trainer.train(job, options, new Display(outWriter, !noProgress));
-        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", job.modelId(), o.steps(), o.model(),
-                o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
-        outWriter.flush();
-        return 0;
+        return new Prepared(job, new Trainer.Options(dir, RuntimeOptions.cpu(threads).device(where),
+                separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, resume, initial, 20, 2));
     }
 
     /** A job from the flags; the model's input and classes follow the data unless given. */

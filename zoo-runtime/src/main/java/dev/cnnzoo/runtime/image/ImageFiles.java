@@ -27,7 +27,7 @@ import javax.imageio.ImageIO;
  * becomes grey by ITU-R 601 luma, L = 0.299 R + 0.587 G + 0.114 B; transparency is dropped.
  */
 public final class ImageFiles {
-    private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff");
+    public static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff");
 
     /** A decoded image and, when it had to be converted, how (for the user to see). */
     public record Decoded(Planes planes, String conversion) {
@@ -72,23 +72,37 @@ public final class ImageFiles {
      * @throws ZooException when the file is missing, unreadable, or not an image ImageIO decodes
      */
     public static Decoded read(Path file, int channels) {
-        if (channels != 1 && channels != 3) {
-            throw new ZooException("images can be read as 1 (grey) or 3 (RGB) channels; the model takes " + channels);
-        }
         if (!Files.exists(file)) {
             throw new ZooException("image " + file + " does not exist");
         }
         if (Files.isDirectory(file)) {
             throw new ZooException(file + " is a folder, not an image");
         }
+        try {
+            return decode(Files.readAllBytes(file), file.toString(), channels);
+        } catch (IOException e) {
+            throw new ZooException(file + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Decodes an image file's bytes (read from anywhere: a Spark binary column, a stream) exactly as
+     * {@link #read} decodes the file; {@code name} names it in messages.
+     *
+     * @throws ZooException when the bytes are not an image ImageIO decodes
+     */
+    public static Decoded decode(byte[] content, String name, int channels) {
+        if (channels != 1 && channels != 3) {
+            throw new ZooException("images can be read as 1 (grey) or 3 (RGB) channels; the model takes " + channels);
+        }
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
+            img = ImageIO.read(new java.io.ByteArrayInputStream(content));
         } catch (IOException | RuntimeException e) {
-            throw new ZooException(file + " cannot be decoded as an image: " + e.getMessage(), e);
+            throw new ZooException(name + " cannot be decoded as an image: " + e.getMessage(), e);
         }
         if (img == null) {
-            throw new ZooException(file + " is not an image the zoo can decode (JPEG, PNG, BMP, GIF or TIFF)");
+            throw new ZooException(name + " is not an image the zoo can decode (JPEG, PNG, BMP, GIF or TIFF)");
         }
         return convert(img, channels);
     }

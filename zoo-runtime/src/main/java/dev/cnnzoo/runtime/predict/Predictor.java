@@ -40,13 +40,15 @@ public final class Predictor implements AutoCloseable {
     private final ImageTransform transform;
     private final List<String> labels;
     private final int batch;
+    private final boolean ownsSession;
 
-    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch) {
+    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch, boolean ownsSession) {
         this.model = model;
         this.session = session;
         this.transform = transform;
         this.labels = labels;
         this.batch = batch;
+        this.ownsSession = ownsSession;
     }
 
     /**
@@ -63,10 +65,26 @@ public final class Predictor implements AutoCloseable {
         if (batch < 1) {
             throw new ZooException("the batch size must be at least 1, got " + batch);
         }
+        return create(model, ZooSessions.open(model, weights, options), labels, batch, true);
+    }
+
+    /**
+     * A predictor over a session opened elsewhere on {@code model}'s export (a session cached for
+     * many tasks, say): closing the predictor leaves the session open. A model built without its
+     * top has no classes, but its {@link #outputs} (the pooled features) are there.
+     */
+    public static Predictor over(Model model, InferenceSession session, List<String> labels, int batch) {
+        return create(model, session, labels, batch, false);
+    }
+
+    private static Predictor create(Model model, InferenceSession session, List<String> labels, int batch, boolean owns) {
+        if (batch < 1) {
+            throw new ZooException("the batch size must be at least 1, got " + batch);
+        }
         int[] size = model.config().inputSize();
         ImageTransform transform = new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
         List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, ZooSessions.open(model, weights, options), transform, names, batch);
+        return new Predictor(model, session, transform, names, batch, owns);
     }
 
     public ImageTransform transform() {
@@ -80,27 +98,43 @@ public final class Predictor implements AutoCloseable {
 
     /** The {@code k} most probable classes of each image, in the order given. */
     public List<Prediction> predict(List<Input> inputs, int k) {
-        int classes = model.config().classes();
+        if (!model.config().includeTop()) {
+            throw new ZooException(model.id() + " is built without its classifier; it has no classes to predict");
+        }
+        List<float[]> logits = outputs(inputs.stream().map(Input::image).toList());
+        List<Prediction> out = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            out.add(new Prediction(inputs.get(i), top(logits.get(i), k)));
+        }
+        return out;
+    }
+
+    /**
+     * The network's output row for each image, in the order given, run in batches: the logits of a
+     * classifier, the pooled feature vector of a model built without its top.
+     */
+    public List<float[]> outputs(List<Planes> images) {
         int[] size = model.config().inputSize();
         int per = model.config().inputChannels() * size[0] * size[1];
-        List<Prediction> out = new ArrayList<>();
-        for (int start = 0; start < inputs.size(); start += batch) {
-            List<Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
+        List<float[]> out = new ArrayList<>();
+        for (int start = 0; start < images.size(); start += batch) {
+            List<Planes> chunk = images.subList(start, Math.min(images.size(), start + batch));
             float[] pixels = new float[chunk.size() * per];
             for (int i = 0; i < chunk.size(); i++) {
-                transform.apply(chunk.get(i).image(), pixels, i * per);
+                transform.apply(chunk.get(i), pixels, i * per);
             }
-            Tensor logits = session.run(Tensor.of(Shape.of(chunk.size(), model.config().inputChannels(), size[0], size[1]), pixels));
-            float[] z = logits.floats();
+            Tensor result = session.run(Tensor.of(Shape.of(chunk.size(), model.config().inputChannels(), size[0], size[1]), pixels));
+            float[] z = result.floats();
+            int width = z.length / chunk.size();
             for (int i = 0; i < chunk.size(); i++) {
-                out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k)));
+                out.add(Arrays.copyOfRange(z, i * width, (i + 1) * width));
             }
         }
         return out;
     }
 
     /** The k largest softmax probabilities of one row of logits; ties keep the lower index first. */
-    private List<Score> top(float[] logits, int k) {
+    public List<Score> top(float[] logits, int k) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) {
             max = Math.max(max, v);
@@ -122,6 +156,8 @@ public final class Predictor implements AutoCloseable {
 
     @Override
     public void close() {
-        session.close();
+        if (ownsSession) {
+            session.close();
+        }
     }
 }

@@ -13,11 +13,11 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** The learning curve as a PNG: training loss by epoch on the left axis, accuracies on the right. */
-final class LearningCurve {
+public final class LearningCurve {
     private LearningCurve() {
     }
 
-    static void write(Path png, String title, List<JsonNode> records, long stepsPerEpoch) throws IOException {
+    public static void write(Path png, String title, List<JsonNode> records, long stepsPerEpoch) throws IOException {
         List<Double> lossX = new ArrayList<>();
         List<Double> loss = new ArrayList<>();
         List<Double> epochX = new ArrayList<>();
