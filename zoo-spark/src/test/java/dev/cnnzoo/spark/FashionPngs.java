@@ -7,10 +7,17 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 /** Fashion-MNIST's test images as PNG files in a folder per class (named by the class index), from Debian's IDX files. */
 public final class FashionPngs {
+    /** Where tests keep them: written once per build folder (about 10 s), kept for later runs. */
+    public static final Path FOLDER = Path.of("target", "fashion-mnist-test-png");
+
     private FashionPngs() {
     }
 
@@ -37,6 +44,23 @@ public final class FashionPngs {
             ImageIO.write(img, "png", file.toFile());
         }
         return dir;
+    }
+
+    /** Reads the CSV part files Spark wrote: path → class. */
+    public static Map<String, Integer> classes(Path csvFolder) throws IOException {
+        Map<String, Integer> m = new HashMap<>();
+        try (Stream<Path> parts = Files.list(csvFolder)) {
+            for (Path part : parts.filter(p -> p.getFileName().toString().endsWith(".csv")).toList()) {
+                List<String> lines = Files.readAllLines(part);
+                List<String> header = List.of(lines.get(0).split(","));
+                for (String line : lines.subList(1, lines.size())) {
+                    String[] f = line.split(",", -1);
+                    m.put(f[header.indexOf("path")].replaceFirst("^file:", ""), f[header.indexOf("class")].isEmpty() ? -1
+                            : Integer.parseInt(f[header.indexOf("class")]));
+                }
+            }
+        }
+        return m;
     }
 
     /** Entry point for the benchmark: {@code FashionPngs DIR [COUNT]}. */

@@ -42,8 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on Fashion-MNIST's 10,000 test images, features in a Pipeline, and bad input.
  */
 class SparkPredictTest {
-    /** The PNGs are written once per build folder (about 10 s) and kept for later runs. */
-    static final Path PNGS = Path.of("target", "fashion-mnist-test-png");
+    private static final Path PNGS = FashionPngs.FOLDER;
     private static Map<String, Integer> zooPredict;
 
     @TempDir
@@ -77,23 +76,6 @@ class SparkPredictTest {
         });
     }
 
-    /** Reads the CSV part files Spark wrote: path → class. */
-    static Map<String, Integer> classes(Path csvFolder) throws IOException {
-        Map<String, Integer> m = new HashMap<>();
-        try (Stream<Path> parts = Files.list(csvFolder)) {
-            for (Path part : parts.filter(p -> p.getFileName().toString().endsWith(".csv")).toList()) {
-                List<String> lines = Files.readAllLines(part);
-                List<String> header = List.of(lines.get(0).split(","));
-                for (String line : lines.subList(1, lines.size())) {
-                    String[] f = line.split(",", -1);
-                    m.put(f[header.indexOf("path")].replaceFirst("^file:", ""), f[header.indexOf("class")].isEmpty() ? -1
-                            : Integer.parseInt(f[header.indexOf("class")]));
-                }
-            }
-        }
-        return m;
-    }
-
     private static double accuracy(Map<String, Integer> classes) {
         long right = classes.entrySet().stream().filter(e -> Path.of(e.getKey()).getParent().getFileName().toString()
                 .equals(Integer.toString(e.getValue()))).count();
@@ -107,7 +89,7 @@ class SparkPredictTest {
                 out.toString(), "--master", "local[2]");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("10000 images on local[2]"), r.out());
-        Map<String, Integer> spark = classes(out);
+        Map<String, Integer> spark = FashionPngs.classes(out);
         assertEquals(zooPredict, spark);
         // The shipped weights' published figure, to the image.
         assertEquals(0.9295, accuracy(spark), 0.5e-4);
@@ -176,7 +158,7 @@ class SparkPredictTest {
                 out.toString(), "--master", "local[2]");
         assertEquals(1, r.exit(), r.err());
         assertTrue(r.out().contains("21 images (1 unreadable: see the error column)"), r.out());
-        Map<String, Integer> classes = classes(out);
+        Map<String, Integer> classes = FashionPngs.classes(out);
         assertEquals(21, classes.size());
         assertEquals(-1, classes.get(images.resolve("broken.png").toAbsolutePath().toString()));
         assertEquals(20, classes.values().stream().filter(c -> c == 1).count(), "trousers: " + classes);
