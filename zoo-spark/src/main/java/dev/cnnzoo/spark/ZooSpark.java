@@ -87,6 +87,10 @@ public final class ZooSpark {
         long deadline = System.nanoTime() + timeout.toNanos();
         // The driver is listed among the executors' infos; a cluster's executors come on top.
         while (sc.statusTracker().getExecutorInfos().length < 2) {
+            if (sc.isStopped()) {
+                throw new ZooException("the cluster at " + sc.master() + " ended the application before an executor started "
+                        + "(executors failed to launch: see the workers' logs)");
+            }
             if (System.nanoTime() > deadline) {
                 throw new ZooException("no executor joined the application on " + sc.master() + " within " + timeout.toSeconds()
                         + " s (are workers registered with the master, with enough free cores and memory?)");

@@ -144,6 +144,8 @@ public final class StandaloneCluster implements AutoCloseable {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARK_HOME", home.toString());
+        // Spark's launcher code asks for the Scala version of a distribution it cannot find in a build tree.
+        pb.environment().put("SPARK_SCALA_VERSION", scala.util.Properties$.MODULE$.versionNumberString().replaceFirst("^(\\d+\\.\\d+).*", "$1"));
         // Loopback only: the daemons and the executors they start bind 127.0.0.1.
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("SPARK_LOCAL_HOSTNAME", "127.0.0.1");
