@@ -99,10 +99,37 @@ public final class StandaloneCluster implements AutoCloseable {
                 "--webui-port", Integer.toString(freePort()), masterUrl()), "256m"));
     }
 
-    /** Kills worker {@code i} at once (SIGKILL), as a machine failing would; its executors exit when they lose it. */
-    public void killWorker(int i) {
-        workers.get(i).descendants().forEach(orphans::add);
-        workers.get(i).destroyForcibly();
+    /**
+     * Kills at once (SIGKILL), as a failing machine would, the worker that launched the newest
+     * executor (one of the application running now), and the executors it launched (an executor
+     * whose worker is killed alone can run on for its current tasks). Returns the worker's index.
+     *
+     * @throws IllegalStateException when no worker runs an executor
+     */
+    public int killWorkerOfNewestExecutor() {
+        int chosen = -1;
+        java.time.Instant newest = java.time.Instant.MIN;
+        for (int i = 0; i < workers.size(); i++) {
+            if (!workers.get(i).isAlive()) {
+                continue;
+            }
+            for (ProcessHandle p : workers.get(i).descendants().toList()) {
+                java.time.Instant started = p.info().startInstant().orElse(java.time.Instant.MIN);
+                if (started.isAfter(newest)) {
+                    newest = started;
+                    chosen = i;
+                }
+            }
+        }
+        if (chosen < 0) {
+            throw new IllegalStateException("no worker runs an executor");
+        }
+        Process w = workers.get(chosen);
+        List<ProcessHandle> executors = w.descendants().toList();
+        w.destroyForcibly();
+        executors.forEach(ProcessHandle::destroyForcibly);
+        orphans.addAll(executors);
+        return chosen;
     }
 
     /** Waits until the master counts {@code n} alive workers. */

@@ -1,6 +1,5 @@
 package dev.cnnzoo.spark.train;
 
-import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.training.run.StepEngine;
 import java.io.BufferedOutputStream;
@@ -170,7 +169,8 @@ public final class RingAllReduce implements StepEngine.Combiner, AutoCloseable {
                 System.arraycopy(received, 0, data, bounds[recv], bounds[recv + 1] - bounds[recv]);
             }
         } catch (IOException e) {
-            throw new ZooException("replica " + rank + " lost its ring neighbours (" + e.getMessage() + "); a replica has failed");
+            // Not a ZooException: a lost replica is the infrastructure's failure, worth another attempt from the checkpoint.
+            throw new java.io.UncheckedIOException("replica " + rank + " lost its ring neighbours (" + e.getMessage() + "); a replica has failed", e);
         } finally {
             nanosInCalls += System.nanoTime() - started;
         }

@@ -133,7 +133,7 @@ class StandaloneClusterTest {
             Thread.sleep(100);
         }
         assertTrue(!run.isDone(), "the run ended before a worker could be killed (checkpoints seen: " + seen + "): " + run.get().out());
-        cluster.killWorker(0);
+        cluster.killWorkerOfNewestExecutor();
         SparkCli done = run.get(6, TimeUnit.MINUTES);
         assertEquals(0, done.exit(), done.out() + done.err());
         assertTrue(done.out().contains("attempt 2 of 3"), done.out());
