@@ -101,8 +101,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /**
      * Kills at once (SIGKILL), as a failing machine would, the worker that launched the newest
-     * executor (one of the application running now), and the executors it launched (an executor
-     * whose worker is killed alone can run on for its current tasks). Returns the worker's index.
+     * executor (one of the application running now), and the executors it launched, which the
+     * machine's loss would take with it. Returns the worker's index.
      *
      * @throws IllegalStateException when no worker runs an executor
      */

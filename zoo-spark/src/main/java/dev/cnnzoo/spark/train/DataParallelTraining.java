@@ -129,7 +129,7 @@ public final class DataParallelTraining {
                     JavaRDD<Integer> ranks = sc.parallelize(range(settings.workers()), settings.workers());
                     scala.reflect.ClassTag<Replica.Report> tag = scala.reflect.ClassTag$.MODULE$.apply(Replica.Report.class);
                     reports = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(task, false, tag), tag).collect();
-                } catch (RuntimeException e) {
+                } catch (Exception e) {     // SparkException is checked, though Scala throws it from collect() undeclared
                     ZooException own = ownFailure(e);
                     if (own != null) {
                         throw own;

@@ -107,42 +107,50 @@ class StandaloneClusterTest {
     @Test
     @Order(2)
     void trainingOnTheClusterEqualsLocalTrainingAndSurvivesAKilledWorker() throws Exception {
-        Path data = SyntheticData.idx(dir.resolve("data"), 256, 32, 9);
+        Path data = SyntheticData.idx(dir.resolve("data"), 384, 32, 9);
         SparkCli local = SparkCli.run(with(train(data, dir.resolve("local-run")), "--master", "local[2]"));
         assertEquals(0, local.exit(), local.err());
         SparkCli remote = SparkCli.run(with(train(data, dir.resolve("cluster-run")), onCluster().toArray(String[]::new)));
         assertEquals(0, remote.exit(), remote.err());
-        assertTrue(remote.out().contains("trained fashion-cnn for 24 steps on 2 workers"), remote.out());
+        assertTrue(remote.out().contains("trained fashion-cnn for 36 steps on 2 workers"), remote.out());
         assertTrue(Safetensors.read(dir.resolve("local-run").resolve(Trainer.WEIGHTS_FILE))
                 .bitEquals(Safetensors.read(dir.resolve("cluster-run").resolve(Trainer.WEIGHTS_FILE))), "cluster and local weights differ");
 
         // The same run again, with a worker killed once replica 0 has checkpointed step 4.
         Path faulty = dir.resolve("faulty-run");
-        CompletableFuture<SparkCli> run = CompletableFuture.supplyAsync(() -> SparkCli.run(with(train(data, faulty), onCluster().toArray(String[]::new))));
+        java.io.StringWriter log = new java.io.StringWriter();
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+            picocli.CommandLine cl = dev.cnnzoo.spark.cli.SparkMain.commandLine();
+            cl.setOut(new java.io.PrintWriter(log, true));
+            cl.setErr(new java.io.PrintWriter(log, true));
+            return cl.execute(with(train(data, faulty), onCluster().toArray(String[]::new)).toArray(String[]::new));
+        });
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        List<Long> seen = new ArrayList<>();
-        while (!run.isDone()) {
-            long step = stepReached(faulty);
-            if (seen.isEmpty() || seen.get(seen.size() - 1) != step) {
-                seen.add(step);
-            }
-            if (step >= 2) {
-                break;
-            }
-            assertTrue(System.nanoTime() < deadline, "the run did not reach step 2");
-            Thread.sleep(100);
+        // Replica 0 rewrites the driver's starting checkpoint at step 2: training is under way.
+        Path checkpoint = faulty.resolve(TrainingArtifacts.CHECKPOINT);
+        while (!run.isDone() && !(log.toString().contains("attempt 1 of 3") && Files.exists(checkpoint) && stepReached(faulty) >= 2)) {
+            assertTrue(System.nanoTime() < deadline, "the run did not checkpoint: " + log);
+            Thread.sleep(50);
         }
-        assertTrue(!run.isDone(), "the run ended before a worker could be killed (checkpoints seen: " + seen + "): " + run.get().out());
-        cluster.killWorkerOfNewestExecutor();
-        SparkCli done = run.get(6, TimeUnit.MINUTES);
-        assertEquals(0, done.exit(), done.out() + done.err());
-        assertTrue(done.out().contains("attempt 2 of 3"), done.out());
-        assertTrue(done.out().contains("from the checkpoint at step"), done.out());
+        assertTrue(!run.isDone(), "the run ended before a worker could be killed: " + log);
+        String before = describeProcesses();
+        int killed = cluster.killWorkerOfNewestExecutor();
+        String killedAt = "killed worker " + killed + " at checkpoint step " + stepReached(faulty) + "; processes before: " + before;
+        assertEquals(0, run.get(6, TimeUnit.MINUTES), killedAt + "\n" + log);
+        assertTrue(log.toString().contains("attempt 2 of 3"), killedAt + "\n" + log);
+        assertTrue(log.toString().contains("from the checkpoint at step"), log.toString());
         // The final checkpoint is whole, loads, and the run ends where an uninterrupted one does.
         Checkpoint last = Checkpoint.read(faulty.resolve(TrainingArtifacts.CHECKPOINT));
-        assertEquals(24, last.step());
+        assertEquals(36, last.step());
         assertTrue(Safetensors.read(faulty.resolve(Trainer.WEIGHTS_FILE)).bitEquals(Safetensors.read(dir.resolve("local-run")
                 .resolve(Trainer.WEIGHTS_FILE))), "the resumed run's weights differ from the uninterrupted run's");
+    }
+
+    private static String describeProcesses() {
+        StringBuilder b = new StringBuilder();
+        ProcessHandle.current().descendants().forEach(p -> b.append("\n  ").append(p.pid()).append(" ").append(p.info().startInstant().orElse(null))
+                .append(" ").append(p.info().commandLine().orElse("?").replaceAll("-cp \\S+", "-cp ...")));
+        return b.toString();
     }
 
     private static long stepReached(Path out) {
