@@ -9,8 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The {@link ModelConfig} overrides, shared by every command that builds a model. */
-final class ModelOptions {
+/** The {@link ModelConfig} overrides, shared by every command that builds a model (zoo-spark's too). */
+public final class ModelOptions {
     @Option(names = "--classes", paramLabel = "K", description = "Number of classes (replaces the classifier head).")
     Integer classes;
 
@@ -43,7 +43,7 @@ final class ModelOptions {
     @Option(names = "--option", paramLabel = "KEY=VALUE", description = "A family option (see `zoo info MODEL`).")
     Map<String, String> options;
 
-    ModelConfig config() {
+    public ModelConfig config() {
         ModelConfig.Builder b = ModelConfig.builder();
         if (classes != null) {
             b.classes(classes);

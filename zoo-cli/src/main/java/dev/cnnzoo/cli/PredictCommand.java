@@ -105,28 +105,16 @@ final class PredictCommand implements Callable<Integer> {
         if (features) {
             return features(model, resolved, featureFile, fmt, options, out, err);
         }
-        List<String> names = resolved.labels();
-        String namesFrom = resolved.source() instanceof WeightsSource.Pretrained ? "the pretrained weights" : "the weights file";
-        if (labels != null) {
-            names = ClassNames.read(labels);
-            namesFrom = labels.toString();
-        } else if ((names == null || names.isEmpty()) && model.config().classes() == 1000) {
-            names = ClassNames.imagenet();
-            namesFrom = "ImageNet-1k";
-        }
-        if (names != null && !names.isEmpty() && names.size() != model.config().classes()) {
-            throw new ZooException(namesFrom + " names " + names.size() + " classes but " + model.id() + " has " + model.config().classes()
-                    + (labels != null ? "" : "; give the names with --labels FILE"));
-        }
+        ClassNames.Resolved names = ClassNames.resolve(model, resolved, labels);
 
         Images decoded = decode(model, err);
         List<Predictor.Input> inputs = decoded.inputs();
         int failed = decoded.unreadable();
         List<Predictor.Prediction> predictions;
-        try (Predictor predictor = Predictor.open(model, w, names, options, batch)) {
+        try (Predictor predictor = Predictor.open(model, w, names.names(), options, batch)) {
             if (fmt.equals("text")) {
                 out.printf("%s with %s; %s; classes from %s%n", model.id(), resolved.source().describe(), predictor.transform().describe(),
-                        predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
+                        names.from());
             }
             predictions = predictor.predict(inputs, top);
         }

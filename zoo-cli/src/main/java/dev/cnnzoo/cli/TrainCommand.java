@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -41,7 +42,7 @@ import picocli.CommandLine.Spec;
         "The data folder holds IDX files (MNIST, Fashion-MNIST), CIFAR-10 binary batches, or one folder of images per class.",
         "--weights starts from those weights where names and shapes match (a replaced head starts fresh).",
         "--resume continues the run in --out as it was made; other options that change the run are refused, and --epochs may lengthen it."})
-final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     String id;
 
@@ -119,10 +120,34 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** What the options ask for: the run (new, or the one in --out to resume) and how to run it. */
+    public record Prepared(TrainingRun run, Trainer.Settings settings) {
+    }
+
     @Override
     public Integer call() throws Exception {
-        RuntimeOptions options = runtime.options();
         PrintWriter outWriter = spec.commandLine().getOut();
+        Optional<Prepared> prepared = prepare(outWriter);
+        if (prepared.isEmpty()) {
+            return 0;           // a resumed run that has finished said so
+        }
+        TrainingRun run = prepared.get().run();
+        Path dir = run.dir();
+        Display.Steps steps = noProgress ? Display.Steps.NONE : System.console() != null ? Display.Steps.BAR : Display.Steps.LINES;
+        Trainer.Outcome o = new Trainer(prepared.get().settings()).train(run, new Display(outWriter, steps, LOG_EVERY));
+        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", run.model().id(), o.steps(), o.model(),
+                o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
+        outWriter.flush();
+        return 0;
+    }
+
+    /**
+     * The run and settings these flags describe (`zoo spark train` takes every `zoo train` flag
+     * through this); loading --weights is reported on {@code outWriter}. Empty when the run to
+     * resume has finished, which is said on {@code outWriter}.
+     */
+    public Optional<Prepared> prepare(PrintWriter outWriter) {
+        RuntimeOptions options = runtime.options();
         Path dir = out != null ? out : Path.of("runs", id);
         ModelZoo zoo = ModelZoo.load();
         TrainingRun run;
@@ -131,7 +156,7 @@ final class TrainCommand implements Callable<Integer> {
             if (run.finished()) {
                 outWriter.println(LibraryErrors.finished(new TrainingFinishedException(dir, run.job().epochs(), run.step())));
                 outWriter.flush();
-                return 0;
+                return Optional.empty();
             }
         } else {
             TrainingJob job = applyGiven(TrainingJob.builder(data != null ? data : defaultData()).build());
@@ -145,12 +170,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         Trainer.Settings settings = new Trainer.Settings(options, separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, LOG_EVERY, 2);
-        Display.Steps steps = noProgress ? Display.Steps.NONE : System.console() != null ? Display.Steps.BAR : Display.Steps.LINES;
-        Trainer.Outcome o = new Trainer(settings).train(run, new Display(outWriter, steps, LOG_EVERY));
-        outWriter.printf("trained %s for %d steps; wrote %s and %s (metrics in %s, curve in %s)%n", run.model().id(), o.steps(), o.model(),
-                o.weights(), dir.resolve(Trainer.METRICS_FILE), dir.resolve(Trainer.CURVE_FILE));
-        outWriter.flush();
-        return 0;
+        return Optional.of(new Prepared(run, settings));
     }
 
     /** Debian's Fashion-MNIST, the data when --data is not given. */

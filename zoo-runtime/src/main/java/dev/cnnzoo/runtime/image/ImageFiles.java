@@ -32,7 +32,7 @@ import javax.imageio.stream.ImageInputStream;
  * not applied. Truncated or corrupt files are refused unless asked for ({@link Damaged}).
  */
 public final class ImageFiles {
-    private static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff");
+    public static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff");
 
     /** A decoded image and, when it had to be converted, how (for the user to see). */
     public record Decoded(Planes planes, String conversion) {
@@ -115,9 +115,14 @@ public final class ImageFiles {
         }
     }
 
+    /** {@link #decode(byte[], String, int, Damaged)}, refusing a damaged image. */
+    public static Decoded decode(byte[] bytes, String name, int channels) {
+        return decode(bytes, name, channels, Damaged.REFUSE);
+    }
+
     /**
-     * Decodes an image held in memory (an upload, say) exactly as {@link #read(Path, int, Damaged)}
-     * decodes a file; {@code name} stands for it in messages.
+     * Decodes an image held in memory (an upload, a Spark binary column) exactly as
+     * {@link #read(Path, int, Damaged)} decodes a file; {@code name} stands for it in messages.
      */
     public static Decoded decode(byte[] bytes, String name, int channels, Damaged damaged) {
         if (channels != 1 && channels != 3) {

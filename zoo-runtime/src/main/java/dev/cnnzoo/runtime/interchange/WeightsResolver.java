@@ -1,14 +1,13 @@
 package dev.cnnzoo.runtime.interchange;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.PretrainedWeights;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.WeightChecks;
 import dev.cnnzoo.weights.Weights;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +27,6 @@ import java.util.function.Predicate;
  * the model's seeded initial values for the rest, listing them (fine-tuning with a new head).
  */
 public final class WeightsResolver {
-    /** A weights file's metadata entry naming the classes by output index (a JSON array), as the trainer writes it. */
-    public static final String LABELS_METADATA = "zoo.labels";
-
     /**
      * Weights for a model.
      *
@@ -87,7 +83,7 @@ public final class WeightsResolver {
     /** Safetensors: tensors matched by name; the class names the trainer records in the metadata. */
     public static final Format SAFETENSORS = new NamedTensors("safetensors", WeightsResolver::isSafetensors, file -> {
         Safetensors.Contents c = Safetensors.readWithMetadata(file);
-        return new Contents(c.weights(), labels(c.metadata().get(LABELS_METADATA)));
+        return new Contents(c.weights(), ClassNames.inMetadata(c.metadata()));
     });
 
     /** PyTorch's {@code torch.save} zip archives: a state dict, mapped by {@link WeightImport} (torchvision's and timm's names). */
@@ -221,17 +217,5 @@ public final class WeightsResolver {
 
     static boolean isSafetensors(Path file) {
         return WeightFileFormat.of(file) == WeightFileFormat.SAFETENSORS;
-    }
-
-    /** The class names a weights file records, or none when it records none (or an unreadable list). */
-    private static List<String> labels(String json) {
-        if (json == null) {
-            return List.of();
-        }
-        try {
-            return List.of(new ObjectMapper().readValue(json, String[].class));
-        } catch (IOException e) {
-            return List.of();       // a malformed entry only costs the names
-        }
     }
 }

@@ -38,13 +38,15 @@ public final class Predictor implements AutoCloseable {
     private final ImageTransform transform;
     private final List<String> labels;
     private final int batch;
+    private final boolean ownsSession;
 
-    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch) {
+    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch, boolean ownsSession) {
         this.model = model;
         this.session = session;
         this.transform = transform;
         this.labels = labels;
         this.batch = batch;
+        this.ownsSession = ownsSession;
     }
 
     /**
@@ -61,8 +63,24 @@ public final class Predictor implements AutoCloseable {
         if (batch < 1) {
             throw new ZooException("the batch size must be at least 1, got " + batch);
         }
+        return create(model, ZooSessions.open(model, weights, options), labels, batch, true);
+    }
+
+    /**
+     * A predictor over a session opened elsewhere on {@code model}'s export (a session cached for
+     * many tasks, say): closing the predictor leaves the session open. A model built without its
+     * top has no classes, but its {@link #outputs} (the pooled features) are there.
+     */
+    public static Predictor over(Model model, InferenceSession session, List<String> labels, int batch) {
+        if (batch < 1) {
+            throw new ZooException("the batch size must be at least 1, got " + batch);
+        }
+        return create(model, session, labels, batch, false);
+    }
+
+    private static Predictor create(Model model, InferenceSession session, List<String> labels, int batch, boolean owns) {
         List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, ZooSessions.open(model, weights, options), ImageTransform.forModel(model), names, batch);
+        return new Predictor(model, session, ImageTransform.forModel(model), names, batch, owns);
     }
 
     public ImageTransform transform() {
@@ -76,15 +94,40 @@ public final class Predictor implements AutoCloseable {
 
     /** The {@code k} most probable classes of each image, in the order given. */
     public List<Prediction> predict(List<Input> inputs, int k) {
-        int classes = model.config().classes();
+        if (!model.config().includeTop()) {
+            throw new ZooException(model.id() + " is built without its classifier; it has no classes to predict");
+        }
+        List<float[]> logits = rows(inputs);
         List<Prediction> out = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            out.add(new Prediction(inputs.get(i), top(logits.get(i), k)));
+        }
+        return out;
+    }
+
+    /**
+     * The network's output row for each image, in the order given, run in batches: the logits of a
+     * classifier, the pooled feature vector of a model built without its top.
+     */
+    public List<float[]> outputs(List<Planes> images) {
+        return rows(images.stream().map(p -> new Input("", p, "")).toList());
+    }
+
+    private List<float[]> rows(List<Input> inputs) {
+        List<float[]> out = new ArrayList<>();
         ImageBatches.forEach(model, transform, inputs, batch, (chunk, pixels) -> {
             float[] z = session.run(pixels).floats();
+            int width = z.length / chunk.size();
             for (int i = 0; i < chunk.size(); i++) {
-                out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k, labels)));
+                out.add(Arrays.copyOfRange(z, i * width, (i + 1) * width));
             }
         });
         return out;
+    }
+
+    /** {@link #top(float[], int, List)} named by this predictor's class names. */
+    public List<Score> top(float[] logits, int k) {
+        return top(logits, k, labels);
     }
 
     /**
@@ -113,6 +156,8 @@ public final class Predictor implements AutoCloseable {
 
     @Override
     public void close() {
-        session.close();
+        if (ownsSession) {
+            session.close();
+        }
     }
 }

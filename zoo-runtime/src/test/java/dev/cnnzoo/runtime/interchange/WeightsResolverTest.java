@@ -78,7 +78,7 @@ class WeightsResolverTest {
         assertEquals("its pretrained weights", pretrained.source().describe());
 
         Path st = dir.resolve("five.safetensors");
-        Files.write(st, safetensors(five.with("extra", Tensor.zeros(Shape.of(1))), Map.of(WeightsResolver.LABELS_METADATA, "[\"x\",\"y\",\"z\"]")));
+        Files.write(st, safetensors(five.with("extra", Tensor.zeros(Shape.of(1))), Map.of(dev.cnnzoo.runtime.predict.ClassNames.WEIGHTS_METADATA, "[\"x\",\"y\",\"z\"]")));
         WeightsResolver.Resolved file = resolver.resolve(WeightsSource.parse(st.toString()), model);
         assertTrue(file.weights().bitEquals(five));
         assertEquals(List.of("extra"), file.unused());

@@ -77,6 +77,21 @@ public final class BatchLoader implements AutoCloseable {
         return prefetched(first, batchesPerEpoch(), b -> batch(order, b * batchSize, batchSize, epoch, true));
     }
 
+    /**
+     * Shard {@code shard} of {@code shards} of each training batch of an epoch: rows
+     * {@code [shard·B/shards, (shard+1)·B/shards)} of the batch {@link #training} gives, the same
+     * images with the same augmentation, so replicas stepping on their shards together see exactly
+     * one process's batches.
+     */
+    public Iterator<Batch> training(int epoch, int first, int shard, int shards) {
+        if (shards < 1 || shard < 0 || shard >= shards || batchSize % shards != 0) {
+            throw new IllegalArgumentException("shard " + shard + " of " + shards + " does not divide a batch of " + batchSize);
+        }
+        int[] order = order(epoch);
+        int per = batchSize / shards;
+        return prefetched(first, batchesPerEpoch(), b -> batch(order, b * batchSize + shard * per, per, epoch, true));
+    }
+
     /** Every image in order, not augmented, the last batch possibly smaller. */
     public Iterator<Batch> evaluation() {
         int count = (data.size() + batchSize - 1) / batchSize;

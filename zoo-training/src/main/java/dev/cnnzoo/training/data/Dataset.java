@@ -34,19 +34,24 @@ public interface Dataset {
 
     /** The first {@code n} images only (smoke runs, tests). */
     default Dataset limit(int n) {
-        if (n >= size()) {
-            return this;
+        return n >= size() ? this : slice(0, n);
+    }
+
+    /** Images {@code [from, to)} (a replica's share of a split, say), indexed from 0. */
+    default Dataset slice(int from, int to) {
+        if (from < 0 || to > size() || from > to) {
+            throw new IllegalArgumentException("images " + from + " to " + to + " of " + size());
         }
         Dataset base = this;
         return new Dataset() {
             @Override
             public String description() {
-                return base.description() + " (first " + n + ")";
+                return base.description() + (from == 0 ? " (first " + to + ")" : " (images " + from + " to " + to + ")");
             }
 
             @Override
             public int size() {
-                return n;
+                return to - from;
             }
 
             @Override
@@ -71,12 +76,12 @@ public interface Dataset {
 
             @Override
             public int label(int index) {
-                return base.label(index);
+                return base.label(from + index);
             }
 
             @Override
             public void pixels(int index, float[] dst, int offset) {
-                base.pixels(index, dst, offset);
+                base.pixels(from + index, dst, offset);
             }
         };
     }

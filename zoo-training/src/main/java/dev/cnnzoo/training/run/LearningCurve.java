@@ -24,7 +24,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * the epoch's steps, as the epoch line reports) and the test images (evaluated after the epoch), at
  * every epoch up to the last one run.
  */
-final class LearningCurve {
+public final class LearningCurve {
     static final int PANEL_WIDTH = 640;
     static final int HEIGHT = 460;
     private static final Color TRAIN = new Color(0x1f5a96);
@@ -58,7 +58,7 @@ final class LearningCurve {
     }
 
     /** Writes the curve of the epochs in {@code records} (nothing before the first epoch has ended). */
-    static void write(Path png, String title, List<JsonNode> records) throws IOException {
+    public static void write(Path png, String title, List<JsonNode> records) throws IOException {
         Epochs e = Epochs.of(records);
         if (e.epoch().isEmpty()) {
             return;

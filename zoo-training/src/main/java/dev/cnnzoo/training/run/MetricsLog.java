@@ -18,13 +18,13 @@ import java.util.Map;
  * epoch. On resume the log is cut back to the checkpoint's step, so a resumed run's log reads as
  * an uninterrupted one's.
  */
-final class MetricsLog implements AutoCloseable {
+public final class MetricsLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Path file;
     private final BufferedWriter out;
     private final List<JsonNode> records = new ArrayList<>();
 
-    MetricsLog(Path file, long keepUpToStep) throws IOException {
+    public MetricsLog(Path file, long keepUpToStep) throws IOException {
         this.file = file;
         if (Files.exists(file)) {
             StringBuilder kept = new StringBuilder();
@@ -48,7 +48,7 @@ final class MetricsLog implements AutoCloseable {
         this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    void write(Map<String, Object> record) {
+    public void write(Map<String, Object> record) {
         try {
             String line = JSON.writeValueAsString(record);
             records.add(JSON.readTree(line));
@@ -60,7 +60,7 @@ final class MetricsLog implements AutoCloseable {
         }
     }
 
-    List<JsonNode> records() {
+    public List<JsonNode> records() {
         return records;
     }
 

@@ -42,6 +42,24 @@ public final class StepEngine implements AutoCloseable {
     public record StepResult(double loss, int correct, int batch) {
     }
 
+    /**
+     * Where one replica's rows sit in a data-parallel step's global batch: each of several engines
+     * (processes, machines) steps on its shard of the same global batch, their weights kept equal.
+     * Dropout masks are the global batch's rows, so a shard sees what one process would.
+     */
+    public record Shard(int firstRow, int globalBatch) {
+    }
+
+    /**
+     * Combines the replicas' gradients and running statistics of a data-parallel step: returns the
+     * element-wise mean of each tensor over every replica, identical on each (an all-reduce). Each
+     * replica's gradient is its shard's mean, so with equal shards the mean over replicas is the
+     * global batch's gradient.
+     */
+    public interface Combiner {
+        Map<String, Tensor> mean(Map<String, Tensor> local);
+    }
+
     private final TrainingArtifacts artifacts;
     private final Mode mode;
     private final InferenceSession step;
@@ -100,6 +118,21 @@ public final class StepEngine implements AutoCloseable {
      * @param labels N class indices
      */
     public StepResult step(Tensor images, long[] labels, double learningRate) {
+        return step(images, labels, learningRate, null, null);
+    }
+
+    /**
+     * One data-parallel step on this replica's shard of a global batch.
+     *
+     * @param shard    where the rows sit in the global batch (null: they are the whole batch)
+     * @param combiner averages the gradients and running statistics over the replicas before the
+     *                 optimizer runs (null: none); needs {@link Mode#SEPARATE}. Every replica must
+     *                 call it each step, so a non-finite loss is left for the caller to judge.
+     */
+    public StepResult step(Tensor images, long[] labels, double learningRate, Shard shard, Combiner combiner) {
+        if (combiner != null && mode != Mode.SEPARATE) {
+            throw new IllegalArgumentException("combining gradients across replicas needs Mode.SEPARATE");
+        }
         long t = stepIndex + 1;
         int n = images.shape().dim(0);
         List<OnnxTensor> inputs = new ArrayList<>();
@@ -108,16 +141,40 @@ public final class StepEngine implements AutoCloseable {
             feeds.put("input", track(inputs, InferenceSession.nativeTensor(images)));
             feeds.put(TrainingGraph.LABELS, track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.of(n), labels))));
             for (TrainingGraph.DropoutMask m : artifacts.training().masks()) {
-                feeds.put(m.input(), track(inputs, InferenceSession.nativeTensor(mask(m, n, t))));
+                Tensor mask = shard == null ? mask(m, n, t) : rows(mask(m, shard.globalBatch(), t), shard.firstRow(), n);
+                feeds.put(m.input(), track(inputs, InferenceSession.nativeTensor(mask)));
             }
             OnnxTensor lr = track(inputs, InferenceSession.nativeTensor(Tensor.scalar((float) learningRate)));
             OnnxTensor stepTensor = track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.scalar(), new long[] {t})));
-            StepResult r = mode == Mode.FUSED ? fused(feeds, lr, stepTensor, labels) : separate(feeds, lr, stepTensor, labels);
+            StepResult r = mode == Mode.FUSED ? fused(feeds, lr, stepTensor, labels) : separate(feeds, lr, stepTensor, labels, combiner);
             stepIndex = t;
             return r;
         } finally {
             inputs.forEach(OnnxTensor::close);
         }
+    }
+
+    /** Rows {@code [first, first + n)} of a batch-first tensor. */
+    private static Tensor rows(Tensor t, int first, int n) {
+        int per = t.floats().length / t.shape().dim(0);
+        int[] dims = t.shape().dims().clone();
+        dims[0] = n;
+        return Tensor.of(Shape.of(dims), java.util.Arrays.copyOfRange(t.floats(), first * per, (first + n) * per));
+    }
+
+    /**
+     * Replaces carried tensors (weights, optimizer state, running statistics) by name: replicas
+     * averaging their parameters every few steps load the averages here.
+     */
+    public void replace(Map<String, Tensor> tensors) {
+        Map<String, OnnxTensor> next = new HashMap<>();
+        List<AutoCloseable> created = new ArrayList<>();
+        tensors.forEach((name, value) -> {
+            OnnxTensor t = InferenceSession.nativeTensor(value);
+            created.add(t);
+            next.put(name, t);
+        });
+        replaceCarried(next, created);
     }
 
     private StepResult fused(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels) {
@@ -134,7 +191,7 @@ public final class StepEngine implements AutoCloseable {
         return new StepResult(loss, correct(result, labels), labels.length);
     }
 
-    private StepResult separate(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels) {
+    private StepResult separate(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels, Combiner combiner) {
         TrainingGraph tg = artifacts.training();
         for (String name : tg.trainable()) {
             feeds.put(name, carried.get(name));
@@ -147,33 +204,63 @@ public final class StepEngine implements AutoCloseable {
         }
         OrtSession.Result grads = training.runNative(feeds, null);
         double loss = scalar(grads, TrainingGraph.LOSS);
-        if (!Double.isFinite(loss)) {
+        if (!Double.isFinite(loss) && combiner == null) {
             grads.close();
             return new StepResult(loss, 0, labels.length);
         }
         int correct = correct(grads, labels);
+        // The gradients and new running statistics: this engine's own, or the replicas' means.
+        Map<String, OnnxTensor> gradients = new HashMap<>();
+        Map<String, OnnxTensor> state = new HashMap<>();
+        for (String p : tg.trainable()) {
+            gradients.put(p, get(grads, p + TrainingGraph.GRAD));
+        }
+        for (String s : tg.state()) {
+            state.put(s, get(grads, s + TrainingGraph.UPDATED));
+        }
+        List<AutoCloseable> owners = new ArrayList<>(List.of(grads));
+        if (combiner != null) {
+            combine(combiner, gradients, state, owners);
+        }
         Map<String, OnnxTensorLike> opt = new HashMap<>();
         opt.put(OptimizerGraph.LEARNING_RATE, lr);
         opt.put(OptimizerGraph.STEP, stepTensor);
         for (String p : tg.trainable()) {
             opt.put(p, carried.get(p));
-            opt.put(p + TrainingGraph.GRAD, get(grads, p + TrainingGraph.GRAD));
+            opt.put(p + TrainingGraph.GRAD, gradients.get(p));
         }
         for (String s : OptimizerGraph.stateTensorNames(optimizer, tg.trainable())) {
             opt.put(s, carried.get(s));
         }
         OrtSession.Result updated = optimizerSession.runNative(opt, null);
-        // The training result still holds the new running statistics; keep it alongside.
-        Map<String, OnnxTensor> next = new HashMap<>();
-        for (String s : tg.state()) {
-            next.put(s, get(grads, s + TrainingGraph.UPDATED));
-        }
+        owners.add(updated);
+        // The training result (or the combined tensors) still holds the new running statistics; keep it alongside.
+        Map<String, OnnxTensor> next = new HashMap<>(state);
         for (Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>> e : entries(updated)) {
             String name = e.getKey().substring(0, e.getKey().length() - TrainingGraph.UPDATED.length());
             next.put(name, (OnnxTensor) e.getValue().orElseThrow());
         }
-        replaceCarried(next, List.of(grads, updated));
+        replaceCarried(next, owners);
         return new StepResult(loss, correct, labels.length);
+    }
+
+    /** Replaces this engine's gradients and running statistics by the replicas' means, in place. */
+    private static void combine(Combiner combiner, Map<String, OnnxTensor> gradients, Map<String, OnnxTensor> state,
+            List<AutoCloseable> owners) {
+        Map<String, Tensor> local = new LinkedHashMap<>();
+        gradients.forEach((p, t) -> local.put(p + TrainingGraph.GRAD, InferenceSession.hostTensor(t)));
+        state.forEach((s, t) -> local.put(s, InferenceSession.hostTensor(t)));
+        Map<String, Tensor> mean = combiner.mean(local);
+        for (String p : List.copyOf(gradients.keySet())) {
+            OnnxTensor t = InferenceSession.nativeTensor(mean.get(p + TrainingGraph.GRAD));
+            owners.add(t);
+            gradients.put(p, t);
+        }
+        for (String s : List.copyOf(state.keySet())) {
+            OnnxTensor t = InferenceSession.nativeTensor(mean.get(s));
+            owners.add(t);
+            state.put(s, t);
+        }
     }
 
     /** Takes the {@code _updated} outputs of a fused step as the carried state. */
@@ -188,7 +275,7 @@ public final class StepEngine implements AutoCloseable {
         replaceCarried(next, List.of(result));
     }
 
-    private void replaceCarried(Map<String, OnnxTensor> next, List<OrtSession.Result> newOwners) {
+    private void replaceCarried(Map<String, OnnxTensor> next, List<? extends AutoCloseable> newOwners) {
         for (Map.Entry<String, OnnxTensor> e : next.entrySet()) {
             if (!carried.containsKey(e.getKey())) {
                 throw new ZooException("a step produced '" + e.getKey() + "', which the engine does not carry");

@@ -46,8 +46,8 @@ import java.util.Set;
 public final class Trainer {
     public static final String MODEL_FILE = "model.onnx";
     public static final String WEIGHTS_FILE = "weights.safetensors";
-    /** The weights file's metadata entry naming the classes by output index (a JSON array), for prediction. */
-    public static final String LABELS_METADATA = dev.cnnzoo.runtime.interchange.WeightsResolver.LABELS_METADATA;
+    /** The weights file's metadata entry naming the classes by output index (a JSON array), for {@code zoo predict}. */
+    public static final String LABELS_METADATA = dev.cnnzoo.runtime.predict.ClassNames.WEIGHTS_METADATA;
     public static final String METRICS_FILE = "metrics.jsonl";
     public static final String CURVE_FILE = "learning_curve.png";
 

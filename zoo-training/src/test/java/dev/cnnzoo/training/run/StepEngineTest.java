@@ -57,4 +57,71 @@ class StepEngineTest {
         Map<String, Tensor> c = train("fashion-cnn", StepEngine.Mode.FUSED, 4, Optimizer.adam(), 10);
         assertTrue(a.keySet().stream().anyMatch(n -> !a.get(n).bitEquals(c.get(n))), "another seed gives other weights");
     }
+
+    /**
+     * Two replicas, each stepping on half of every batch with their gradients averaged, take the
+     * steps one engine takes on the whole batches: the same dropout masks (the global batch's
+     * rows), the mean of two half-batch means as the whole batch's mean.
+     */
+    @Test
+    void twoShardsWithCombinedGradientsStepAsTheWholeBatch() throws Exception {
+        Model model = ZOO.build("fashion-cnn");
+        Optimizer opt = Optimizer.sgd(0.9, false);
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 2), Map.of());
+        Tensor images = TestTensors.images(8, 1, 28, 28, 5);
+        long[] labels = new SplittableRandom(6).longs(8, 0, 10).toArray();
+        Map<String, Tensor> whole;
+        try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 3)) {
+            for (int i = 0; i < 3; i++) {
+                e.step(images, labels, 0.05);
+            }
+            whole = e.snapshot();
+        }
+        java.util.concurrent.Exchanger<Map<String, Tensor>> exchanger = new java.util.concurrent.Exchanger<>();
+        StepEngine.Combiner mean = local -> {
+            try {
+                Map<String, Tensor> other = exchanger.exchange(local);
+                Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+                local.forEach((name, t) -> {
+                    float[] x = t.floats();
+                    float[] y = other.get(name).floats();
+                    float[] m = new float[x.length];
+                    for (int i = 0; i < m.length; i++) {
+                        m[i] = (x[i] + y[i]) * 0.5f;
+                    }
+                    out.put(name, Tensor.of(t.shape(), m));
+                });
+                return out;
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+        };
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.List<java.util.concurrent.Future<Map<String, Tensor>>> halves = new java.util.ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int first = 4 * r;
+                halves.add(pool.submit(() -> {
+                    float[] px = java.util.Arrays.copyOfRange(images.floats(), first * 784, (first + 4) * 784);
+                    Tensor half = Tensor.of(dev.cnnzoo.graph.Shape.of(4, 1, 28, 28), px);
+                    long[] l = java.util.Arrays.copyOfRange(labels, first, first + 4);
+                    try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.SEPARATE, 3)) {
+                        for (int i = 0; i < 3; i++) {
+                            e.step(half, l, 0.05, new StepEngine.Shard(first, 8), mean);
+                        }
+                        return e.snapshot();
+                    }
+                }));
+            }
+            Map<String, Tensor> r0 = halves.get(0).get();
+            Map<String, Tensor> r1 = halves.get(1).get();
+            for (String name : whole.keySet()) {
+                assertTrue(r0.get(name).bitEquals(r1.get(name)), name + " differs between the replicas");
+                Close.assertRelative(name, r0.get(name).floats(), whole.get(name).floats(), 1e-5);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -1,0 +1,175 @@
+package dev.cnnzoo.spark.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.spark.SparkCli;
+import dev.cnnzoo.spark.ZooSpark;
+import dev.cnnzoo.training.Checkpoint;
+import dev.cnnzoo.training.Loss;
+import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.data.SyntheticData;
+import dev.cnnzoo.training.run.StepEngine;
+import dev.cnnzoo.training.run.Trainer;
+import dev.cnnzoo.training.run.TrainingJob;
+import dev.cnnzoo.weights.Safetensors;
+import dev.cnnzoo.weights.Weights;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Data-parallel training on {@code local[2]} against single-process training. */
+class DataParallelTrainingTest {
+    private static SparkSession spark;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        spark = ZooSpark.session("local[2]", "data-parallel test", Map.of(), Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    static TrainingJob job(Path data, String model, ModelConfig config, int limit, int batch, int epochs) {
+        return new TrainingJob(model, config, data.toString(), limit, Optimizer.sgd(0, false), 0.05, "constant", 0, Loss.crossEntropy(),
+                epochs, batch, 7, null, "none", 0);
+    }
+
+    static Trainer.Options options(Path out, StepEngine.Mode mode, boolean resume) {
+        return new Trainer.Options(out, RuntimeOptions.cpu(1), mode, resume, null, 1, 1);
+    }
+
+    /** ‖a − b‖ / ‖b‖ over the named tensors together. */
+    static double relativeDistance(Weights a, Weights b, List<String> names) {
+        double diff = 0;
+        double norm = 0;
+        for (String n : names) {
+            float[] x = a.get(n).floats();
+            float[] y = b.get(n).floats();
+            for (int i = 0; i < x.length; i++) {
+                diff += ((double) x[i] - y[i]) * ((double) x[i] - y[i]);
+                norm += (double) y[i] * y[i];
+            }
+        }
+        return Math.sqrt(diff / Math.max(norm, 1e-30));
+    }
+
+    /**
+     * Five steps of plain SGD on global batches of 64, no dropout, no batch norm: two workers
+     * averaging their gradients every step end where one process does. The network's weights agree
+     * within 1e-5 relative, tensor by tensor. The biases of the first two convolutions agree within
+     * 1e-3 only: their gradient sums 64 × 28 × 28 = 50,176 terms that nearly cancel, and one float
+     * sum versus the mean of two half sums moves such a small total by a few 1e-4 of itself (one
+     * process with two intra-op threads instead of one moves it by 3e-7: ONNX Runtime keeps the
+     * order there). Longer runs at higher rates amplify any rounding: after ten steps at 0.05, one
+     * process with two threads is as far (3 % on the biases) from itself with one thread as the two
+     * workers are.
+     */
+    @Test
+    void twoWorkersAveragingEveryStepTakeOneProcesssStepsOnTheSameBatches() throws IOException {
+        Path data = SyntheticData.idx(dir.resolve("data"), 320, 64, 3);
+        ModelConfig config = ModelConfig.builder().dropout(0).seed(5).build();
+        TrainingJob job = job(data, "fashion-cnn", config, 0, 64, 1);
+        Trainer.Outcome single = Trainer.train(job, options(dir.resolve("single"), StepEngine.Mode.FUSED, false), new Trainer.Listener() { });
+        List<String> lines = new ArrayList<>();
+        DataParallelTraining.Outcome parallel = DataParallelTraining.train(spark, job, options(dir.resolve("parallel"), StepEngine.Mode.FUSED, false),
+                new DataParallelTraining.Settings(2, 1, 1), lines::add);
+        assertEquals(5, single.steps());
+        assertEquals(5, parallel.steps());
+        assertEquals(2, parallel.replicas().size());
+        Weights a = Safetensors.read(parallel.weights());
+        Weights b = Safetensors.read(single.weights());
+        for (String name : b.names()) {
+            double d = relativeDistance(a, b, List.of(name));
+            boolean nearlyCancellingSum = name.equals("conv1.bias") || name.equals("conv2.bias");
+            assertTrue(d < (nearlyCancellingSum ? 1e-3 : 1e-5), name + ": relative distance " + d);
+        }
+        // ... and training did move them: the comparison is not of two starting points.
+        Weights start = Weights.initial(dev.cnnzoo.api.ModelZoo.load().build("fashion-cnn", config.toBuilder().classes(10).build()).graph(), 5);
+        assertTrue(relativeDistance(start, b, List.of("conv1.weight")) > 1e-3);
+        // Replica 0 logged the global batch's figures, a line per step, with the all-reduce's time.
+        List<String> metrics = java.nio.file.Files.readAllLines(dir.resolve("parallel").resolve(Trainer.METRICS_FILE));
+        assertEquals(6, metrics.size());
+        assertTrue(metrics.get(0).contains("\"allreduce_seconds\""), metrics.get(0));
+        assertTrue(String.join("\n", lines).contains("epoch 1: train loss"), lines.toString());
+    }
+
+    @Test
+    void averagingParametersEveryKStepsKeepsReplicasEqualAndResumesFromTheCheckpoint() throws IOException {
+        Path data = SyntheticData.idx(dir.resolve("data"), 256, 32, 4);
+        TrainingJob one = job(data, "lenet5-modern", ModelConfig.builder().seed(2).build(), 0, 32, 1);
+        Path out = dir.resolve("k3");
+        DataParallelTraining.Outcome first = DataParallelTraining.train(spark, one, options(out, StepEngine.Mode.FUSED, false),
+                new DataParallelTraining.Settings(2, 3, 1), s -> { });
+        assertEquals(8, first.steps());
+        // The replicas' weight digests agree (train() checks it too).
+        assertEquals(1, first.replicas().stream().map(Replica.Report::weightsDigest).distinct().count());
+        // A second epoch resumed from the first's checkpoint equals two epochs in one go.
+        DataParallelTraining.Outcome resumed = DataParallelTraining.train(spark, one.withEpochs(2), options(out, StepEngine.Mode.FUSED, true),
+                new DataParallelTraining.Settings(2, 3, 1), s -> { });
+        DataParallelTraining.Outcome straight = DataParallelTraining.train(spark, one.withEpochs(2), options(dir.resolve("k3-straight"),
+                StepEngine.Mode.FUSED, false), new DataParallelTraining.Settings(2, 3, 1), s -> { });
+        assertEquals(16, resumed.steps());
+        assertTrue(Safetensors.read(resumed.weights()).bitEquals(Safetensors.read(straight.weights())));
+    }
+
+    /**
+     * With batch norm (ResNet-18 at 32×32) two workers are not one process: each normalises its
+     * shard by the shard's own statistics, so the gradients differ. What holds after a step: the
+     * running means (averaged over equal shards, the mean of shard means is the batch mean); what
+     * does not: the running variances (the mean of shard variances misses the spread between the
+     * shard means) and the weights.
+     */
+    @Test
+    void withBatchNormRunningMeansAgreeButShardStatisticsChangeTheStep() throws IOException {
+        Path data = SyntheticData.cifar(dir.resolve("cifar"), 16, 5);
+        ModelConfig config = ModelConfig.builder().input(3, 32, 32).classes(10).seed(1).build();
+        TrainingJob job = job(data, "resnet18", config, 8, 8, 1);
+        Trainer.train(job, options(dir.resolve("single"), StepEngine.Mode.FUSED, false), new Trainer.Listener() { });
+        DataParallelTraining.train(spark, job, options(dir.resolve("parallel"), StepEngine.Mode.FUSED, false),
+                new DataParallelTraining.Settings(2, 1, 1), s -> { });
+        Weights s = Weights.of(Checkpoint.read(dir.resolve("single").resolve(TrainingArtifacts.CHECKPOINT)).tensors());
+        Weights p = Weights.of(Checkpoint.read(dir.resolve("parallel").resolve(TrainingArtifacts.CHECKPOINT)).tensors());
+        double means = relativeDistance(p, s, List.of("bn1.running_mean"));
+        double variances = relativeDistance(p, s, List.of("bn1.running_var"));
+        double weights = relativeDistance(p, s, List.of("conv1.weight"));
+        assertTrue(means < 1e-5, "bn1's running means differ by " + means);
+        // Momentum 0.1 dilutes one step's difference into a running variance that starts at 1: ~1e-5 here, far above rounding.
+        assertTrue(variances > 1e-6 && variances > 10 * means, "bn1's running variances differ by only " + variances);
+        assertTrue(weights > 1e-5, "conv1's weights differ by only " + weights);
+    }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnythingRuns() throws IOException {
+        assertEquals("the number of workers must be at least 1, got 0",
+                assertThrows(ZooException.class, () -> new DataParallelTraining.Settings(0, 1, 1)).getMessage());
+        Path data = SyntheticData.idx(dir.resolve("data"), 64, 16, 4);
+        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, job(data, "lenet5-modern",
+                ModelConfig.defaults(), 0, 30, 1), options(dir.resolve("x"), StepEngine.Mode.FUSED, false),
+                new DataParallelTraining.Settings(4, 1, 1), s -> { })).getMessage().contains("cannot be split evenly"));
+        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, job(data, "lenet5-modern",
+                ModelConfig.defaults(), 0, 32, 1), options(dir.resolve("x"), StepEngine.Mode.FUSED, false),
+                new DataParallelTraining.Settings(4, 1, 1), s -> { })).getMessage().contains("runs 2 tasks at once but 4 workers"));
+        SparkCli r = SparkCli.run("spark", "train", "lenet5-modern", "--data", data.toString(), "--workers", "0");
+        assertEquals(2, r.exit());
+        assertEquals("zoo: the number of workers must be at least 1, got 0", r.err().strip());
+    }
+}
