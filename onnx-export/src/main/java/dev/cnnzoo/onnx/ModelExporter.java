@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelInfo;
-import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Summary;
 import dev.cnnzoo.weights.Weights;
@@ -49,22 +48,12 @@ public final class ModelExporter {
         m.put("zoo.id", info.id());
         m.put("zoo.family", info.family());
         m.put("zoo.paper", info.paper().citation() + (info.paper().url() != null ? " " + info.paper().url() : ""));
-        m.put("zoo.preprocessing", json(preprocessing(info.preprocessing())));
+        m.put("zoo.preprocessing", ZooMetadata.preprocessingJson(info.preprocessing()));
         m.put("zoo.parameters", Long.toString(summary.parameters()));
         m.put("zoo.macs", Long.toString(summary.macs()));
-        m.put("zoo.input", model.config().inputChannels() + "x" + size[0] + "x" + size[1]);
+        m.put("zoo.input", ZooMetadata.inputText(model.config().inputChannels(), size[0], size[1]));
         m.put("zoo.classes", Integer.toString(model.config().classes()));
         m.put("zoo.config", json(model.config().describe()));
-        return m;
-    }
-
-    private static Map<String, Object> preprocessing(Preprocessing p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("resize", p.resize());
-        m.put("crop", p.crop());
-        m.put("mean", p.mean());
-        m.put("std", p.std());
-        m.put("interpolation", p.interpolation());
         return m;
     }
 

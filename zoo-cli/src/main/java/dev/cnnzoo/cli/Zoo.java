@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "zoo", mixinStandardHelpOptions = true, versionProvider = Zoo.VersionProvider.class,
         description = "A model zoo of the classic convolutional networks, exported as ONNX and run by ONNX Runtime.",
         subcommands = {ListCommand.class, InfoCommand.class, ExportCommand.class, RunCommand.class, TrainCommand.class, EvalCommand.class,
-                PredictCommand.class, BenchCommand.class, ImportCommand.class,
+                PredictCommand.class, BenchCommand.class, ImportCommand.class, QuantizeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Zoo implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces on errors.")

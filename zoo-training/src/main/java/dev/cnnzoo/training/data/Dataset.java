@@ -1,6 +1,8 @@
 package dev.cnnzoo.training.data;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** Labelled images, addressed by index; pixels in [0, 1], channels first. */
 public interface Dataset {
@@ -28,16 +30,50 @@ public interface Dataset {
         if (n >= size()) {
             return this;
         }
+        int[] first = new int[n];
+        for (int i = 0; i < n; i++) {
+            first[i] = i;
+        }
+        return subset(first, "first " + n);
+    }
+
+    /**
+     * {@code n} images drawn at random without replacement (fixed by {@code seed}), in index order: a
+     * sample that spans every class even where the images are stored class by class (image folders).
+     */
+    default Dataset sample(int n, long seed) {
+        if (n >= size()) {
+            return this;
+        }
+        int[] all = new int[size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {            // the first n of a Fisher-Yates shuffle
+            int j = i + r.nextInt(all.length - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] chosen = Arrays.copyOf(all, n);
+        Arrays.sort(chosen);
+        return subset(chosen, n + " drawn at random, seed " + seed);
+    }
+
+    /** The images at {@code indices}, described as {@code how} (e.g. "first 100"). */
+    default Dataset subset(int[] indices, String how) {
         Dataset base = this;
+        int[] at = indices.clone();
         return new Dataset() {
             @Override
             public String description() {
-                return base.description() + " (first " + n + ")";
+                return base.description() + " (" + how + ")";
             }
 
             @Override
             public int size() {
-                return n;
+                return at.length;
             }
 
             @Override
@@ -62,12 +98,12 @@ public interface Dataset {
 
             @Override
             public int label(int index) {
-                return base.label(index);
+                return base.label(at[index]);
             }
 
             @Override
             public void pixels(int index, float[] dst, int offset) {
-                base.pixels(index, dst, offset);
+                base.pixels(at[index], dst, offset);
             }
         };
     }
