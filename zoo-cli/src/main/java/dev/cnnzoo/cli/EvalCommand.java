@@ -2,10 +2,13 @@ package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.io.AtomicFile;
+import dev.cnnzoo.onnx.ZooMetadata;
 import dev.cnnzoo.runtime.Device;
 import dev.cnnzoo.runtime.Devices;
+import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
@@ -30,12 +33,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "eval", description = "Loss and accuracy of trained weights on a dataset's test split, overall and per class.")
+@Command(name = "eval", description = "Loss and accuracy of trained weights, or of an ONNX file the zoo wrote (an INT8 one, say), on a dataset's test split, overall and per class.")
 final class EvalCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL|FILE.onnx", description = "A zoo model id (with --weights or --checkpoint), or an ONNX file the zoo wrote "
+            + "(zoo export, zoo quantize: its metadata says how to feed it).")
     String id;
 
-    @ArgGroup(multiplicity = "1")
+    @ArgGroup(multiplicity = "0..1")
     Source source;
 
     static final class Source {
@@ -76,18 +80,45 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Device where = Devices.usable(Device.parse(device));
+        Split s = switch (split.toLowerCase(Locale.ROOT)) {
+            case "test" -> Split.TEST;
+            case "train" -> Split.TRAIN;
+            default -> throw new ZooException("--split must be test or train, got '" + split + "'");
+        };
+        RuntimeOptions runtime = RuntimeOptions.cpu(threads).device(where);
+        Path file = Path.of(id);
+        if (id.endsWith(".onnx") || (!ModelZoo.load().contains(id) && Files.isRegularFile(file))) {
+            if (source != null) {
+                throw new ZooException("--weights and --checkpoint apply to zoo ids; " + id + " is an ONNX file with its weights inside");
+            }
+            if (!Files.isRegularFile(file)) {
+                throw new ZooException("ONNX file " + id + " does not exist");
+            }
+            try (InferenceSession session = InferenceSession.open(file, runtime)) {
+                ZooMetadata meta = new ZooMetadata(session.metadata());
+                Preprocessing pre = meta.preprocessing().orElseThrow(() -> new ZooException(id + " records no zoo.preprocessing metadata, so "
+                        + "how to normalise its images is unknown; evaluate files that zoo export or zoo quantize wrote"));
+                int[] chw = meta.input().orElseThrow(() -> new ZooException(id + " records no zoo.input metadata (its input size)"));
+                Dataset d = testData(data == null ? Datasets.defaultFolder() : data, s, chw[0], chw[1], pre.resize());
+                report(file.getFileName().toString(), d, Evaluator.evaluate(session, pre, d, batch));
+            }
+            return 0;
+        }
+        if (source == null) {
+            throw new ZooException("evaluating the zoo model " + id + " needs its weights: --weights FILE|pretrained or --checkpoint DIR");
+        }
         Model model;
         Weights w;
         Path dataDir = data;
         if (source.checkpoint != null) {
-            Path file = Files.isDirectory(source.checkpoint) ? source.checkpoint.resolve(TrainingArtifacts.CHECKPOINT) : source.checkpoint;
-            if (!Files.exists(file)) {
-                throw new ZooException("no checkpoint at " + file);
+            Path checkpointFile = Files.isDirectory(source.checkpoint) ? source.checkpoint.resolve(TrainingArtifacts.CHECKPOINT) : source.checkpoint;
+            if (!Files.exists(checkpointFile)) {
+                throw new ZooException("no checkpoint at " + checkpointFile);
             }
-            Checkpoint c = Checkpoint.read(file);
+            Checkpoint c = Checkpoint.read(checkpointFile);
             TrainingJob job = TrainingJob.fromProperties(c.properties());
             if (!job.modelId().equals(id)) {
-                throw new ZooException(file + " is a checkpoint of " + job.modelId() + ", not " + id);
+                throw new ZooException(checkpointFile + " is a checkpoint of " + job.modelId() + ", not " + id);
             }
             model = ModelZoo.load().build(id, job.config());
             w = c.weights(model.graph().parameters().keySet().stream().toList());
@@ -98,25 +129,24 @@ final class EvalCommand implements Callable<Integer> {
             model = ModelZoo.load().build(id, modelOptions.config());
             w = WeightFiles.read(source.weights, model).bind(model.graph());
         }
-        if (dataDir == null) {
-            dataDir = Datasets.defaultFolder();
-        }
-        Split s = switch (split.toLowerCase(Locale.ROOT)) {
-            case "test" -> Split.TEST;
-            case "train" -> Split.TRAIN;
-            default -> throw new ZooException("--split must be test or train, got '" + split + "'");
-        };
         int[] size = model.config().inputSize();
-        Dataset d = Datasets.open(dataDir, s, model.config().inputChannels(), size[0], Math.max(size[0], model.info().preprocessing().resize()));
+        Dataset d = testData(dataDir == null ? Datasets.defaultFolder() : dataDir, s, model.config().inputChannels(), size[0],
+                model.info().preprocessing().resize());
+        report(model.id(), d, Evaluator.evaluate(model, w, d, runtime, batch));
+        return 0;
+    }
+
+    private Dataset testData(Path dir, Split s, int channels, int size, int resize) {
+        Dataset d = Datasets.open(dir, s, channels, size, Math.max(size, resize));
         if (d == null) {
-            throw new ZooException(dataDir + " has no " + split + " split");
+            throw new ZooException(dir + " has no " + split + " split");
         }
-        if (limit > 0) {
-            d = d.limit(limit);
-        }
-        Evaluator.Result r = Evaluator.evaluate(model, w, d, RuntimeOptions.cpu(threads).device(where), batch);
+        return limit > 0 ? d.limit(limit) : d;
+    }
+
+    private void report(String name, Dataset d, Evaluator.Result r) throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%s on %s: loss %.4f, accuracy %.2f%% (%d images)%n", model.id(), d.description(), r.loss(),
+        out.printf(Locale.ROOT, "%s on %s: loss %.4f, accuracy %.2f%% (%d images)%n", name, d.description(), r.loss(),
                 100 * r.accuracy(), d.size());
         List<String> classes = d.classes();
         for (int k = 0; k < r.totalPerClass().length && k < classes.size(); k++) {
@@ -136,7 +166,6 @@ final class EvalCommand implements Callable<Integer> {
             out.printf("wrote %s%n", predictions);
         }
         out.flush();
-        return 0;
     }
 
     private static String quote(String s) {

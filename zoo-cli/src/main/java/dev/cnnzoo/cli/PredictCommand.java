@@ -17,6 +17,7 @@ import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,13 +35,14 @@ import picocli.CommandLine.Spec;
         + "preprocessing says (torchvision's transforms), run in batches, print the most probable classes.",
         "Class names: --labels, else those of pretrained or zoo-trained weights, else ImageNet-1k's for 1,000 classes."})
 final class PredictCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL")
+    @Parameters(index = "0", paramLabel = "MODEL|FILE.onnx", description = "A zoo model id (with --weights), or an ONNX file the zoo wrote "
+            + "(zoo export, zoo quantize).")
     String id;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "IMAGE|DIR", description = "Image files, or folders of them.")
     List<Path> images;
 
-    @Option(names = "--weights", required = true, paramLabel = "FILE|pretrained", description = "Weights (.safetensors) or the zoo's pretrained ones.")
+    @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "Weights (.safetensors) or the zoo's pretrained ones.")
     String weights;
 
     @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line, the first naming class 0.")
@@ -79,11 +81,70 @@ final class PredictCommand implements Callable<Integer> {
         Device where = Devices.usable(Device.parse(device));     // before any model is built
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        RuntimeOptions runtime = RuntimeOptions.cpu(threads).device(where);
         ModelZoo zoo = ModelZoo.load();
+        Path file = Path.of(id);
+        boolean isFile = id.endsWith(".onnx") || (!zoo.contains(id) && Files.isRegularFile(file));
+        List<Predictor.Prediction> predictions;
+        int failed;
+        try (Predictor predictor = isFile ? openFile(file, runtime) : openModel(zoo, runtime, err)) {
+            // Decode everything first: a file that is not an image is reported and skipped, not fatal to the rest.
+            List<Predictor.Input> inputs = new ArrayList<>();
+            failed = 0;
+            for (Path p : ImageFiles.expand(images)) {
+                try {
+                    ImageFiles.Decoded d = ImageFiles.read(p, predictor.transform().channels());
+                    inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
+                } catch (ZooException e) {
+                    err.println("zoo: " + e.getMessage());
+                    failed++;
+                }
+            }
+            err.flush();
+            if (inputs.isEmpty()) {
+                throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
+            }
+            if (fmt.equals("text")) {
+                out.printf("%s; %s; classes from %s%n", header, predictor.transform().describe(), predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
+            }
+            predictions = predictor.predict(inputs, top);
+        }
+        switch (fmt) {
+            case "text" -> text(out, predictions);
+            case "csv" -> csv(out, predictions);
+            default -> json(out, predictions);
+        }
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** What the text output's first line says the predictions come from, and where the class names came from. */
+    private String header;
+    private String namesFrom;
+
+    /** An ONNX file the zoo wrote: its metadata says how to feed it; class names from --labels, else ImageNet's for 1,000 classes. */
+    private Predictor openFile(Path file, RuntimeOptions runtime) {
+        if (weights != null) {
+            throw new ZooException("--weights applies to zoo ids; " + file + " is an ONNX file with its weights inside");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ZooException("ONNX file " + file + " does not exist");
+        }
+        List<String> given = labels != null ? ClassNames.read(labels) : null;
+        Predictor p = Predictor.open(file, classes -> given != null ? given : classes == 1000 ? ClassNames.imagenet() : null, runtime, batch);
+        header = file.getFileName().toString();
+        namesFrom = labels != null ? labels.toString() : "ImageNet-1k";
+        return p;
+    }
+
+    /** A zoo model with --weights; class names from --labels, the weights, or ImageNet's for 1,000 classes. */
+    private Predictor openModel(ModelZoo zoo, RuntimeOptions runtime, PrintWriter err) {
+        if (weights == null) {
+            throw new ZooException("predicting with the zoo model " + id + " needs its weights: --weights FILE|pretrained");
+        }
         Model model = zoo.build(id, modelOptions.config());
         Weights w;
         List<String> names;
-        String namesFrom;
         if (weights.equals("pretrained")) {
             w = zoo.pretrained(model.id()).bind(model.graph());
             names = zoo.pretrainedInfo(model.id()).map(PretrainedWeights::labels).orElse(List.of());
@@ -105,38 +166,8 @@ final class PredictCommand implements Callable<Integer> {
             throw new ZooException(namesFrom + " names " + names.size() + " classes but " + model.id() + " has " + model.config().classes()
                     + (labels != null ? "" : "; give the names with --labels FILE"));
         }
-
-        // Decode everything first: a file that is not an image is reported and skipped, not fatal to the rest.
-        List<Predictor.Input> inputs = new ArrayList<>();
-        int failed = 0;
-        for (Path p : ImageFiles.expand(images)) {
-            try {
-                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels());
-                inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
-            } catch (ZooException e) {
-                err.println("zoo: " + e.getMessage());
-                failed++;
-            }
-        }
-        err.flush();
-        if (inputs.isEmpty()) {
-            throw new ZooException("none of the " + failed + " file(s) given is an image the zoo can read");
-        }
-        List<Predictor.Prediction> predictions;
-        try (Predictor predictor = Predictor.open(model, w, names, RuntimeOptions.cpu(threads).device(where), batch)) {
-            if (fmt.equals("text")) {
-                out.printf("%s with %s; %s; classes from %s%n", model.id(), weights.equals("pretrained") ? "its pretrained weights"
-                        : "weights from " + weights, predictor.transform().describe(), predictor.hasLabels() ? namesFrom : "nowhere (numbered)");
-            }
-            predictions = predictor.predict(inputs, top);
-        }
-        switch (fmt) {
-            case "text" -> text(out, predictions);
-            case "csv" -> csv(out, predictions);
-            default -> json(out, predictions);
-        }
-        out.flush();
-        return failed == 0 ? 0 : 1;
+        header = model.id() + " with " + (weights.equals("pretrained") ? "its pretrained weights" : "weights from " + weights);
+        return Predictor.open(model, w, names, runtime, batch);
     }
 
     /** The class names a zoo-trained weights file records. */

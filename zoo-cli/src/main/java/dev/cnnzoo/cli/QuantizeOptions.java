@@ -80,7 +80,12 @@ final class QuantizeOptions {
                 Format.bytes(fp32.proto().getSerializedSize()));
         out.printf("calibrated with %s on %d images drawn from %s%n", r.method().id()
                 + (r.percentile() != null ? " " + r.percentile() + "%" : ""), r.samples(), r.data());
-        out.printf("quantized: %s%s%n", counts(r.quantizedOps()), r.folded() > 0 ? " (" + r.folded() + " float nodes folded into them first)" : "");
+        if (!r.preparation().isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            r.preparation().forEach((what, n) -> parts.add(n + " " + what));
+            out.printf("prepared the float model: %s%n", String.join(", ", parts));
+        }
+        out.printf("quantized: %s%n", counts(r.quantizedOps()));
         if (r.fp32Nodes().isEmpty()) {
             out.println("left in float: nothing");
         } else {

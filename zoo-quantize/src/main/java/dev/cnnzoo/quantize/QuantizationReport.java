@@ -4,9 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.onnx.quantize.QdqRewrite;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What a quantization did: the calibration (method, samples, data), the quantized nodes by op, the
@@ -14,15 +16,17 @@ import java.util.Map;
  * {@code metadata_props["zoo.quantization"]}.
  *
  * @param percentile the percentile of {@link CalibrationMethod#PERCENTILE}, else null
- * @param folded     float nodes folded away before quantizing (batch norms, constant scales)
+ * @param preparation how the float model was rewritten first, each rewrite keeping its function ("batch norms folded into
+ *                    convolutions" → 53)
  */
 public record QuantizationReport(String model, CalibrationMethod method, Double percentile, int samples, String data,
-        Map<String, Integer> quantizedOps, List<QdqRewrite.Fp32Node> fp32Nodes, int folded) {
+        Map<String, Integer> quantizedOps, List<QdqRewrite.Fp32Node> fp32Nodes, Map<String, Integer> preparation) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public QuantizationReport {
-        quantizedOps = Map.copyOf(quantizedOps);
+        quantizedOps = Collections.unmodifiableMap(new TreeMap<>(quantizedOps));
         fp32Nodes = List.copyOf(fp32Nodes);
+        preparation = Collections.unmodifiableMap(new TreeMap<>(preparation));
     }
 
     /** Nodes left in float because the quantizer does not know their op. */
@@ -44,7 +48,8 @@ public record QuantizationReport(String model, CalibrationMethod method, Double 
         calibration.put("samples", samples);
         calibration.put("data", data);
         m.put("calibration", calibration);
-        m.put("quantized", new java.util.TreeMap<>(quantizedOps));
+        m.put("prepared", preparation);
+        m.put("quantized", quantizedOps);
         List<Map<String, Object>> fp32 = new ArrayList<>();
         for (QdqRewrite.Fp32Node n : fp32Nodes) {
             Map<String, Object> e = new LinkedHashMap<>();
@@ -54,7 +59,6 @@ public record QuantizationReport(String model, CalibrationMethod method, Double 
             fp32.add(e);
         }
         m.put("fp32", fp32);
-        m.put("folded", folded);
         try {
             return JSON.writeValueAsString(m);
         } catch (JsonProcessingException e) {

@@ -81,7 +81,7 @@ public final class Quantizer {
                 options.method(), options.percentile(), options.runtime(), progress);
         QuantizationReport report = new QuantizationReport(model.description(), options.method(),
                 options.method() == CalibrationMethod.PERCENTILE ? options.percentile() : null, data.size(), data.source(),
-                plan.quantizedOps(), plan.fp32Nodes(), plan.foldedNodes());
+                plan.quantizedOps(), plan.fp32Nodes(), plan.preparation());
         // What eval and predict need to feed the file images, also for a foreign model that recorded none.
         Map<String, String> metadata = new LinkedHashMap<>(ZooMetadata.of(model.proto()).entries());
         metadata.putIfAbsent("zoo.preprocessing", ZooMetadata.preprocessingJson(model.preprocessing()));

@@ -58,12 +58,12 @@ public final class QdqRewrite {
     private final Map<String, String> classRoot = new LinkedHashMap<>();
     /** ReLUs that fold into their output's quantization. */
     private final Set<Node> foldedRelus = new HashSet<>();
-    private final int folded;
+    private final Map<String, Integer> prepared;
 
-    private QdqRewrite(ModelProto source, EditableGraph graph, int folded) {
+    private QdqRewrite(ModelProto source, EditableGraph graph, Map<String, Integer> prepared) {
         this.source = source;
         this.graph = graph;
-        this.folded = folded;
+        this.prepared = Map.copyOf(prepared);
         this.fp32 = source.toBuilder().setGraph(graph.toProto()).build();
     }
 
@@ -79,8 +79,8 @@ public final class QdqRewrite {
     public static QdqRewrite plan(ModelProto model, Collection<String> keepFp32) {
         check(model);
         EditableGraph g = new EditableGraph(model.getGraph());
-        int removed = Fp32Folding.fold(g);
-        QdqRewrite r = new QdqRewrite(model, g, removed);
+        Map<String, Integer> prepared = FloatPreparation.prepare(g);
+        QdqRewrite r = new QdqRewrite(model, g, prepared);
         r.assignRoles(keepFp32);
         r.chooseTensors();
         return r;
@@ -124,9 +124,12 @@ public final class QdqRewrite {
         return fp32;
     }
 
-    /** Nodes the folding removed (batch norms, scales, constants, identity copies). */
-    public int foldedNodes() {
-        return folded;
+    /**
+     * How the float model was rewritten before quantization, each rewrite keeping its function:
+     * "batch norms folded into convolutions" → 53, say.
+     */
+    public Map<String, Integer> preparation() {
+        return new TreeMap<>(prepared);
     }
 
     /** The tensors whose ranges calibration must find, in graph order. */
@@ -216,13 +219,13 @@ public final class QdqRewrite {
             if (!graph.isInitializer(n.input(1))) {
                 return null;        // two activations: an arithmetic QLinearMatMul, see isArithmetic
             }
-            return rank(n.input(1)) == 2 && Fp32Folding.isFloatInitializer(graph, n.input(1)) ? null
+            return rank(n.input(1)) == 2 && FloatPreparation.isFloatInitializer(graph, n.input(1)) ? null
                     : "its weight is not a 2-D float constant";
         }
         if (graph.isInitializer(n.input(0))) {
             return "its input is a constant";
         }
-        if (!Fp32Folding.hasConstantWeights(graph, n)) {
+        if (!FloatPreparation.hasConstantWeights(graph, n)) {
             return "its weights are not float constants";
         }
         if (n.isOnnx("Conv")) {

@@ -1,18 +1,22 @@
 package dev.cnnzoo.runtime.predict;
 
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.onnx.ZooMetadata;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
 import dev.cnnzoo.runtime.image.ImageTransform;
 import dev.cnnzoo.runtime.image.Planes;
 import dev.cnnzoo.weights.Weights;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Classifies images with a zoo model: each image goes through the model's preprocessing
@@ -35,17 +39,20 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    private final Model model;
     private final InferenceSession session;
     private final ImageTransform transform;
+    /** The input of one image: channels, height, width. */
+    private final int[] input;
+    private final int classes;
     private final List<String> labels;
     private final int batch;
 
-    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch) {
-        this.model = model;
+    private Predictor(InferenceSession session, Preprocessing pre, int[] input, int classes, List<String> labels, int batch) {
         this.session = session;
-        this.transform = transform;
-        this.labels = labels;
+        this.transform = new ImageTransform(pre, input[0], input[1], input[2]);
+        this.input = input.clone();
+        this.classes = classes;
+        this.labels = labels != null && labels.size() == classes ? List.copyOf(labels) : null;
         this.batch = batch;
     }
 
@@ -64,9 +71,46 @@ public final class Predictor implements AutoCloseable {
             throw new ZooException("the batch size must be at least 1, got " + batch);
         }
         int[] size = model.config().inputSize();
-        ImageTransform transform = new ImageTransform(model.info().preprocessing(), model.config().inputChannels(), size[0], size[1]);
-        List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, ZooSessions.open(model, weights, options), transform, names, batch);
+        return new Predictor(ZooSessions.open(model, weights, options), model.info().preprocessing(),
+                new int[] {model.config().inputChannels(), size[0], size[1]}, model.config().classes(), labels, batch);
+    }
+
+    /**
+     * Opens an ONNX classifier the zoo wrote (an export, an INT8 quantization): its metadata says
+     * how to preprocess images and their size; its output, how many classes.
+     *
+     * @param labels the class names by index for the number of classes the file scores (null: "class N")
+     * @throws ZooException when the names given are not one per class
+     */
+    public static Predictor open(Path file, IntFunction<List<String>> labels, RuntimeOptions options, int batch) {
+        if (batch < 1) {
+            throw new ZooException("the batch size must be at least 1, got " + batch);
+        }
+        InferenceSession session = InferenceSession.open(file, options);
+        try {
+            ZooMetadata meta = new ZooMetadata(session.metadata());
+            Preprocessing pre = meta.preprocessing().orElseThrow(() -> new ZooException(file + " records no zoo.preprocessing metadata, so how "
+                    + "to prepare its images is unknown; predict with files that zoo export or zoo quantize wrote"));
+            int[] chw = meta.input().orElseThrow(() -> new ZooException(file + " records no zoo.input metadata (its input size)"));
+            long[] out = session.outputs().get(0).shape();
+            int classes = meta.classes().orElse(out.length == 2 && out[1] > 0 ? (int) out[1] : -1);
+            if (classes < 1) {
+                throw new ZooException(file + "'s output " + session.outputs().get(0) + " is not one score per class");
+            }
+            List<String> names = labels.apply(classes);
+            if (names != null && names.size() != classes) {
+                throw new ZooException("the class names name " + names.size() + " classes but " + file + " has " + classes);
+            }
+            return new Predictor(session, pre, chw, classes, names, batch);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    /** The number of classes the model scores. */
+    public int classes() {
+        return classes;
     }
 
     public ImageTransform transform() {
@@ -80,9 +124,7 @@ public final class Predictor implements AutoCloseable {
 
     /** The {@code k} most probable classes of each image, in the order given. */
     public List<Prediction> predict(List<Input> inputs, int k) {
-        int classes = model.config().classes();
-        int[] size = model.config().inputSize();
-        int per = model.config().inputChannels() * size[0] * size[1];
+        int per = input[0] * input[1] * input[2];
         List<Prediction> out = new ArrayList<>();
         for (int start = 0; start < inputs.size(); start += batch) {
             List<Input> chunk = inputs.subList(start, Math.min(inputs.size(), start + batch));
@@ -90,7 +132,7 @@ public final class Predictor implements AutoCloseable {
             for (int i = 0; i < chunk.size(); i++) {
                 transform.apply(chunk.get(i).image(), pixels, i * per);
             }
-            Tensor logits = session.run(Tensor.of(Shape.of(chunk.size(), model.config().inputChannels(), size[0], size[1]), pixels));
+            Tensor logits = session.run(Tensor.of(Shape.of(chunk.size(), input[0], input[1], input[2]), pixels));
             float[] z = logits.floats();
             for (int i = 0; i < chunk.size(); i++) {
                 out.add(new Prediction(chunk.get(i), top(Arrays.copyOfRange(z, i * classes, (i + 1) * classes), k)));

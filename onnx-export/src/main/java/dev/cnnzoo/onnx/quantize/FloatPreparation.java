@@ -1,57 +1,153 @@
 package dev.cnnzoo.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cnnzoo.onnx.OnnxFiles;
 import dev.cnnzoo.onnx.quantize.EditableGraph.Node;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Rewrites that leave a float graph computing the same function with fewer nodes, so that each
- * convolution is one node whose weights quantize per output channel: batch norms and constant
- * per-channel scales and shifts that follow a convolution are folded into its weights and bias
- * (what ONNX Runtime's own optimizer does at load time, done before quantization so that the
- * folded weights are the ones quantized), constants are made initializers, and {@code Identity}
- * copies of initializers (PyTorch's exporter writes one per shared tensor) are read through.
+ * Rewrites that leave a float graph computing the same function in the form quantization wants:
+ * batch norms and constant per-channel scales and shifts that follow a convolution are folded into
+ * its weights and bias (what ONNX Runtime's own optimizer does at load time, done before
+ * quantization so that the folded weights are the ones quantized), constants are made
+ * initializers, {@code Identity} copies of initializers (PyTorch's exporter writes one per shared
+ * tensor) are read through, and average pools whose every window divides by the full window
+ * become depthwise convolutions.
  */
-final class Fp32Folding {
-    private Fp32Folding() {
+final class FloatPreparation {
+    private FloatPreparation() {
     }
 
-    /** Folds until nothing more folds; returns the number of nodes removed. */
-    static int fold(EditableGraph g) {
-        int before = g.nodes.size();
-        constantsToInitializers(g);
-        identitiesOfInitializers(g);
+    /** Rewrites the graph in place, folding until nothing more folds; returns what was rewritten, how often. */
+    static Map<String, Integer> prepare(EditableGraph g) {
+        Map<String, Integer> done = new LinkedHashMap<>();
+        count(done, "Constant nodes made initializers", constantsToInitializers(g));
+        count(done, "Identity copies of initializers read through", identitiesOfInitializers(g));
+        count(done, "average pools made depthwise convolutions", averagePoolsAsDepthwiseConvolutions(g));
+        int batchNorms = 0;
+        int affine = 0;
         boolean changed = true;
         while (changed) {
             changed = false;
             for (Node n : List.copyOf(g.nodes)) {
                 if (n.isOnnx("Conv") && g.nodes.contains(n)) {
-                    changed |= foldBatchNorm(g, n) || foldChannelAffine(g, n);
+                    if (foldBatchNorm(g, n)) {
+                        batchNorms++;
+                        changed = true;
+                    } else if (foldChannelAffine(g, n)) {
+                        affine++;
+                        changed = true;
+                    }
                 }
             }
         }
+        count(done, "batch norms folded into convolutions", batchNorms);
+        count(done, "constant scales and shifts folded into convolutions", affine);
         g.dropUnusedInitializers();
-        return before - g.nodes.size();
+        return done;
     }
 
-    private static void constantsToInitializers(EditableGraph g) {
+    private static void count(Map<String, Integer> done, String what, int n) {
+        if (n > 0) {
+            done.put(what, n);
+        }
+    }
+
+    private static int constantsToInitializers(EditableGraph g) {
+        int count = 0;
         for (Node n : List.copyOf(g.nodes)) {
             if (n.isOnnx("Constant") && n.attributes.size() == 1 && n.attribute("value").isPresent() && !g.isGraphOutput(n.outputs.get(0))) {
                 TensorProto value = n.attribute("value").get().getT().toBuilder().setName(n.outputs.get(0)).build();
                 g.initializers.put(value.getName(), value);
                 g.nodes.remove(n);
+                count++;
             }
         }
+        return count;
     }
 
-    private static void identitiesOfInitializers(EditableGraph g) {
+    private static int identitiesOfInitializers(EditableGraph g) {
+        int count = 0;
         for (Node n : List.copyOf(g.nodes)) {
             if (n.isOnnx("Identity") && g.isInitializer(n.input(0)) && !g.isGraphOutput(n.outputs.get(0))) {
                 g.renameUses(n.outputs.get(0), n.input(0));
                 g.nodes.remove(n);
+                count++;
             }
         }
+        return count;
+    }
+
+    /**
+     * An average pool that divides every window by its full size (no padding, or padding counted)
+     * is a depthwise convolution whose weights are all 1/(window size): the same function, and in
+     * integers much faster in ONNX Runtime, whose QLinearAveragePool is a plain loop while its
+     * depthwise QLinearConv is vectorised (Inception v3's nine 3×3 pools: 268 ms of a 580 ms run
+     * as QLinearAveragePool, ORT 1.24 profile, batch 1, two threads). 1/(window size) is exact
+     * in int8 at scale 1/(127 · size), so nothing is lost.
+     */
+    private static int averagePoolsAsDepthwiseConvolutions(EditableGraph g) {
+        int count = 0;
+        for (int i = 0; i < g.nodes.size(); i++) {
+            Node n = g.nodes.get(i);
+            if (!n.isOnnx("AveragePool") || n.outputs.size() != 1 || n.intAttribute("ceil_mode", 0) != 0) {
+                continue;
+            }
+            long[] kernel = ints(n, "kernel_shape");
+            long[] pads = ints(n, "pads");
+            boolean padded = pads != null && java.util.Arrays.stream(pads).anyMatch(p -> p != 0);
+            boolean autoPad = n.attribute("auto_pad").map(a -> !a.getS().toStringUtf8().equals("NOTSET")).orElse(false);
+            if (kernel == null || kernel.length != 2 || autoPad || (padded && n.intAttribute("count_include_pad", 0) == 0)
+                    || n.attribute("dilations").isPresent()) {
+                continue;
+            }
+            int channels = channelsOf(g, n.input(0));
+            if (channels <= 0) {
+                continue;
+            }
+            int window = (int) (kernel[0] * kernel[1]);
+            float[] w = new float[channels * window];
+            java.util.Arrays.fill(w, 1f / window);
+            String weight = g.freshName(n.name + ".weight");
+            g.initializers.put(weight, OnnxFiles.floatTensor(weight, new long[] {channels, 1, kernel[0], kernel[1]}, w));
+            List<AttributeProto> attributes = new java.util.ArrayList<>();
+            attributes.add(intsAttribute("kernel_shape", kernel));
+            attributes.add(intsAttribute("strides", ints(n, "strides") != null ? ints(n, "strides") : new long[] {1, 1}));
+            attributes.add(intsAttribute("pads", pads != null ? pads : new long[4]));
+            attributes.add(AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(channels).build());
+            g.nodes.set(i, new Node(n.name, "Conv", "", List.of(n.input(0), weight), n.outputs, attributes));
+            count++;
+        }
+        return count;
+    }
+
+    private static long[] ints(Node n, String key) {
+        return n.attribute(key).map(a -> a.getIntsList().stream().mapToLong(Long::longValue).toArray()).orElse(null);
+    }
+
+    private static AttributeProto intsAttribute(String key, long[] values) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(key).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    /** The channel count of an N×C×… tensor from its value info, or −1 when unknown. */
+    private static int channelsOf(EditableGraph g, String tensor) {
+        ValueInfoProto v = g.valueInfo.get(tensor);
+        if (v == null) {
+            v = g.inputs().stream().filter(x -> x.getName().equals(tensor)).findFirst().orElse(null);
+        }
+        if (v == null || v.getType().getTensorType().getShape().getDimCount() < 2) {
+            return -1;
+        }
+        var dim = v.getType().getTensorType().getShape().getDim(1);
+        return dim.hasDimValue() ? (int) dim.getDimValue() : -1;
     }
 
     /** The single consumer of a convolution's output, when nothing else reads it. */
