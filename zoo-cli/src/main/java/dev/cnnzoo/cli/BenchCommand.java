@@ -192,6 +192,11 @@ final class BenchCommand implements Callable<Integer> {
                 report.add(r);
                 if (table) {
                     stdout.println(report.tableLine(r));
+                    if (t instanceof FileTarget && r.source().equals("vs")) {
+                        // A file against a file (INT8 against its float model, say): say which is faster, and by how much.
+                        stdout.printf(Locale.ROOT, "  %s is %.2f× as fast as %s at batch %d (median of paired rounds)%n", t.name(),
+                                1 / r.zooRatio(), r.detail(), r.batch());
+                    }
                     stdout.flush();
                 }
             }

@@ -46,6 +46,9 @@ final class QuantizeOptions {
             description = "Layers to leave in float: node names or their prefixes (fc3 keeps fc3/Gemm).")
     List<String> keepFp32 = new ArrayList<>();
 
+    @Option(names = "--reduce-range", description = "Weights in 7 bits: for x86 CPUs without VNNI, whose integer kernels add pairs of products in 16 bits.")
+    boolean reduceRange;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads of the calibration runs; 0 lets ONNX Runtime choose.")
     int threads;
 
@@ -59,7 +62,8 @@ final class QuantizeOptions {
             throw new ZooException("quantization needs calibration images: --calibrate DATA");
         }
         CalibrationMethod m = CalibrationMethod.parse(method);
-        Quantizer.Options options = Quantizer.Options.defaults().method(m).percentile(percentile).keepFp32(keepFp32).runtime(runtime);
+        Quantizer.Options options = Quantizer.Options.defaults().method(m).percentile(percentile).keepFp32(keepFp32).runtime(runtime)
+                .reduceRange(reduceRange);
         CalibrationData data = CalibrationData.open(calibrate, fp32, samples, 0);
         QuantizedModel q;
         boolean bar = !noProgress && System.console() != null;
@@ -117,6 +121,6 @@ final class QuantizeOptions {
 
     /** Whether any quantization option was given (they need --int8 on export). */
     boolean anyGiven() {
-        return calibrate != null || !keepFp32.isEmpty() || threads != 0 || samples != Quantizer.DEFAULT_SAMPLES || !method.equals("minmax");
+        return calibrate != null || !keepFp32.isEmpty() || reduceRange || threads != 0 || samples != Quantizer.DEFAULT_SAMPLES || !method.equals("minmax");
     }
 }

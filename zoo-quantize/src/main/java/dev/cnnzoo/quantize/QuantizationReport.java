@@ -18,9 +18,10 @@ import java.util.TreeMap;
  * @param percentile the percentile of {@link CalibrationMethod#PERCENTILE}, else null
  * @param preparation how the float model was rewritten first, each rewrite keeping its function ("batch norms folded into
  *                    convolutions" → 53)
+ * @param reducedRange weights in 7 bits (±63) rather than 8
  */
 public record QuantizationReport(String model, CalibrationMethod method, Double percentile, int samples, String data,
-        Map<String, Integer> quantizedOps, List<QdqRewrite.Fp32Node> fp32Nodes, Map<String, Integer> preparation) {
+        Map<String, Integer> quantizedOps, List<QdqRewrite.Fp32Node> fp32Nodes, Map<String, Integer> preparation, boolean reducedRange) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public QuantizationReport {
@@ -38,7 +39,7 @@ public record QuantizationReport(String model, CalibrationMethod method, Double 
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", "QDQ");
         m.put("activations", "uint8, asymmetric, per tensor");
-        m.put("weights", "int8, symmetric, per output channel");
+        m.put("weights", reducedRange ? "int8 in 7 bits (±63), symmetric, per output channel" : "int8, symmetric, per output channel");
         m.put("bias", "int32 at input scale × weight scale");
         Map<String, Object> calibration = new LinkedHashMap<>();
         calibration.put("method", method.id());

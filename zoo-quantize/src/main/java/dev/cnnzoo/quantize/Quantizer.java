@@ -35,8 +35,9 @@ public final class Quantizer {
      * @param percentile for {@link CalibrationMethod#PERCENTILE}: the share of values (%) each range keeps
      * @param keepFp32   layers to leave in float (node names or their prefixes, see {@link QdqRewrite#plan})
      * @param runtime    ONNX Runtime settings of the calibration runs
+     * @param reduceRange weights in 7 bits (±63) for x86 CPUs without VNNI (ONNX Runtime's reduce_range)
      */
-    public record Options(CalibrationMethod method, double percentile, List<String> keepFp32, RuntimeOptions runtime) {
+    public record Options(CalibrationMethod method, double percentile, List<String> keepFp32, RuntimeOptions runtime, boolean reduceRange) {
         public Options {
             keepFp32 = List.copyOf(keepFp32);
             if (!(percentile > 0 && percentile <= 100)) {
@@ -46,23 +47,27 @@ public final class Quantizer {
 
         /** Min/max calibration, everything quantizable quantized, ONNX Runtime's default threads. */
         public static Options defaults() {
-            return new Options(CalibrationMethod.MINMAX, DEFAULT_PERCENTILE, List.of(), RuntimeOptions.cpu());
+            return new Options(CalibrationMethod.MINMAX, DEFAULT_PERCENTILE, List.of(), RuntimeOptions.cpu(), false);
         }
 
         public Options method(CalibrationMethod m) {
-            return new Options(m, percentile, keepFp32, runtime);
+            return new Options(m, percentile, keepFp32, runtime, reduceRange);
         }
 
         public Options percentile(double p) {
-            return new Options(method, p, keepFp32, runtime);
+            return new Options(method, p, keepFp32, runtime, reduceRange);
         }
 
         public Options keepFp32(List<String> layers) {
-            return new Options(method, percentile, layers, runtime);
+            return new Options(method, percentile, layers, runtime, reduceRange);
         }
 
         public Options runtime(RuntimeOptions r) {
-            return new Options(method, percentile, keepFp32, r);
+            return new Options(method, percentile, keepFp32, r, reduceRange);
+        }
+
+        public Options reduceRange(boolean on) {
+            return new Options(method, percentile, keepFp32, runtime, on);
         }
     }
 
@@ -81,13 +86,13 @@ public final class Quantizer {
                 options.method(), options.percentile(), options.runtime(), progress);
         QuantizationReport report = new QuantizationReport(model.description(), options.method(),
                 options.method() == CalibrationMethod.PERCENTILE ? options.percentile() : null, data.size(), data.source(),
-                plan.quantizedOps(), plan.fp32Nodes(), plan.preparation());
+                plan.quantizedOps(), plan.fp32Nodes(), plan.preparation(), options.reduceRange());
         // What eval and predict need to feed the file images, also for a foreign model that recorded none.
         Map<String, String> metadata = new LinkedHashMap<>(ZooMetadata.of(model.proto()).entries());
         metadata.putIfAbsent("zoo.preprocessing", ZooMetadata.preprocessingJson(model.preprocessing()));
         metadata.putIfAbsent("zoo.input", ZooMetadata.inputText(model.channels(), model.height(), model.width()));
         metadata.put(QdqRewrite.METADATA_KEY, report.toJson());
-        ModelProto int8 = plan.quantize(ranges, metadata);
+        ModelProto int8 = plan.quantize(ranges, metadata, options.reduceRange());
         return new QuantizedModel(int8, report);
     }
 }

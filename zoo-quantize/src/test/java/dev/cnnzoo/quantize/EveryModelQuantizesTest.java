@@ -3,9 +3,13 @@ package dev.cnnzoo.quantize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.api.InvalidConfigException;
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelInfo;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Summary;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.onnx.ExportOptions;
 import dev.cnnzoo.runtime.InferenceSession;
@@ -33,56 +37,119 @@ import org.junit.jupiter.api.io.TempDir;
  * dense layer fused into an integer kernel, passes the full ONNX checker, and computes logits
  * close to its float model's on images like the calibration images.
  *
- * <p>Cost: each model is calibrated on {@value #CALIBRATION} images at its default input size and
- * compared on {@value #COMPARED}; -Dquantize.models=GLOB narrows the set.
+ * <p>Each network has its seeded initial weights. Time: 430 s for the 37 networks on two cores
+ * shared with other builds (load average about 10), VGG's weights and Inception v3 at 299×299
+ * the most of it; -Dquantize.models=GLOB narrows the set.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EveryModelQuantizesTest {
-    static final int CALIBRATION = 4;
-    static final int COMPARED = 4;
-
-    @TempDir
-    Path dir;
+    /** Calibration images for the ImageNet-sized networks: few, to keep the test's cost down. */
+    static final int CALIBRATION = 8;
+    /**
+     * And for networks under {@link #SMALL_MACS}, which cost nothing to run: four 28×28 images left
+     * fashion-cnn's ranges short of what new images reach (relative error 0.20 against 0.025 with 64).
+     */
+    static final int SMALL_CALIBRATION = 32;
+    static final long SMALL_MACS = 500_000_000L;
+    static final int COMPARED = 8;
 
     /** Per model: its quantized file, what the quantization reported, and the figures of the comparison. */
-    private record Quantized(Path file, QuantizationReport report, double relativeError, double topOneAgreement, double seconds) {
+    private record Quantized(Path file, QuantizationReport report, double relativeError, double topOneAgreement, double fusedVsUnfused,
+            double seconds) {
     }
 
     private final Map<String, Quantized> models = new LinkedHashMap<>();
 
     @BeforeAll
-    void quantizeEveryModel() throws IOException {
+    void quantizeEveryModel(@TempDir Path dir) throws IOException {
         ModelZoo zoo = ModelZoo.load();
         String glob = System.getProperty("quantize.models", "");
         List<ModelInfo> infos = glob.isBlank() ? zoo.list() : zoo.list(glob);
         RuntimeOptions runtime = RuntimeOptions.cpu(2);
         for (ModelInfo info : infos) {
             long start = System.nanoTime();
-            Model model = zoo.build(info.id());
-            FloatModel fp32 = FloatModel.of(model, Weights.initial(model.graph(), 0), ExportOptions.defaults());
-            CalibrationData calibration = CalibrationData.of(new SmoothImages(CALIBRATION, fp32.channels(), fp32.height(), fp32.width(), 1),
-                    fp32, CALIBRATION, 0);
-            QuantizedModel q = Quantizer.quantize(fp32, calibration, Quantizer.Options.defaults().runtime(runtime), Calibrator.Progress.NONE);
+            Model model = reduced(zoo, info);
+            int samples = Summary.of(model.graph()).macs() < SMALL_MACS ? SMALL_CALIBRATION : CALIBRATION;
+            Weights weights = Weights.initial(model.graph(), 0);
+            FloatModel fp32;
+            QuantizedModel q;
+            while (true) {
+                fp32 = FloatModel.of(model, weights, ExportOptions.defaults());
+                CalibrationData calibration = CalibrationData.of(new SmoothImages(samples, fp32.channels(), fp32.height(), fp32.width(), 1),
+                        fp32, samples, 0);
+                try {
+                    q = Quantizer.quantize(fp32, calibration, Quantizer.Options.defaults().runtime(runtime), Calibrator.Progress.NONE);
+                    break;
+                } catch (ZooException e) {
+                    if (!e.getMessage().contains("non-finite")) {
+                        throw e;
+                    }
+                    // The float network overflows at initialisation (preact-resnet1001: each of its 333 residual units
+                    // doubles the signal's variance); halve its convolutions' weights until it does not.
+                    weights = halveConvolutionWeights(weights);
+                }
+            }
             Path file = dir.resolve(info.id() + "-int8.onnx");
             q.write(file);
-            float[][] logits = new float[2][];
             Tensor images;
             try (BatchLoader loader = CalibrationData.of(new SmoothImages(COMPARED, fp32.channels(), fp32.height(), fp32.width(), 2), fp32,
                     COMPARED, 0).loader(COMPARED)) {
                 images = loader.evaluation().next().images();
             }
+            float[] reference;
+            float[] quantized;
+            float[] unfused;
             try (InferenceSession s = InferenceSession.open(fp32.proto().toByteArray(), runtime)) {
-                logits[0] = s.run(images).floats();
+                reference = s.run(images).floats();
             }
             try (InferenceSession s = InferenceSession.open(file, runtime)) {
-                logits[1] = s.run(images).floats();
+                quantized = s.run(images).floats();
             }
-            Quantized result = new Quantized(file, q.report(), relativeError(logits[0], logits[1], COMPARED),
-                    topOneAgreement(logits[0], logits[1], COMPARED), (System.nanoTime() - start) / 1e9);
+            // The QDQ graph as written, each DequantizeLinear → float op → QuantizeLinear run as such: what the fused kernels must compute.
+            try (InferenceSession s = InferenceSession.open(file, runtime.optimize(false))) {
+                unfused = s.run(images).floats();
+            }
+            Quantized result = new Quantized(file, q.report(), relativeError(reference, quantized, COMPARED),
+                    topOneAgreement(reference, quantized, COMPARED), relativeError(unfused, quantized, COMPARED), (System.nanoTime() - start) / 1e9);
             models.put(info.id(), result);
-            System.out.printf(Locale.ROOT, "%-22s relative error %.4f, top-1 agreement %.2f, %.1f s%n", info.id(), result.relativeError,
-                    result.topOneAgreement, result.seconds);
+            System.out.printf(Locale.ROOT, "%-22s %3d×%-3d relative error %.4f, top-1 agreement %.2f, fused vs unfused %.4f, %.1f s%n", info.id(),
+                    fp32.height(), fp32.width(), result.relativeError, result.topOneAgreement, result.fusedVsUnfused, result.seconds);
         }
+        System.out.printf(Locale.ROOT, "%d models quantized and compared in %.0f s%n", models.size(),
+                models.values().stream().mapToDouble(Quantized::seconds).sum());
+    }
+
+    /**
+     * A network at its default input when that is small (LeNet's 28×28, the CIFAR ResNets' 32×32),
+     * else at the first of 96, 128, 160 it accepts: the same graph as at 224 (or 299) but for the
+     * dense layers' widths, at a fifth of the work and, for VGG and AlexNet, a tenth of the weights.
+     */
+    private static Model reduced(ModelZoo zoo, ModelInfo info) {
+        if (info.inputShape()[1] <= 32) {
+            return zoo.build(info.id());
+        }
+        for (int side : new int[] {96, 128, 160}) {
+            try {
+                return zoo.build(info.id(), ModelConfig.builder().inputSize(side, side).build());
+            } catch (InvalidConfigException tooSmall) {
+                continue;
+            }
+        }
+        return zoo.build(info.id());
+    }
+
+    private static Weights halveConvolutionWeights(Weights w) {
+        for (String name : w.names()) {
+            Tensor t = w.get(name);
+            if (t.shape().rank() == 4) {
+                float[] a = t.floats().clone();
+                for (int i = 0; i < a.length; i++) {
+                    a[i] *= 0.5f;
+                }
+                w = w.with(name, Tensor.of(t.shape(), a));
+            }
+        }
+        return w;
     }
 
     /** ‖int8 − float‖ / ‖float − its row means‖ over the batch: the error against the logits' own spread. */
@@ -124,16 +191,43 @@ class EveryModelQuantizesTest {
         return best;
     }
 
+    /**
+     * Relative error at most 0.15 for every network, and the float model's class kept on at least
+     * 85 % of all images. Measured (8 images a network, seeded weights): relative errors 0.004
+     * (alexnet-tv) to 0.08 (se-resnet101, deep, and calibrated on eight images only), agreement 97 %.
+     * The weights are untrained, so the logits' spread across classes is small (their class
+     * scores nearly tie: single images flip under any small change), which is why agreement is
+     * required over all images rather than per network; a quantization that is wrong rather than
+     * coarse (a bias at the wrong scale, a weight scale on the wrong axis) gives errors near 1 and
+     * agreement near chance. Trained weights are held to accuracy instead (FashionMnistAccuracyTest).
+     */
     @Test
     void int8LogitsFollowTheFloatModels() {
         List<String> failures = new ArrayList<>();
+        double agreement = 0;
         for (Map.Entry<String, Quantized> e : models.entrySet()) {
             Quantized q = e.getValue();
+            agreement += q.topOneAgreement / models.size();
             if (q.relativeError > 0.15) {
                 failures.add(e.getKey() + ": relative error " + q.relativeError);
             }
         }
         assertTrue(failures.isEmpty(), String.join("\n", failures));
+        assertTrue(agreement >= 0.85, "top-1 agreement over all images " + agreement);
+    }
+
+    /**
+     * ONNX Runtime's fused integer kernels compute what the QDQ graph says: the same file run
+     * without graph optimisations (each DequantizeLinear, float op and QuantizeLinear on its own)
+     * agrees within a relative 0.1. The integer kernels requantize each layer's int32 sums with
+     * one rounding where the reference rounds float results, so ±1-step differences accumulate
+     * with depth: measured 0.000 (LeNet-5) to 0.05 (preact-resnet200).
+     */
+    @Test
+    void fusedKernelsComputeWhatTheQdqGraphSays() {
+        for (Map.Entry<String, Quantized> e : models.entrySet()) {
+            assertTrue(e.getValue().fusedVsUnfused < 0.1, e.getKey() + ": fused against unfused " + e.getValue().fusedVsUnfused);
+        }
     }
 
     @Test
@@ -158,7 +252,7 @@ class EveryModelQuantizesTest {
         for (Map.Entry<String, Quantized> e : models.entrySet()) {
             try (InferenceSession s = InferenceSession.open(e.getValue().file, RuntimeOptions.cpu(1))) {
                 String json = s.metadata().get("zoo.quantization");
-                assertTrue(json.contains("\"method\":\"minmax\"") && json.contains("\"samples\":" + CALIBRATION), e.getKey() + ": " + json);
+                assertTrue(json.contains("\"method\":\"minmax\"") && json.contains("\"samples\":"), e.getKey() + ": " + json);
                 assertEquals(e.getKey(), s.metadata().get("zoo.id"));
             }
             assertTrue(Files.size(e.getValue().file) > 0);

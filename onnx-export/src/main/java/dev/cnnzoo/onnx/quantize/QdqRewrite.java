@@ -397,12 +397,20 @@ public final class QdqRewrite {
      * @param ranges a range for every tensor of {@link #calibrationTensors()}
      */
     public ModelProto quantize(Map<String, TensorRange> ranges, Map<String, String> metadata) {
+        return quantize(ranges, metadata, false);
+    }
+
+    /**
+     * As {@link #quantize(Map, Map)}; with {@code reduceRange} the weights use 7 bits (±63), for
+     * x86 CPUs without VNNI, whose uint8×int8 kernels add pairs of products in 16 bits.
+     */
+    public ModelProto quantize(Map<String, TensorRange> ranges, Map<String, String> metadata, boolean reduceRange) {
         for (String t : calibrationTensors()) {
             if (!ranges.containsKey(t)) {
                 throw new IllegalArgumentException("no calibrated range for tensor '" + t + "'");
             }
         }
-        return new Writer(ranges).write(metadata);
+        return new Writer(ranges, reduceRange ? WeightQuantizer.REDUCED_LEVELS : WeightQuantizer.LEVELS).write(metadata);
     }
 
     /** Writes one quantized graph; a fresh copy of the float graph each time. */
@@ -421,7 +429,10 @@ public final class QdqRewrite {
         private record QuantizedWeight(String values, String scale, String zeroPoint, float[] scales, int axis) {
         }
 
-        Writer(Map<String, TensorRange> ranges) {
+        private final int weightLevels;
+
+        Writer(Map<String, TensorRange> ranges, int weightLevels) {
+            this.weightLevels = weightLevels;
             for (String root : new LinkedHashSet<>(classRoot.values())) {
                 params.put(root, ranges.get(root).uint8());
             }
@@ -554,7 +565,8 @@ public final class QdqRewrite {
             long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
             int axis = channelAxis(n);
             float[] bias = inputs.size() < 3 || inputs.get(2).isEmpty() ? null : OnnxFiles.floats(out.initializers.get(inputs.get(2)));
-            WeightQuantizer.PerChannel q = WeightQuantizer.quantize(OnnxFiles.floats(t), dims, axis, bias, inputScale(inputs));
+            WeightQuantizer.PerChannel q = WeightQuantizer.quantize(OnnxFiles.floats(t), dims, axis, bias, inputScale(inputs),
+                    weightLevels);
             String values = out.freshName(w + "_quantized");
             String scale = out.freshName(w + "_scale");
             String zero = out.freshName(w + "_zero_point");

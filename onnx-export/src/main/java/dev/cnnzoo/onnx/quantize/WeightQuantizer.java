@@ -8,6 +8,11 @@ package dev.cnnzoo.onnx.quantize;
 final class WeightQuantizer {
     /** Symmetric levels: ±127 (−128 unused, so negation stays representable). */
     static final int LEVELS = 127;
+    /**
+     * ±63, 7 bits: on x86 CPUs without VNNI, ONNX Runtime's uint8×int8 kernels add pairs of
+     * products in 16 bits (vpmaddubsw), and 255 · 127 · 2 overflows that; 255 · 63 · 2 does not.
+     */
+    static final int REDUCED_LEVELS = 63;
 
     /** Weights as int8 with one scale per channel along {@code axis}. */
     record PerChannel(byte[] values, float[] scales, int axis) {
@@ -17,14 +22,14 @@ final class WeightQuantizer {
     }
 
     /**
-     * Quantizes {@code w} (of shape {@code dims}) per slice along {@code axis}: scale = max|w| / 127.
+     * Quantizes {@code w} (of shape {@code dims}) per slice along {@code axis}: scale = max|w| / levels.
      * Where a bias would overflow int32 at input scale × weight scale (a channel of near-zero
      * weights under a large bias) the weight scale is raised until it fits.
      *
      * @param bias       the bias per channel, or null
      * @param inputScale the scale of the activation the weights multiply
      */
-    static PerChannel quantize(float[] w, long[] dims, int axis, float[] bias, float inputScale) {
+    static PerChannel quantize(float[] w, long[] dims, int axis, float[] bias, float inputScale, int levels) {
         int channels = Math.toIntExact(dims[axis]);
         long inner = 1;
         for (int d = axis + 1; d < dims.length; d++) {
@@ -38,7 +43,7 @@ final class WeightQuantizer {
         }
         float[] scales = new float[channels];
         for (int c = 0; c < channels; c++) {
-            float s = maxAbs[c] > 0 ? maxAbs[c] / LEVELS : 1f;
+            float s = maxAbs[c] > 0 ? maxAbs[c] / levels : 1f;
             if (bias != null) {
                 double smallest = Math.abs(bias[c]) / (inputScale * (double) Integer.MAX_VALUE);
                 s = (float) Math.max(s, smallest * 1.01);
@@ -48,7 +53,7 @@ final class WeightQuantizer {
         byte[] q = new byte[w.length];
         for (int i = 0; i < w.length; i++) {
             int c = (i / step) % channels;
-            q[i] = (byte) Math.max(-LEVELS, Math.min(LEVELS, Math.rint(w[i] / scales[c])));
+            q[i] = (byte) Math.max(-levels, Math.min(levels, Math.rint(w[i] / scales[c])));
         }
         return new PerChannel(q, scales, axis);
     }

@@ -183,6 +183,18 @@ class QdqRewriteTest {
     }
 
     @Test
+    void reducedRangeWeightsStayWithinSevenBits() {
+        QdqRewrite plan = QdqRewrite.plan(fp32(), List.of());
+        ModelProto q = plan.quantize(ranges(plan), Map.of(), true);
+        for (TensorProto t : q.getGraph().getInitializerList()) {
+            if (t.getDataType() == TensorProto.DataType.INT8_VALUE && t.getName().endsWith("weight_quantized")) {
+                long[] v = OnnxFiles.longs(t);
+                assertEquals(63, java.util.Arrays.stream(v).map(Math::abs).max().orElseThrow(), t.getName() + " spans ±63");
+            }
+        }
+    }
+
+    @Test
     void reluFoldsIntoAZeroPointZeroQuantizationWhereNothingElseReadsItsInput() {
         QdqRewrite plan = QdqRewrite.plan(fp32(), List.of());
         ModelProto q = plan.quantize(ranges(plan), Map.of());
