@@ -86,7 +86,7 @@ final class QuantizeOptions {
                 + (r.percentile() != null ? " " + r.percentile() + "%" : ""), r.samples(), r.data());
         if (!r.preparation().isEmpty()) {
             List<String> parts = new ArrayList<>();
-            r.preparation().forEach((what, n) -> parts.add(n + " " + what));
+            r.preparation().forEach((what, n) -> parts.add(what + " (" + n + ")"));
             out.printf("prepared the float model: %s%n", String.join(", ", parts));
         }
         out.printf("quantized: %s%n", counts(r.quantizedOps()));
@@ -105,7 +105,7 @@ final class QuantizeOptions {
         Map<String, Integer> ops = OptimizedGraph.of(output, runtime).opCounts();
         Map<String, Integer> fused = new LinkedHashMap<>();
         ops.forEach((op, c) -> {
-            if (op.startsWith("QLinear") || op.equals("QGemm") || op.equals("MatMulIntegerToFloat")) {
+            if (op.startsWith("QLinear") || op.equals("QGemm") || op.equals("MatMulIntegerToFloat") || op.equals("NhwcMaxPool")) {
                 fused.put(op, c);
             }
         });

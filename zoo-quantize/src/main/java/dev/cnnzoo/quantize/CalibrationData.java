@@ -46,10 +46,6 @@ public final class CalibrationData {
         if (samples < 1) {
             throw new ZooException("calibration needs at least 1 sample, got " + samples);
         }
-        if (data.size() < samples) {
-            throw new ZooException(data.description() + " holds " + data.size() + " images, too few for the " + samples
-                    + " calibration samples asked for (ask for at most " + data.size() + ")");
-        }
         if (data.channels() != model.channels()) {
             throw new ZooException(data.description() + " has " + data.channels() + "-channel images but " + model.description() + " takes "
                     + model.channels() + " channel(s)");
@@ -58,6 +54,10 @@ public final class CalibrationData {
             throw new ZooException(data.description() + " holds " + data.height() + "×" + data.width() + " images but " + model.description()
                     + " takes " + model.height() + "×" + model.width() + " (IDX and CIFAR-10 images keep their size; image folders are "
                     + "resized to the model's input)");
+        }
+        if (data.size() < samples) {
+            throw new ZooException(data.description() + " holds " + data.size() + " images, too few for the " + samples
+                    + " calibration samples asked for (ask for at most " + data.size() + ")");
         }
         return new CalibrationData(data.sample(samples, seed), model.preprocessing(), data.description());
     }

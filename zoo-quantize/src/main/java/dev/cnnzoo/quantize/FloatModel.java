@@ -11,6 +11,7 @@ import dev.cnnzoo.onnx.ModelExporter;
 import dev.cnnzoo.onnx.OnnxExporter;
 import dev.cnnzoo.onnx.OnnxFiles;
 import dev.cnnzoo.onnx.ZooMetadata;
+import dev.cnnzoo.onnx.quantize.QdqRewrite;
 import dev.cnnzoo.weights.Weights;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,7 @@ import java.util.Set;
  */
 public record FloatModel(ModelProto proto, Preprocessing preprocessing, int channels, int height, int width, String description) {
     public FloatModel {
+        QdqRewrite.requireFloat(proto);
         if (preprocessing.channels() != channels) {
             throw new ZooException(description + " takes " + channels + "-channel images but its preprocessing normalises "
                     + preprocessing.channels());

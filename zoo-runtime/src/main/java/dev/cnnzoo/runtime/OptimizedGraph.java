@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.onnx.OnnxFiles;
@@ -33,6 +34,8 @@ public record OptimizedGraph(List<NodeProto> nodes) {
             dump = Files.createTempFile("zoo-optimized-", ".onnx");
             try (OrtSession.SessionOptions so = InferenceSession.sessionOptions(options)) {
                 so.setOptimizedModelFilePath(dump.toString());
+                // ONNX Runtime warns that a dump at its highest level may hold hardware-specific nodes: that is the point here.
+                so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
                 OrtEnvironment.getEnvironment().createSession(model.toString(), so).close();
             }
             ModelProto optimized = OnnxFiles.read(dump);

@@ -77,7 +77,7 @@ public final class QdqRewrite {
      *                      or a layer to keep names no node
      */
     public static QdqRewrite plan(ModelProto model, Collection<String> keepFp32) {
-        check(model);
+        requireFloat(model);
         EditableGraph g = new EditableGraph(model.getGraph());
         Map<String, Integer> prepared = FloatPreparation.prepare(g);
         QdqRewrite r = new QdqRewrite(model, g, prepared);
@@ -86,7 +86,13 @@ public final class QdqRewrite {
         return r;
     }
 
-    private static void check(ModelProto model) {
+    /**
+     * Refuses what the quantizer cannot take: a model quantized already, one with an opset before
+     * 13, one whose input or weights are not FP32.
+     *
+     * @throws ZooException naming the problem
+     */
+    public static void requireFloat(ModelProto model) {
         int opset = model.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
                 .mapToInt(o -> (int) o.getVersion()).max().orElse(0);
         if (opset < MIN_OPSET) {
@@ -296,6 +302,60 @@ public final class QdqRewrite {
      * them; tensors joined through data-movement nodes share one quantization.
      */
     private void chooseTensors() {
+        Map<String, Node> producers = graph.producers();
+        while (true) {
+            chooseTensorsOnce();
+            List<Node> floatPools = new ArrayList<>();
+            for (Node n : graph.nodes) {
+                if (n.isOnnx("MaxPool") && roles.get(n) == OpRoles.PASS_THROUGH && classRoot.containsKey(n.outputs.get(0))
+                        && !fromIntegerKernel(classRoot.get(n.outputs.get(0)), producers)) {
+                    floatPools.add(n);
+                }
+            }
+            if (floatPools.isEmpty()) {
+                return;
+            }
+            for (Node n : floatPools) {
+                roles.put(n, OpRoles.FP32);
+                fp32Reasons.put(n, FLOAT_POOL);
+            }
+            classRoot.clear();
+            foldedRelus.clear();
+        }
+    }
+
+    /**
+     * Max pooling of a tensor a float layer wrote stays in float, reading the float tensor. ONNX
+     * Runtime runs uint8 max pooling fast only inside its channels-last chains of integer kernels
+     * (NhwcMaxPool); next to a float layer it is a plain NCHW loop: GoogLeNet's two pools after its
+     * float LRN took 48 ms that way against 1 ms for all thirteen pools in float (ORT 1.24 profile,
+     * batch 1, two threads). Both must read the float tensor itself, or ONNX Runtime's QDQ
+     * propagation moves the QuantizeLinear in front of them and makes them uint8 again.
+     */
+    private static final String FLOAT_POOL = "its input comes from a float layer; ONNX Runtime's float max pooling is faster there than "
+            + "its integer one, which is fast only between integer kernels";
+
+    /** Whether a quantized tensor is written by an integer kernel (a quantized node, or one with a ReLU folded after it). */
+    private boolean fromIntegerKernel(String root, Map<String, Node> producers) {
+        Node p = producers.get(root);
+        if (p != null && foldedRelus.contains(p)) {
+            p = producers.get(p.input(0));
+        }
+        return p != null && (roles.get(p) == OpRoles.WEIGHTED || roles.get(p) == OpRoles.ARITHMETIC);
+    }
+
+    /**
+     * Whether the float value of a quantized tensor stays in the graph beside its uint8 form, so
+     * float layers can read it rather than a dequantized copy: a graph input, a constant, or the
+     * output of a float layer (not of an integer kernel, which writes uint8 only, nor of a ReLU
+     * folded into the quantization, whose float input is not yet rectified).
+     */
+    private boolean floatValueKept(String root) {
+        Node p = graph.producers().get(root);
+        return p == null || (roles.get(p) == OpRoles.FP32 && !foldedRelus.contains(p));
+    }
+
+    private void chooseTensorsOnce() {
         Map<String, List<Node>> consumers = graph.consumers();
         Set<String> wanted = new LinkedHashSet<>();
         for (Node n : graph.nodes) {
@@ -431,8 +491,16 @@ public final class QdqRewrite {
 
         private final int weightLevels;
 
+        /** Quantized tensors whose float value stays in the graph too. */
+        private final Set<String> floatKept = new HashSet<>();
+
         Writer(Map<String, TensorRange> ranges, int weightLevels) {
             this.weightLevels = weightLevels;
+            for (String root : new LinkedHashSet<>(classRoot.values())) {
+                if (floatValueKept(root)) {
+                    floatKept.add(root);
+                }
+            }
             for (String root : new LinkedHashSet<>(classRoot.values())) {
                 params.put(root, ranges.get(root).uint8());
             }
@@ -527,6 +595,8 @@ public final class QdqRewrite {
                     n.inputs.set(1, dequantizedWeight(weight, x));
                 } else if (weighted && k == 2) {
                     n.inputs.set(2, dequantizedBias(n, x, weight, inputScale(original)));
+                } else if (classRoot.containsKey(x) && role == OpRoles.FP32 && x.equals(classRoot.get(x)) && floatKept.contains(x)) {
+                    continue;       // a float layer reads the float tensor itself
                 } else if (classRoot.containsKey(x)) {
                     String dq = out.freshName(x + "_dequantized");
                     dequantizeLinear(x, dq);
