@@ -67,21 +67,22 @@ public record ZooMetadata(Map<String, String> entries) {
 
     /** Multiply-accumulates per image ({@code zoo.macs}). */
     public OptionalLong macs() {
-        String s = entries.get("zoo.macs");
-        try {
-            return s == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(s));
-        } catch (NumberFormatException e) {
-            throw new ZooException("the model's zoo.macs metadata is malformed: " + s);
-        }
+        Long v = number("zoo.macs", Long::parseLong);
+        return v == null ? OptionalLong.empty() : OptionalLong.of(v);
     }
 
     /** The number of classes ({@code zoo.classes}). */
     public OptionalInt classes() {
-        String s = entries.get("zoo.classes");
+        Integer v = number("zoo.classes", Integer::parseInt);
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
+    }
+
+    private <T> T number(String key, java.util.function.Function<String, T> parse) {
+        String s = entries.get(key);
         try {
-            return s == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(s));
+            return s == null ? null : parse.apply(s);
         } catch (NumberFormatException e) {
-            throw new ZooException("the model's zoo.classes metadata is malformed: " + s);
+            throw new ZooException("the model's " + key + " metadata is malformed: " + s);
         }
     }
 

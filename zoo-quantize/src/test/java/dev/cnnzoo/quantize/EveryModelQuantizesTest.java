@@ -37,9 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * dense layer fused into an integer kernel, passes the full ONNX checker, and computes logits
  * close to its float model's on images like the calibration images.
  *
- * <p>Each network has its seeded initial weights. Time: 430 s for the 37 networks on two cores
- * shared with other builds (load average about 10), VGG's weights and Inception v3 at 299×299
- * the most of it; -Dquantize.models=GLOB narrows the set.
+ * <p>Each network has its seeded initial weights. Time: about 500 s for the 37 networks on two
+ * cores shared with other builds (load average 5 to 10), VGG's weights, preact-resnet1001's 1,003
+ * convolutions and Inception v3 at 299×299 the most of it; -Dquantize.models=GLOB narrows the set.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EveryModelQuantizesTest {

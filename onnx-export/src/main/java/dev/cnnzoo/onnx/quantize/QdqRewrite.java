@@ -43,17 +43,20 @@ import java.util.TreeMap;
 public final class QdqRewrite {
     /** The opset whose QuantizeLinear and DequantizeLinear take per-axis scales. */
     public static final int MIN_OPSET = 13;
+    /** The metadata entry a quantized model records its quantization under. */
+    public static final String METADATA_KEY = "zoo.quantization";
 
     /** A node the quantized model keeps in float, and why; {@code unknown} when the quantizer does not know its op. */
     public record Fp32Node(String name, String op, String reason, boolean unknown) {
     }
 
-    private final ModelProto source;
     private final EditableGraph graph;
     private final ModelProto fp32;
     private final Map<Node, OpRoles> roles = new HashMap<>();
     private final Map<Node, String> fp32Reasons = new LinkedHashMap<>();
     private final Set<Node> unknown = new HashSet<>();
+    /** Nodes kept in float because the caller named their layer. */
+    private final Set<Node> kept = new HashSet<>();
     /** Quantized tensor → the tensor at the root of its class (the one calibrated; the others share its scale). */
     private final Map<String, String> classRoot = new LinkedHashMap<>();
     /** ReLUs that fold into their output's quantization. */
@@ -61,7 +64,6 @@ public final class QdqRewrite {
     private final Map<String, Integer> prepared;
 
     private QdqRewrite(ModelProto source, EditableGraph graph, Map<String, Integer> prepared) {
-        this.source = source;
         this.graph = graph;
         this.prepared = Map.copyOf(prepared);
         this.fp32 = source.toBuilder().setGraph(graph.toProto()).build();
@@ -122,9 +124,6 @@ public final class QdqRewrite {
         }
     }
 
-    /** The metadata entry a quantized model records its quantization under. */
-    public static final String METADATA_KEY = "zoo.quantization";
-
     /** The float model as calibrated: the source with its foldable nodes folded; computes the same function. */
     public ModelProto fp32() {
         return fp32;
@@ -176,6 +175,7 @@ public final class QdqRewrite {
             String kept = keepFp32.stream().filter(layer -> matches(n.name, layer)).findFirst().orElse(null);
             if (kept != null) {
                 unmatched.remove(kept);
+                this.kept.add(n);
                 roles.put(n, OpRoles.FP32);
                 fp32Reasons.put(n, "kept in float as asked (layer '" + kept + "')");
                 continue;
@@ -223,7 +223,7 @@ public final class QdqRewrite {
                 return "its first operand is a constant";
             }
             if (!graph.isInitializer(n.input(1))) {
-                return null;        // two activations: an arithmetic QLinearMatMul, see isArithmetic
+                return null;        // two activations: QLinearMatMul of two uint8 operands
             }
             return rank(n.input(1)) == 2 && FloatPreparation.isFloatInitializer(graph, n.input(1)) ? null
                     : "its weight is not a 2-D float constant";
@@ -285,7 +285,7 @@ public final class QdqRewrite {
 
     /** Inputs of a quantized node that are activations (quantized), as opposed to its weights and bias. */
     private List<String> activationInputs(Node n) {
-        if (roles.get(n) == OpRoles.WEIGHTED && !(n.isOnnx("MatMul") && !graph.isInitializer(n.input(1)))) {
+        if (hasWeights(n)) {
             return List.of(n.input(0));
         }
         return n.inputs.stream().filter(i -> !i.isEmpty()).toList();
@@ -405,7 +405,7 @@ public final class QdqRewrite {
         }
         // A ReLU folds into the quantization of its output when its input feeds nothing else.
         for (Node n : graph.nodes) {
-            if (!n.isOnnx("Relu") || roles.get(n) != OpRoles.FP32 || fp32Reasons.get(n).startsWith("kept")) {
+            if (!n.isOnnx("Relu") || roles.get(n) != OpRoles.FP32 || kept.contains(n)) {
                 continue;
             }
             String t = n.input(0);
@@ -426,8 +426,7 @@ public final class QdqRewrite {
             return null;
         }
         Node r = readers.get(0);
-        boolean kept = fp32Reasons.getOrDefault(r, "").startsWith("kept");
-        return r.isOnnx("Relu") && !kept && !graph.isGraphOutput(r.outputs.get(0)) ? r : null;
+        return r.isOnnx("Relu") && !kept.contains(r) && !graph.isGraphOutput(r.outputs.get(0)) ? r : null;
     }
 
     private static String find(Map<String, String> parent, String t) {
@@ -485,14 +484,13 @@ public final class QdqRewrite {
         private final Map<String, QuantizedWeight> weights = new HashMap<>();
         private final List<Node> emitted = new ArrayList<>();
         private final Map<String, ValueInfoProto> infos = new LinkedHashMap<>();
+        /** Quantized tensors whose float value stays in the graph too. */
+        private final Set<String> floatKept = new HashSet<>();
+        /** The largest weight magnitude in steps: 127, or 63 for a reduced range. */
+        private final int weightLevels;
 
         private record QuantizedWeight(String values, String scale, String zeroPoint, float[] scales, int axis) {
         }
-
-        private final int weightLevels;
-
-        /** Quantized tensors whose float value stays in the graph too. */
-        private final Set<String> floatKept = new HashSet<>();
 
         Writer(Map<String, TensorRange> ranges, int weightLevels) {
             this.weightLevels = weightLevels;
@@ -719,10 +717,5 @@ public final class QdqRewrite {
         List<String> parts = new ArrayList<>();
         counts.forEach((op, c) -> parts.add(c + " " + op));
         return String.join(", ", parts);
-    }
-
-    /** The model this rewrite started from. */
-    public ModelProto source() {
-        return source;
     }
 }

@@ -16,6 +16,7 @@ import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.Conv;
+import dev.cnnzoo.nn.Lrn;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Pool;
 import dev.cnnzoo.onnx.ExportOptions;
@@ -234,6 +235,31 @@ class QdqRewriteTest {
         assertTrue(plan.fp32Nodes().isEmpty(), () -> "nothing of this network stays float: " + plan.fp32Nodes());
         // The classifier writes float logits (ONNX Runtime's QGemm with a float output): no QuantizeLinear after it.
         assertEquals("Gemm", producer(q, "logits").getOpType());
+    }
+
+    @Test
+    void maxPoolsAfterAFloatLayerStayFloatAndReadTheFloatTensor() {
+        // GoogLeNet's stem: conv, LRN (float), max pool, then two readers of the pool: a convolution and another pool.
+        Net net = new Net("lrn-stem");
+        Value x = net.input(3, 16, 16);
+        Value c = net.relu(net.conv("conv", x, Conv.of(8, 3).pad(1)));
+        Value pooled = net.maxPool("pool", net.lrn("norm", c, Lrn.ofRadius(2, 1e-4, 0.75, 1)), Pool.of(3).stride(2).pad(1));
+        Value branch = net.maxPool("branch_pool", pooled, Pool.of(3).stride(1).pad(1));
+        Value merged = net.concat(net.relu(net.conv("a", pooled, Conv.of(4, 1))), net.relu(net.conv("b", branch, Conv.of(4, 1))));
+        net.output(Net.LOGITS, net.dense("fc", net.flatten(net.globalAvgPool(merged)), 3));
+        Graph g = net.build();
+        QdqRewrite plan = QdqRewrite.plan(OnnxExporter.toProto(g, Weights.initial(g, 1), ExportOptions.defaults()), List.of());
+        assertEquals(List.of("norm/LRN", "pool/MaxPool", "branch_pool/MaxPool"), plan.fp32Nodes().stream().map(QdqRewrite.Fp32Node::name).toList());
+        assertTrue(plan.fp32Nodes().get(1).reason().startsWith("its input comes from a float layer"), plan.fp32Nodes().get(1).reason());
+        ModelProto q = plan.quantize(ranges(plan), Map.of());
+        NodeProto pool = q.getGraph().getNodeList().stream().filter(n -> n.getName().equals("pool/MaxPool")).findFirst().orElseThrow();
+        NodeProto branchPool = q.getGraph().getNodeList().stream().filter(n -> n.getName().equals("branch_pool/MaxPool")).findFirst().orElseThrow();
+        assertEquals("LRN", producer(q, pool.getInput(0)).getOpType(), "the pool reads the LRN's float output");
+        assertEquals("pool/MaxPool", producer(q, branchPool.getInput(0)).getName(), "the second pool reads the first's float output");
+        // So the first pool's output has two readers, its QuantizeLinear and the second pool: ONNX Runtime's QDQ
+        // propagation, which moves a QuantizeLinear up through a max pool whose output it alone reads, leaves it.
+        long readers = q.getGraph().getNodeList().stream().filter(n -> n.getInputList().contains(pool.getOutput(0))).count();
+        assertEquals(2, readers);
     }
 
     @Test
