@@ -1,6 +1,6 @@
 /**
  * Graph to ONNX: the zoo's graphs written as standard ONNX models (opsets 13 to 21, dynamic batch,
- * zoo metadata, external data past protobuf's 2 GB).
+ * zoo metadata, external data past protobuf's 2 GB), ONNX files read back, and the INT8 QDQ rewrite.
  */
 module dev.cnnzoo.onnx {
     requires transitive dev.cnnzoo.api;
@@ -9,4 +9,5 @@ module dev.cnnzoo.onnx {
     requires transitive com.google.protobuf;
 
     exports dev.cnnzoo.onnx;
+    exports dev.cnnzoo.onnx.quantize;
 }

@@ -54,10 +54,10 @@ public final class ModelExporter {
         m.put("zoo.id", info.id());
         m.put("zoo.family", info.family());
         m.put("zoo.paper", info.paper().citation() + (info.paper().url() != null ? " " + info.paper().url() : ""));
-        m.put("zoo.preprocessing", json(model.preprocessing().describe()));
+        m.put("zoo.preprocessing", ZooMetadata.preprocessingJson(model.preprocessing()));
         m.put("zoo.parameters", Long.toString(summary.parameters()));
         m.put("zoo.macs", Long.toString(summary.macs()));
-        m.put("zoo.input", model.config().inputChannels() + "x" + size[0] + "x" + size[1]);
+        m.put("zoo.input", ZooMetadata.inputText(model.config().inputChannels(), size[0], size[1]));
         m.put("zoo.classes", Integer.toString(model.config().classes()));
         m.put("zoo.config", json(model.config().describe()));
         if (written.outputsFeatureStages()) {

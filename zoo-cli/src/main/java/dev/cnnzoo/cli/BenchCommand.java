@@ -7,6 +7,7 @@ import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.NaturalOrder;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Summary;
+import dev.cnnzoo.onnx.ZooMetadata;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
@@ -83,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
     boolean separate;
 
-    @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network, runs alternating with the zoo's; prints zoo÷file.")
+    @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network (torchvision's export; the FP32 file beside an INT8 one), runs alternating; prints model÷file.")
     Path vs;
 
     @Option(names = "--vs-pytorch", description = "Also time the network in PyTorch (eager, same threads and runs; needs python3-torch).")
@@ -135,8 +136,8 @@ final class BenchCommand implements Callable<Integer> {
         String fmt = format.toLowerCase(Locale.ROOT);
         ModelZoo zoo = ModelZoo.load();
         List<Target> resolved = resolve(zoo);
-        if (vs != null && (resolved.size() != 1 || !(resolved.get(0) instanceof ZooTarget))) {
-            throw new ZooException("--vs compares one zoo model with one ONNX file; give exactly one model id");
+        if (vs != null && resolved.size() != 1) {
+            throw new ZooException("--vs compares one model (a zoo id or an ONNX file, an INT8 one say) with one ONNX file; give exactly one");
         }
         if (vs != null && !Files.isRegularFile(vs)) {
             throw new ZooException("--vs file " + vs + " does not exist");
@@ -201,6 +202,11 @@ final class BenchCommand implements Callable<Integer> {
                 report.add(r);
                 if (table) {
                     stdout.println(report.tableLine(r));
+                    if (t instanceof FileTarget && r.source().equals("vs")) {
+                        // A file against a file (INT8 against its float model, say): say which is faster, and by how much.
+                        stdout.printf(Locale.ROOT, "  %s is %.2f× as fast as %s at batch %d (median of paired rounds)%n", t.name(),
+                                1 / r.zooRatio(), r.detail(), r.batch());
+                    }
                     stdout.flush();
                 }
             }
@@ -359,37 +365,43 @@ final class BenchCommand implements Callable<Integer> {
             }
             return rows;
         }
-        int[] perSample = perSample(model);
-        try (InferenceSession zooSession = ZooSessions.open(model, start, options);
-                InferenceSession other = vs != null ? InferenceSession.open(vs, options) : null) {
-            if (other != null) {
-                checkComparable(model, other);
-            }
-            for (int b : batches) {
-                ResidentMemory.resetPeak();
-                try (SessionRunner z = SessionRunner.randomInputs(zooSession, b, perSample, id);
-                        SessionRunner o = other != null ? SessionRunner.randomInputs(other, b, perSample, vs.toString()) : null) {
-                    List<Latencies> l = time(id + " b" + b, o == null ? List.of(z) : List.of(z, o), plan);
-                    Long peak = peak();
-                    rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l.get(0), flops, peak, null, null));
-                    if (o != null) {
-                        rows.add(new BenchReport.Row(id, "vs", vs.getFileName().toString(), mode, b, l.get(1), flops, null,
-                                Latencies.pairedRatio(l.get(0), l.get(1)), l.get(0).p50() / l.get(1).p50()));
-                    }
-                }
-            }
+        try (InferenceSession zooSession = ZooSessions.open(model, start, options)) {
+            return benchSessions(id, "zoo", zooSession, perSample(model), flops, options, plan);
         }
-        return rows;
     }
 
     private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions options, Benchmark.Plan plan) {
-        List<BenchReport.Row> rows = new ArrayList<>();
         try (InferenceSession s = InferenceSession.open(t.file(), options)) {
+            ZooMetadata meta = new ZooMetadata(s.metadata());
+            long flops = 2 * meta.macs().orElse(0);
+            return benchSessions(t.name(), "onnx", s, meta.input().orElse(null), flops, options, plan);
+        }
+    }
+
+    /**
+     * Times one session per batch size and, with --vs, the --vs file's session in the same rounds
+     * (runs alternating), reporting the first's time over the other's.
+     *
+     * @param perSample channels, height, width for inputs that leave them open (null: none known)
+     */
+    private List<BenchReport.Row> benchSessions(String name, String source, InferenceSession main, int[] perSample, long flops,
+            RuntimeOptions options, Benchmark.Plan plan) {
+        List<BenchReport.Row> rows = new ArrayList<>();
+        try (InferenceSession other = vs != null ? InferenceSession.open(vs, options) : null) {
+            if (other != null) {
+                checkComparable(name, main, other);
+            }
             for (int b : batches) {
                 ResidentMemory.resetPeak();
-                try (SessionRunner r = SessionRunner.randomInputs(s, b, null, t.file().toString())) {
-                    Latencies l = time(t.name() + " b" + b, List.of(r), plan).get(0);
-                    rows.add(new BenchReport.Row(t.name(), "onnx", null, "inference", b, l, 0, peak(), null, null));
+                try (SessionRunner z = SessionRunner.randomInputs(main, b, perSample, name);
+                        SessionRunner o = other != null ? SessionRunner.randomInputs(other, b, perSample, vs.toString()) : null) {
+                    List<Latencies> l = time(name + " b" + b, o == null ? List.of(z) : List.of(z, o), plan);
+                    Long peak = peak();
+                    rows.add(new BenchReport.Row(name, source, null, "inference", b, l.get(0), flops, peak, null, null));
+                    if (o != null) {
+                        rows.add(new BenchReport.Row(name, "vs", vs.getFileName().toString(), "inference", b, l.get(1), flops, null,
+                                Latencies.pairedRatio(l.get(0), l.get(1)), l.get(0).p50() / l.get(1).p50()));
+                    }
                 }
             }
         }
@@ -443,20 +455,20 @@ final class BenchCommand implements Callable<Integer> {
         return new int[] {model.config().inputChannels(), size[0], size[1]};
     }
 
-    /** A --vs file must take the zoo model's input, or the comparison means nothing. */
-    private void checkComparable(Model model, InferenceSession other) {
-        if (other.inputs().size() != 1) {
-            throw new ZooException("--vs file " + vs + " has " + other.inputs().size() + " inputs; the zoo's " + model.id() + " has one image input");
+    /** A --vs file must take the same input as the model it is compared with, or the comparison means nothing. */
+    private void checkComparable(String name, InferenceSession main, InferenceSession other) {
+        if (other.inputs().size() != 1 || main.inputs().size() != 1) {
+            throw new ZooException("--vs compares models with one image input; " + (other.inputs().size() != 1 ? "--vs file " + vs : name)
+                    + " has " + Math.max(other.inputs().size(), main.inputs().size()) + " inputs");
         }
-        long[] dims = other.inputs().get(0).shape();
-        int[] want = perSample(model);
-        boolean fits = dims.length == 4;
-        for (int i = 1; fits && i < 4; i++) {
-            fits = dims[i] < 0 || dims[i] == want[i - 1];
+        long[] a = main.inputs().get(0).shape();
+        long[] b = other.inputs().get(0).shape();
+        boolean fits = a.length == b.length;
+        for (int i = 1; fits && i < a.length; i++) {
+            fits = a[i] < 0 || b[i] < 0 || a[i] == b[i];
         }
         if (!fits) {
-            throw new ZooException("--vs file " + vs + " takes " + other.inputs().get(0) + " but " + model.id() + " takes N×" + want[0] + "×"
-                    + want[1] + "×" + want[2]);
+            throw new ZooException("--vs file " + vs + " takes " + other.inputs().get(0) + " but " + name + " takes " + main.inputs().get(0));
         }
     }
 

@@ -145,6 +145,7 @@ final class BenchReport {
         m.put("os", machine.os());
         m.put("java", machine.javaRuntime());
         m.put("onnxruntime", machine.onnxRuntime());
+        m.put("cpu_features", machine.cpuFeatures());
         doc.put("machine", m);
         doc.put("settings", settings);
         doc.put("flops_convention", FLOPS_NOTE);

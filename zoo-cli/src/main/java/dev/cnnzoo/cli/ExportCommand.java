@@ -2,9 +2,11 @@ package dev.cnnzoo.cli;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.onnx.ExportOptions;
 import dev.cnnzoo.onnx.ModelExporter;
+import dev.cnnzoo.quantize.FloatModel;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,6 +38,12 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--training-form", description = "Keep dropout and auxiliary outputs (the graph as built for training).")
     boolean trainingForm;
 
+    @Option(names = "--int8", description = "Quantize to INT8 (static, QDQ form), calibrated on --calibrate DATA; see zoo quantize.")
+    boolean int8;
+
+    @Mixin
+    QuantizeOptions quantize;
+
     @Mixin
     ModelOptions modelOptions;
 
@@ -53,8 +61,19 @@ final class ExportCommand implements Callable<Integer> {
         if (trainingForm) {
             options = options.asBuilt();
         }
-        List<Path> files = ModelExporter.write(model, w, output, options);
         PrintWriter out = spec.commandLine().getOut();
+        if (int8) {
+            if (trainingForm) {
+                throw new ZooException("--int8 writes the inference form; it cannot be combined with --training-form");
+            }
+            quantize.quantize(FloatModel.of(model, w, options), output, out);
+            out.flush();
+            return 0;
+        }
+        if (quantize.anyGiven()) {
+            throw new ZooException("--calibrate and the other quantization options need --int8");
+        }
+        List<Path> files = ModelExporter.write(model, w, output, options);
         for (Path f : files) {
             out.printf("wrote %s (%s)%n", f, Format.bytes(Files.size(f)));
         }

@@ -17,6 +17,7 @@ import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Spec;
         "Class names: --labels, else those of pretrained or zoo-trained weights, else ImageNet-1k's for 1,000 classes.",
         "With --features, each image's feature vector instead: its last feature stage averaged over positions."})
 final class PredictCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL")
+    @Parameters(index = "0", paramLabel = "MODEL|FILE.onnx", description = "A zoo model id (with --weights), or an ONNX file the zoo wrote "
+            + "(zoo export, zoo quantize).")
     String id;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "IMAGE|DIR", description = "Image files, or folders of them.")
@@ -93,11 +95,15 @@ final class PredictCommand implements Callable<Integer> {
             throw new ZooException("--output writes feature vectors; it needs --features");
         }
         FeatureFile featureFile = output != null ? FeatureFile.of(output) : null;
-        weights.require();
         RuntimeOptions options = runtime.options();     // before any model is built
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ModelZoo zoo = ModelZoo.load();
+        Path file = Path.of(id);
+        if (id.endsWith(".onnx") || (!zoo.contains(id) && Files.isRegularFile(file))) {
+            return predictFile(file, fmt, options, out, err);
+        }
+        weights.require();
         ModelConfig config = modelOptions.config();
         Model model = zoo.build(id, features ? config.toBuilder().featuresOnly(true).build() : config);
         WeightsResolver.Resolved resolved = weights.resolve(zoo, model);
@@ -107,7 +113,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         ClassNames.Resolved names = ClassNames.resolve(model, resolved, labels);
 
-        Images decoded = decode(model, err);
+        Images decoded = decode(model.config().inputChannels(), err);
         List<Predictor.Input> inputs = decoded.inputs();
         int failed = decoded.unreadable();
         List<Predictor.Prediction> predictions;
@@ -118,12 +124,44 @@ final class PredictCommand implements Callable<Integer> {
             }
             predictions = predictor.predict(inputs, top);
         }
+        print(fmt, out, predictions);
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static void print(String fmt, PrintWriter out, List<Predictor.Prediction> predictions) throws IOException {
         switch (fmt) {
             case "text" -> text(out, predictions);
             case "csv" -> csv(out, predictions);
             default -> json(out, predictions);
         }
         out.flush();
+    }
+
+    /** An ONNX file the zoo wrote: its metadata says how to feed it; class names from --labels, else ImageNet's for 1,000 classes. */
+    private int predictFile(Path file, String fmt, RuntimeOptions options, PrintWriter out, PrintWriter err) throws IOException {
+        if (weights.given()) {
+            throw new ZooException("--weights applies to zoo ids; " + file + " is an ONNX file with its weights inside");
+        }
+        if (features) {
+            throw new ZooException("--features builds a zoo model for its feature stages; give a zoo id, not an ONNX file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ZooException("ONNX file " + file + " does not exist");
+        }
+        List<String> given = labels != null ? ClassNames.read(labels) : null;
+        List<Predictor.Prediction> predictions;
+        int failed;
+        try (Predictor predictor = Predictor.open(file, classes -> given != null ? given : classes == 1000 ? ClassNames.imagenet() : null,
+                options, batch)) {
+            Images decoded = decode(predictor.transform().channels(), err);
+            failed = decoded.unreadable();
+            if (fmt.equals("text")) {
+                out.printf("%s; %s; classes from %s%n", file.getFileName(), predictor.transform().describe(),
+                        !predictor.hasLabels() ? "nowhere (numbered)" : labels != null ? labels.toString() : "ImageNet-1k");
+            }
+            predictions = predictor.predict(decoded.inputs(), top);
+        }
+        print(fmt, out, predictions);
         return failed == 0 ? 0 : 1;
     }
 
@@ -132,12 +170,12 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     /** Every image given, decoded; a file that is not an image is reported and skipped, not fatal to the rest. */
-    private Images decode(Model model, PrintWriter err) {
+    private Images decode(int channels, PrintWriter err) {
         List<Predictor.Input> inputs = new ArrayList<>();
         int failed = 0;
         for (Path p : ImageFiles.expand(images)) {
             try {
-                ImageFiles.Decoded d = ImageFiles.read(p, model.config().inputChannels(),
+                ImageFiles.Decoded d = ImageFiles.read(p, channels,
                         allowDamaged ? ImageFiles.Damaged.DECODE_WITH_WARNING : ImageFiles.Damaged.REFUSE);
                 inputs.add(new Predictor.Input(p.toString(), d.planes(), d.conversion()));
             } catch (ZooException e) {
@@ -155,7 +193,7 @@ final class PredictCommand implements Callable<Integer> {
     /** --features: each image's pooled feature vector, printed or written to a file. */
     private int features(Model model, WeightsResolver.Resolved resolved, FeatureFile file, String fmt, RuntimeOptions options, PrintWriter out,
             PrintWriter err) throws IOException {
-        Images decoded = decode(model, err);
+        Images decoded = decode(model.config().inputChannels(), err);
         List<FeatureExtractor.Features> vectors;
         FeatureStage stage;
         try (FeatureExtractor extractor = FeatureExtractor.open(model, resolved.weights(), options, batch)) {

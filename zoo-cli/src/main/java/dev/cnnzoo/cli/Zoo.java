@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(name = "zoo", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Zoo.VersionProvider.class,
         description = "A model zoo of the classic convolutional networks, exported as ONNX and run by ONNX Runtime.",
         subcommands = {ListCommand.class, InfoCommand.class, ExportCommand.class, RunCommand.class, TrainCommand.class, EvalCommand.class,
-                PredictCommand.class, BenchCommand.class, ImportCommand.class, ServeCommand.class, ServeBenchCommand.class,
+                PredictCommand.class, BenchCommand.class, ImportCommand.class, QuantizeCommand.class, ServeCommand.class, ServeBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Zoo implements Runnable {
     /** The exit status of every refusal, user error or bug alike (picocli's for a usage error). */

@@ -94,7 +94,7 @@ class BenchCommandTest {
         java.util.Arrays.sort(ratios);
         assertEquals(ratios[1], rows.get(1).get("zoo_over_this").asDouble(), 1e-9);
 
-        assertTrue(zoo("bench", "lenet5", "lenet5-modern", "--vs", file.toString()).err().contains("--vs compares one zoo model"));
+        assertTrue(zoo("bench", "lenet5", "lenet5-modern", "--vs", file.toString()).err().contains("--vs compares one model"));
         Path wrongInput = dir.resolve("fashion.onnx");
         zoo("export", "fashion-cnn", "-o", wrongInput.toString(), "--input", "1x32x32");
         assertTrue(zoo("bench", "lenet5-modern", "--vs", wrongInput.toString(), "--iters", "1").err().contains("takes input FLOAT N×1×32×32"));

@@ -123,6 +123,15 @@ public final class InferenceSession implements AutoCloseable {
         return device;
     }
 
+    /** The model's {@code metadata_props} (a zoo export records its id, preprocessing and input there). */
+    public Map<String, String> metadata() {
+        try {
+            return Map.copyOf(session.getMetadata().getCustomMetadata());
+        } catch (OrtException e) {
+            throw new ZooException("ONNX Runtime cannot read the model's metadata: " + e.getMessage(), e);
+        }
+    }
+
     /** Runs the model on a single-input model and returns its first output. */
     public Tensor run(Tensor input) {
         if (inputs.size() != 1) {

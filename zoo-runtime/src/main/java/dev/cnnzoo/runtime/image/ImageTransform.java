@@ -53,6 +53,16 @@ public final class ImageTransform {
         return channels;
     }
 
+    /** The height of the images it makes. */
+    public int height() {
+        return height;
+    }
+
+    /** The width of the images it makes. */
+    public int width() {
+        return width;
+    }
+
     /** "resize 256 (bilinear, antialiased), centre crop 224×224, normalise". */
     public String describe() {
         return "resize the shorter side to " + resize + " (" + filter.name().toLowerCase(java.util.Locale.ROOT) + ", antialiased), centre crop "

@@ -70,7 +70,7 @@ public final class FeatureExtractor implements AutoCloseable {
     /** Each image's feature vector, in the order given. */
     public List<Features> extract(List<Predictor.Input> inputs) {
         List<Features> out = new ArrayList<>();
-        ImageBatches.forEach(model, transform, inputs, batch, (chunk, pixels) -> {
+        ImageBatches.forEach(transform, inputs, batch, (chunk, pixels) -> {
             Tensor maps = session.run(Map.of(session.inputs().get(0).name(), pixels), Set.of(stage.name())).get(stage.name());
             float[] pooled = globalAverage(maps);
             int channels = maps.shape().dim(1);

@@ -1,21 +1,26 @@
 package dev.cnnzoo.runtime.predict;
 
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.Preprocessing;
 import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.onnx.ZooMetadata;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
 import dev.cnnzoo.runtime.image.ImageTransform;
 import dev.cnnzoo.runtime.image.Planes;
 import dev.cnnzoo.weights.Weights;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
- * Classifies images with a zoo model: each image goes through the model's preprocessing
- * ({@link ImageTransform}), the images run in batches, and each gets its most probable classes
- * (softmax over the logits) with their names.
+ * Classifies images with a zoo model, or an ONNX file the zoo wrote (an export, an INT8
+ * quantization): each image goes through the model's preprocessing ({@link ImageTransform}), the
+ * images run in batches, and each gets its most probable classes (softmax over the logits) with
+ * their names.
  */
 public final class Predictor implements AutoCloseable {
     /** An image to classify: a name to report it by, its pixels, and how it was converted. */
@@ -33,18 +38,26 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    private final Model model;
+    /** What is predicted, for messages. */
+    private final String name;
     private final InferenceSession session;
     private final ImageTransform transform;
+    /** The classes the output scores; 0 for a network without its classifier (its output is features). */
+    private final int classes;
     private final List<String> labels;
     private final int batch;
     private final boolean ownsSession;
 
-    private Predictor(Model model, InferenceSession session, ImageTransform transform, List<String> labels, int batch, boolean ownsSession) {
-        this.model = model;
+    private Predictor(String name, InferenceSession session, ImageTransform transform, int classes, List<String> labels, int batch,
+            boolean ownsSession) {
+        if (batch < 1) {
+            throw new ZooException("the batch size must be at least 1, got " + batch);
+        }
+        this.name = name;
         this.session = session;
         this.transform = transform;
-        this.labels = labels;
+        this.classes = classes;
+        this.labels = labels != null && labels.size() == classes ? List.copyOf(labels) : null;
         this.batch = batch;
         this.ownsSession = ownsSession;
     }
@@ -67,20 +80,55 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
+     * Opens an ONNX classifier the zoo wrote (an export, an INT8 quantization): its metadata says
+     * how to preprocess images and their size; its output, how many classes.
+     *
+     * @param labels the class names by index for the number of classes the file scores (null: "class N")
+     * @throws ZooException when the file lacks the zoo's metadata or the names given are not one per class
+     */
+    public static Predictor open(Path file, IntFunction<List<String>> labels, RuntimeOptions options, int batch) {
+        if (batch < 1) {
+            throw new ZooException("the batch size must be at least 1, got " + batch);
+        }
+        InferenceSession session = InferenceSession.open(file, options);
+        try {
+            ZooMetadata meta = new ZooMetadata(session.metadata());
+            Preprocessing pre = meta.preprocessing().orElseThrow(() -> new ZooException(file + " records no zoo.preprocessing metadata, so how "
+                    + "to prepare its images is unknown; predict with files that zoo export or zoo quantize wrote"));
+            int[] chw = meta.input().orElseThrow(() -> new ZooException(file + " records no zoo.input metadata (its input size)"));
+            long[] out = session.outputs().get(0).shape();
+            int classes = meta.classes().orElse(out.length == 2 && out[1] > 0 ? (int) out[1] : -1);
+            if (classes < 1) {
+                throw new ZooException(file + "'s output " + session.outputs().get(0) + " is not one score per class");
+            }
+            List<String> names = labels.apply(classes);
+            if (names != null && names.size() != classes) {
+                throw new ZooException("the class names name " + names.size() + " classes but " + file + " has " + classes);
+            }
+            return new Predictor(file.toString(), session, new ImageTransform(pre, chw[0], chw[1], chw[2]), classes, names, batch, true);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    /**
      * A predictor over a session opened elsewhere on {@code model}'s export (a session cached for
      * many tasks, say): closing the predictor leaves the session open. A model built without its
      * top has no classes, but its {@link #outputs} (the pooled features) are there.
      */
     public static Predictor over(Model model, InferenceSession session, List<String> labels, int batch) {
-        if (batch < 1) {
-            throw new ZooException("the batch size must be at least 1, got " + batch);
-        }
         return create(model, session, labels, batch, false);
     }
 
     private static Predictor create(Model model, InferenceSession session, List<String> labels, int batch, boolean owns) {
-        List<String> names = labels != null && labels.size() == model.config().classes() ? List.copyOf(labels) : null;
-        return new Predictor(model, session, ImageTransform.forModel(model), names, batch, owns);
+        return new Predictor(model.id(), session, ImageTransform.forModel(model), model.config().includeTop() ? model.config().classes() : 0,
+                labels, batch, owns);
+    }
+
+    /** The number of classes the model scores (0 for a network without its classifier). */
+    public int classes() {
+        return classes;
     }
 
     public ImageTransform transform() {
@@ -94,8 +142,8 @@ public final class Predictor implements AutoCloseable {
 
     /** The {@code k} most probable classes of each image, in the order given. */
     public List<Prediction> predict(List<Input> inputs, int k) {
-        if (!model.config().includeTop()) {
-            throw new ZooException(model.id() + " is built without its classifier; it has no classes to predict");
+        if (classes == 0) {
+            throw new ZooException(name + " is built without its classifier; it has no classes to predict");
         }
         List<float[]> logits = rows(inputs);
         List<Prediction> out = new ArrayList<>();
@@ -115,7 +163,7 @@ public final class Predictor implements AutoCloseable {
 
     private List<float[]> rows(List<Input> inputs) {
         List<float[]> out = new ArrayList<>();
-        ImageBatches.forEach(model, transform, inputs, batch, (chunk, pixels) -> {
+        ImageBatches.forEach(transform, inputs, batch, (chunk, pixels) -> {
             float[] z = session.run(pixels).floats();
             int width = z.length / chunk.size();
             for (int i = 0; i < chunk.size(); i++) {

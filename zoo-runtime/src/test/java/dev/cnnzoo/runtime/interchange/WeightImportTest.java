@@ -279,13 +279,4 @@ class WeightImportTest {
         assertNull(WeightImport.modulePath("/Flatten"));
         assertNull(WeightImport.modulePath("Conv_12"));
     }
-
-    @Test
-    void halfPrecisionDecodes() {
-        assertEquals(1f, OnnxWeights.halfToFloat((short) 0x3c00));
-        assertEquals(-2f, OnnxWeights.halfToFloat((short) 0xc000));
-        assertEquals(65504f, OnnxWeights.halfToFloat((short) 0x7bff));
-        assertEquals(0x1p-24f, OnnxWeights.halfToFloat((short) 0x0001));
-        assertEquals(Float.NEGATIVE_INFINITY, OnnxWeights.halfToFloat((short) 0xfc00));
-    }
 }

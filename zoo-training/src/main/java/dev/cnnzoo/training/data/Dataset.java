@@ -1,7 +1,9 @@
 package dev.cnnzoo.training.data;
 
 import dev.cnnzoo.graph.Tensor;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** Labelled images, addressed by index; pixels in [0, 1], channels first. */
 public interface Dataset {
@@ -42,16 +44,48 @@ public interface Dataset {
         if (from < 0 || to > size() || from > to) {
             throw new IllegalArgumentException("images " + from + " to " + to + " of " + size());
         }
+        int[] range = new int[to - from];
+        Arrays.setAll(range, i -> from + i);
+        return subset(range, from == 0 ? "first " + to : "images " + from + " to " + to);
+    }
+
+    /**
+     * {@code n} images drawn at random without replacement (fixed by {@code seed}), in index order: a
+     * sample that spans every class even where the images are stored class by class (image folders).
+     */
+    default Dataset sample(int n, long seed) {
+        if (n >= size()) {
+            return this;
+        }
+        int[] all = new int[size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {            // the first n of a Fisher-Yates shuffle
+            int j = i + r.nextInt(all.length - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        int[] chosen = Arrays.copyOf(all, n);
+        Arrays.sort(chosen);
+        return subset(chosen, n + " drawn at random, seed " + seed);
+    }
+
+    /** The images at {@code indices}, described as {@code how} (e.g. "first 100"). */
+    default Dataset subset(int[] indices, String how) {
         Dataset base = this;
+        int[] at = indices.clone();
         return new Dataset() {
             @Override
             public String description() {
-                return base.description() + (from == 0 ? " (first " + to + ")" : " (images " + from + " to " + to + ")");
+                return base.description() + " (" + how + ")";
             }
 
             @Override
             public int size() {
-                return to - from;
+                return at.length;
             }
 
             @Override
@@ -76,12 +110,12 @@ public interface Dataset {
 
             @Override
             public int label(int index) {
-                return base.label(from + index);
+                return base.label(at[index]);
             }
 
             @Override
             public void pixels(int index, float[] dst, int offset) {
-                base.pixels(from + index, dst, offset);
+                base.pixels(at[index], dst, offset);
             }
         };
     }
