@@ -312,7 +312,9 @@ final class BenchReport {
                 throw new ZooException(what + " is not a zoo bench report (it lacks machine, settings or results)");
             }
             Machine machine = new Machine(m.path("cpu").asText("?"), m.path("logical_cores").asInt(), m.path("memory_bytes").asLong(),
-                    m.path("os").asText(""), m.path("java").asText(""), m.path("onnxruntime").asText(""));
+                    m.path("os").asText(""), m.path("java").asText(""), m.path("onnxruntime").asText(""),
+                    m.has("cpu_features") ? new ObjectMapper().convertValue(m.get("cpu_features"),
+                            new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { }) : List.of());
             Map<String, Object> settings = new ObjectMapper().convertValue(doc.get("settings"),
                     new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { });
             List<Row> rows = rowsFromJson(text);

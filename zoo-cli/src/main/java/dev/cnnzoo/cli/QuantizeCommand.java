@@ -28,9 +28,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx", description = "The quantized model to write.")
     Path output;
 
-    @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "A zoo model's weights (.safetensors) or its pretrained ones "
-            + "(default: seeded initial weights).")
-    String weights;
+    @Mixin
+    WeightsMixin weights;
 
     @Option(names = "--opset", paramLabel = "N", defaultValue = "17", description = "A zoo model's ONNX opset, 13 to 21 (default ${DEFAULT-VALUE}).")
     int opset;
@@ -55,7 +54,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Path file = Path.of(target);
         FloatModel fp32;
         if (target.endsWith(".onnx") || (!zoo.contains(target) && Files.isRegularFile(file))) {
-            if (weights != null || !modelOptions.arguments().isEmpty()) {
+            if (weights.given() || !modelOptions.arguments().isEmpty()) {
                 throw new ZooException("--weights and the model options apply to zoo ids; " + target + " is an ONNX file");
             }
             fp32 = FloatModel.read(file, FloatModel.Recipe.parse(preprocessing == null ? "imagenet" : preprocessing));
@@ -64,9 +63,8 @@ final class QuantizeCommand implements Callable<Integer> {
                 throw new ZooException("--preprocessing applies to ONNX files; a zoo model knows its own");
             }
             Model model = zoo.build(target, modelOptions.config());
-            Weights w = weights == null ? Weights.initial(model.graph(), model.config().seed())
-                    : WeightFiles.read(weights, model).bind(model.graph());
-            if (weights == null) {
+            Weights w = weights.given() ? weights.resolve(zoo, model).weights() : Weights.initial(model.graph(), model.config().seed());
+            if (!weights.given()) {
                 out.printf("%s with seeded initial weights (seed %d): give --weights to quantize trained ones%n", model.id(), model.config().seed());
             }
             fp32 = FloatModel.of(model, w, ExportOptions.defaults().opset(opset));

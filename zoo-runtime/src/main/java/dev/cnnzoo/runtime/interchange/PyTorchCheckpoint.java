@@ -324,7 +324,7 @@ public final class PyTorchCheckpoint {
                 for (int i = 0; i < n; i++) {
                     switch (type) {
                         case FLOAT -> floats[done + i] = b.getFloat();
-                        case HALF -> floats[done + i] = OnnxWeights.halfToFloat(b.getShort());
+                        case HALF -> floats[done + i] = dev.cnnzoo.onnx.OnnxFiles.halfToFloat(b.getShort());
                         case BFLOAT16 -> floats[done + i] = Float.intBitsToFloat((b.getShort() & 0xffff) << 16);
                         case DOUBLE -> floats[done + i] = (float) b.getDouble();
                         case LONG -> longs[done + i] = b.getLong();
