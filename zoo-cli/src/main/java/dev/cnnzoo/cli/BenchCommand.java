@@ -211,6 +211,13 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
+        finish(report, fmt, stdout);
+        return 0;
+    }
+
+    /** The report's end in the format asked (the table's rows are already printed), then --out and --chart. */
+    private void finish(BenchReport report, String fmt, PrintWriter stdout) throws IOException {
+        boolean table = fmt.equals("table");
         switch (fmt) {
             case "table" -> stdout.println(BenchReport.FLOPS_NOTE);
             case "json" -> stdout.println(report.jsonText());
@@ -225,7 +232,6 @@ final class BenchCommand implements Callable<Integer> {
             stdout.println((table ? "" : "# ") + "wrote " + chart);
         }
         stdout.flush();
-        return 0;
     }
 
     private void validate() {
@@ -323,26 +329,12 @@ final class BenchCommand implements Callable<Integer> {
         BenchReport report = BenchReport.fromJson(Files.readString(from), from.toString()).sorted(modelOrder(ModelZoo.load()));
         PrintWriter stdout = spec.commandLine().getOut();
         String fmt = format.toLowerCase(Locale.ROOT);
-        boolean table = fmt.equals("table");
-        switch (fmt) {
-            case "table" -> {
-                stdout.println(report.describeSetup());
-                stdout.println(report.tableHeader());
-                report.rows().forEach(r -> stdout.println(report.tableLine(r)));
-                stdout.println(BenchReport.FLOPS_NOTE);
-            }
-            case "json" -> stdout.println(report.jsonText());
-            default -> report.writeCsv(stdout);
+        if (fmt.equals("table")) {
+            stdout.println(report.describeSetup());
+            stdout.println(report.tableHeader());
+            report.rows().forEach(r -> stdout.println(report.tableLine(r)));
         }
-        if (out != null) {
-            report.writeJson(out);
-            stdout.println((table ? "" : "# ") + "wrote " + out);
-        }
-        if (chart != null) {
-            report.writeChart(chart);
-            stdout.println((table ? "" : "# ") + "wrote " + chart);
-        }
-        stdout.flush();
+        finish(report, fmt, stdout);
         return 0;
     }
 
