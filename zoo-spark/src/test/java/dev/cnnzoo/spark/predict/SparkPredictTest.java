@@ -97,7 +97,9 @@ class SparkPredictTest {
 
     @Test
     void theTransformerGivesTheSameClassesWithOneSessionPerExecutor() {
-        SparkSession spark = ZooSpark.session("local[2]", "transformer test", Map.of(), Duration.ofSeconds(30));
+        // Small files packed into splits as the command packs them (Spark's default made ~320 reading tasks of these 10,000).
+        SparkSession spark = ZooSpark.session("local[2]", "transformer test", Map.of("spark.sql.files.openCostInBytes",
+                BatchPrediction.IMAGE_OPEN_COST), Duration.ofSeconds(30));
         Dataset<Row> images = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(PNGS.toString())
                 .repartition(8);
         int opened = ExecutorModels.sessionsOpened();
