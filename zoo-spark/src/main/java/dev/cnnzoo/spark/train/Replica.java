@@ -198,17 +198,8 @@ final class Replica {
 
         /** Loss sum, hits and images of this replica's share of the test split, summed over the replicas. */
         private double[] evaluate(BatchLoader loader) {
-            double loss = 0;
-            double correct = 0;
-            double seen = 0;
-            for (Iterator<BatchLoader.Batch> it = loader.evaluation(); it.hasNext();) {
-                BatchLoader.Batch b = it.next();
-                StepEngine.StepResult r = engine.evaluate(b.images(), b.labels());
-                loss += r.loss() * r.batch();
-                correct += r.correct();
-                seen += r.batch();
-            }
-            return ring.sum(loss, correct, seen);
+            StepEngine.Totals t = engine.evaluate(loader);
+            return ring.sum(t.lossSum(), t.correct(), t.images());
         }
 
         /** Replica 0 writes the checkpoint, as {@code zoo train} writes it; the replicas are equal here (averaged at every checkpoint step). */

@@ -393,17 +393,8 @@ public final class Trainer {
         }
 
         private double[] evaluate(BatchLoader loader) {
-            double loss = 0;
-            long correct = 0;
-            long seen = 0;
-            for (Iterator<BatchLoader.Batch> it = loader.evaluation(); it.hasNext();) {
-                BatchLoader.Batch b = it.next();
-                StepEngine.StepResult r = engine.evaluate(b.images(), b.labels());
-                loss += r.loss() * r.batch();
-                correct += r.correct();
-                seen += r.batch();
-            }
-            return new double[] {loss / seen, (double) correct / seen};
+            StepEngine.Totals t = engine.evaluate(loader);
+            return new double[] {t.lossSum() / t.images(), (double) t.correct() / t.images()};
         }
 
         private void save(int epoch, long step) throws IOException {
