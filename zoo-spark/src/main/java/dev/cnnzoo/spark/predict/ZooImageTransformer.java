@@ -233,6 +233,13 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
                 config = config.toBuilder().includeTop(false).build();
             }
             Model built = zoo.build(target, config);
+            if (built.config().featuresOnly()) {
+                throw new ZooException("the model configuration asks for every feature stage's map (featuresOnly); this stage gives "
+                        + (featuresOnly() ? "the pooled feature vector" : "classes") + " and builds the model for it");
+            }
+            if (!featuresOnly() && !built.config().includeTop()) {
+                throw new ZooException("the model configuration drops the classifier (includeTop false); it has no classes to predict");
+            }
             // The zoo's one resolver: pretrained, or a safetensors, PyTorch, Keras or ONNX weights file, as every zoo command reads them.
             WeightsResolver.Resolved resolved = new WeightsResolver(zoo).resolve(WeightsSource.parse(getOrDefault(weights)), built);
             List<String> names = featuresOnly() ? List.of() : ClassNames.resolve(built, resolved, labels).names();

@@ -130,6 +130,24 @@ class SparkPredictTest {
         }
     }
 
+    /** Weights in another format (here the network exported as ONNX) go through the zoo's one resolver, as for {@code zoo predict}. */
+    @Test
+    void weightsInAnotherFormatGiveTheSameClasses() throws IOException {
+        ModelZoo zoo = ModelZoo.load();
+        Path onnx = dir.resolve("fashion-cnn.onnx");
+        dev.cnnzoo.onnx.ModelExporter.write(zoo.build("fashion-cnn"), zoo.pretrained("fashion-cnn"), onnx, dev.cnnzoo.onnx.ExportOptions.defaults());
+        SparkSession spark = ZooSpark.session("local[2]", "weights test", Map.of(), Duration.ofSeconds(30));
+        Dataset<Row> images = spark.read().format("binaryFile").load(PNGS.resolve("3").toString());
+        List<Row> rows = new ZooClassifier().setModel("fashion-cnn").setWeights(onnx.toString()).transform(images)
+                .select("path", ZooClassifier.CLASS_COL, ZooClassifier.LABEL_COL).collectAsList();
+        assertTrue(rows.size() > 900, rows.size() + " images");
+        for (Row row : rows) {
+            assertEquals(zooPredict.get(row.getString(0).replaceFirst("^file:", "")), row.getInt(1), row.getString(0));
+            // An ONNX file names no classes: they are numbered.
+            assertEquals("class " + row.getInt(1), row.getString(2));
+        }
+    }
+
     @Test
     void featuresAreTheTopLessModelsOutputAndFeedAPipeline() throws IOException {
         SparkSession spark = ZooSpark.session("local[2]", "features test", Map.of(), Duration.ofSeconds(30));
