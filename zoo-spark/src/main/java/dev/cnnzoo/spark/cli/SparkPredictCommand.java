@@ -34,7 +34,8 @@ final class SparkPredictCommand implements Callable<Integer> {
     String out;
 
     @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "For a model id, its weights: 'pretrained' (the zoo's own), "
-            + "a .safetensors file, a PyTorch .pth checkpoint, a Keras .h5 file, or an ONNX file (mapped onto the model's names), as for `zoo predict`.")
+            + "a .safetensors file, a PyTorch .pth checkpoint, a Keras .h5 file, or an ONNX file (mapped onto the model's names), "
+            + "as for `zoo predict`.")
     String weights;
 
     @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line, the first naming class 0.")

@@ -72,8 +72,8 @@ final class Replica {
         Trainer.Setup setup = Trainer.setUp(run);
         Model model = run.model();
         // Each replica evaluates its share of the test split; the shares' sums make the whole's figures.
-        Dataset test = setup.test() == null ? null
-                : setup.test().slice((int) ((long) setup.test().size() * rank / replicas), (int) ((long) setup.test().size() * (rank + 1) / replicas));
+        Dataset all = setup.test();
+        Dataset test = all == null ? null : all.slice((int) ((long) all.size() * rank / replicas), (int) ((long) all.size() * (rank + 1) / replicas));
         try (BatchLoader trainLoader = new BatchLoader(setup.train(), model.info().preprocessing(), setup.augmentation(), job.batchSize(),
                 job.seed(), loaderThreads);
                 BatchLoader testLoader = test == null ? null : new BatchLoader(test, model.info().preprocessing(), Augmentation.none(),
