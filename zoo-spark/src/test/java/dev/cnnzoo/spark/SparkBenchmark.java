@@ -3,22 +3,25 @@ package dev.cnnzoo.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.runtime.interchange.WeightsResolver;
+import dev.cnnzoo.runtime.interchange.WeightsSource;
 import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.spark.cluster.StandaloneCluster;
 import dev.cnnzoo.spark.predict.BatchPrediction;
 import dev.cnnzoo.spark.predict.ZooClassifier;
 import dev.cnnzoo.spark.train.DataParallelTraining;
-import dev.cnnzoo.training.Loss;
-import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.data.Augmentation;
 import dev.cnnzoo.training.data.Datasets;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.Trainer;
 import dev.cnnzoo.training.run.TrainingJob;
+import dev.cnnzoo.training.run.TrainingRun;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,9 +77,10 @@ class SparkBenchmark {
         }
         ModelZoo zoo = ModelZoo.load();
         Model model = zoo.build("fashion-cnn");
-        List<String> labels = ClassNames.resolve(zoo, model, "pretrained", null).names();
+        WeightsResolver.Resolved pretrained = new WeightsResolver(zoo).resolve(WeightsSource.parse("pretrained"), model);
+        List<String> labels = ClassNames.resolve(model, pretrained, null).names();
         double single;
-        try (Predictor p = Predictor.open(model, zoo.pretrained("fashion-cnn"), labels, RuntimeOptions.cpu(threads), 16)) {
+        try (Predictor p = Predictor.open(model, pretrained.weights(), labels, RuntimeOptions.cpu(threads), 16)) {
             predictAll(p, files);
             long t = System.nanoTime();
             predictAll(p, files);
@@ -133,11 +137,11 @@ class SparkBenchmark {
                 try {
                     ZooSpark.awaitExecutors(spark.sparkContext(), Duration.ofMinutes(2));
                     Path out = work.resolve("run-" + workers);
-                    TrainingJob job = new TrainingJob("fashion-cnn", dev.cnnzoo.api.ModelConfig.builder().build(),
-                            Datasets.DEBIAN_FASHION_MNIST.toString(), 6400, Optimizer.nadam(), 1e-3, "constant", 0, Loss.crossEntropy(), 1, 64, 1,
-                            null, "none", 0);
-                    DataParallelTraining.train(spark, job, new Trainer.Options(out, RuntimeOptions.cpu(0), StepEngine.Mode.FUSED, false, null,
-                            10, 1), new DataParallelTraining.Settings(workers, 1, 1), s -> { });
+                    TrainingJob job = TrainingJob.builder(Datasets.DEBIAN_FASHION_MNIST).limit(6400).epochs(1).batchSize(64).seed(1)
+                            .augmentation(Augmentation.none()).checkpointEvery(0).build();
+                    TrainingRun run = TrainingRun.start(out, job.buildModel(ModelZoo.load(), "fashion-cnn", ModelConfig.defaults()), job);
+                    DataParallelTraining.train(spark, run, new Trainer.Settings(RuntimeOptions.cpu(0), StepEngine.Mode.FUSED, 10, 1),
+                            new DataParallelTraining.Settings(workers, 1, 1), s -> { });
                     double images = 0;
                     double step = 0;
                     double reduce = 0;

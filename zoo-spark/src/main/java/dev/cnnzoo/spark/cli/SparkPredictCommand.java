@@ -33,7 +33,9 @@ final class SparkPredictCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output: CSV when it ends in .csv, else Parquet.")
     String out;
 
-    @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "Weights (.safetensors) or the zoo's pretrained ones (for a model id).")
+    @Option(names = "--weights", paramLabel = "FILE|pretrained", description = "For a model id, its weights: 'pretrained' (the zoo's own), "
+            + "a .safetensors file, a PyTorch .pth checkpoint, a Keras .h5 file, or an ONNX file (mapped onto the model's names), "
+            + "as for `zoo predict`.")
     String weights;
 
     @Option(names = "--labels", paramLabel = "FILE", description = "Class names, one per line, the first naming class 0.")
@@ -74,7 +76,7 @@ final class SparkPredictCommand implements Callable<Integer> {
         }
         boolean file = model.endsWith(".onnx");
         if (!file && weights == null) {
-            throw new ZooException("--weights is needed for a zoo model id: pretrained, or a .safetensors file");
+            throw new ZooException("--weights is needed for a zoo model id: pretrained, or a weights file");
         }
         if (file && weights != null) {
             throw new ZooException("--weights is for a zoo model id; " + model + " holds its weights");

@@ -14,7 +14,6 @@ import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.onnx.ExportOptions;
 import dev.cnnzoo.onnx.ModelExporter;
 import dev.cnnzoo.weights.Weights;
-import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,13 +53,8 @@ public record ShippedModel(String fileName, String modelId, String config, List<
     public static ShippedModel export(SparkContext sc, Model model, Weights weights, List<String> labels, Path folder) {
         byte[] onnx = ModelExporter.toBytes(model, weights, ExportOptions.defaults());
         Path file = folder.resolve("zoo-" + model.id() + "-" + digest(onnx) + ".onnx");
-        try {
-            Files.createDirectories(folder);
-            if (!Files.exists(file)) {
-                AtomicFile.write(file, onnx);
-            }
-        } catch (IOException e) {
-            throw new ZooException("cannot write the model to ship to " + file + ": " + e.getMessage(), e);
+        if (!Files.exists(file)) {
+            AtomicFile.write(file, onnx);          // makes the folder; a ZooException says what stopped it
         }
         sc.addFile(file.toString());
         return new ShippedModel(file.getFileName().toString(), model.id(), json(model.config().describe()), List.copyOf(labels));

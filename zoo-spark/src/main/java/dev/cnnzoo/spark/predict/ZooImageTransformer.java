@@ -8,12 +8,11 @@ import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.image.ImageFiles;
+import dev.cnnzoo.runtime.interchange.WeightsResolver;
+import dev.cnnzoo.runtime.interchange.WeightsSource;
+import dev.cnnzoo.runtime.predict.ClassNames;
 import dev.cnnzoo.runtime.predict.Predictor;
 import dev.cnnzoo.spark.ZooSpark;
-import dev.cnnzoo.weights.Safetensors;
-import dev.cnnzoo.weights.Weights;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -65,7 +64,7 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
     protected ZooImageTransformer(String uid) {
         this.uid = uid;
         model = new Param<>(this, "model", "a zoo model id, or an ONNX file the zoo exported");
-        weights = new Param<>(this, "weights", "'pretrained' or a .safetensors file, for a zoo model id");
+        weights = new Param<>(this, "weights", "'pretrained', or a weights file (.safetensors, PyTorch .pth, Keras .h5, ONNX), for a zoo model id");
         modelConfig = new Param<>(this, "modelConfig", "the model's configuration overrides (ModelConfig.describe() as JSON)");
         labelsFile = new Param<>(this, "labelsFile", "class names, one per line (default: those the weights record)");
         inputCol = new Param<>(this, "inputCol", "the image column: file bytes (binary), paths (string) or Spark's image struct; "
@@ -118,7 +117,11 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
         return self();
     }
 
-    /** {@code pretrained} (the default) or a .safetensors file; not used with an ONNX file, which holds its weights. */
+    /**
+     * {@code pretrained} (the default) or a weights file the zoo reads (safetensors, a PyTorch
+     * checkpoint, Keras HDF5, ONNX: {@link WeightsResolver}); not used with an ONNX model file, which
+     * holds its weights.
+     */
     public T setWeights(String w) {
         set(weights, w);
         return self();
@@ -214,11 +217,10 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
             throw new ZooException("no model set: call setModel with a zoo id or an ONNX file");
         }
         String target = getOrDefault(model);
-        List<String> labels = get(labelsFile).isDefined() ? dev.cnnzoo.runtime.predict.ClassNames.read(Path.of(getOrDefault(labelsFile)))
-                : List.of();
+        Path labels = get(labelsFile).isDefined() ? Path.of(getOrDefault(labelsFile)) : null;
         ShippedModel m;
         if (target.endsWith(".onnx")) {
-            m = ShippedModel.file(spark.sparkContext(), Path.of(target), labels);
+            m = ShippedModel.file(spark.sparkContext(), Path.of(target), labels == null ? List.of() : ClassNames.read(labels));
             if (m.model().config().includeTop() == featuresOnly()) {
                 throw new ZooException(target + (featuresOnly() ? " holds a classifier; features need the model exported without its top"
                         : " holds a model without its classifier; it has no classes to predict"));
@@ -227,16 +229,21 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
             ModelZoo zoo = ModelZoo.load();
             ModelConfig config = configFrom(getOrDefault(modelConfig));
             if (featuresOnly()) {
-                // Coupling point: ModelConfig.featuresOnly() (stage outputs) is coming; the pooled vector is the top-less model's output.
+                // The pooled vector is the top-less model's output.
                 config = config.toBuilder().includeTop(false).build();
             }
             Model built = zoo.build(target, config);
-            String w = getOrDefault(weights);
-            Weights bound = w.equals("pretrained") ? zoo.pretrained(built.id()).bind(built.graph()) : Safetensors.read(Path.of(w)).bind(built.graph());
-            if (!featuresOnly() && labels.isEmpty()) {
-                labels = dev.cnnzoo.runtime.predict.ClassNames.resolve(zoo, built, w, null).names();
+            if (built.config().featuresOnly()) {
+                throw new ZooException("the model configuration asks for every feature stage's map (featuresOnly); this stage gives "
+                        + (featuresOnly() ? "the pooled feature vector" : "classes") + " and builds the model for it");
             }
-            m = ShippedModel.export(spark.sparkContext(), built, bound, labels, exportFolder());
+            if (!featuresOnly() && !built.config().includeTop()) {
+                throw new ZooException("the model configuration drops the classifier (includeTop false); it has no classes to predict");
+            }
+            // The zoo's one resolver: pretrained, or a safetensors, PyTorch, Keras or ONNX weights file, as every zoo command reads them.
+            WeightsResolver.Resolved resolved = new WeightsResolver(zoo).resolve(WeightsSource.parse(getOrDefault(weights)), built);
+            List<String> names = featuresOnly() ? List.of() : ClassNames.resolve(built, resolved, labels).names();
+            m = ShippedModel.export(spark.sparkContext(), built, resolved.weights(), names, exportFolder());
         }
         shipped = m;
         shippedFor = key;
@@ -244,13 +251,7 @@ public abstract class ZooImageTransformer<T extends ZooImageTransformer<T>> exte
     }
 
     private static Path exportFolder() {
-        try {
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "zoo-spark-models");
-            Files.createDirectories(dir);
-            return dir;
-        } catch (IOException e) {
-            throw new ZooException("cannot create a folder for the exported model: " + e.getMessage(), e);
-        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "zoo-spark-models");
     }
 
     private static ModelConfig configFrom(String json) {

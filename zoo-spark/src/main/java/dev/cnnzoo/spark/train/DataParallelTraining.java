@@ -2,31 +2,23 @@ package dev.cnnzoo.spark.train;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
-import dev.cnnzoo.onnx.ExportOptions;
-import dev.cnnzoo.onnx.ModelExporter;
+import dev.cnnzoo.runtime.Device;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.spark.ZooSpark;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
-import dev.cnnzoo.training.TrainingGraph;
-import dev.cnnzoo.training.TrainingSpec;
-import dev.cnnzoo.training.data.Dataset;
-import dev.cnnzoo.training.data.Datasets;
-import dev.cnnzoo.training.data.Split;
+import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.Trainer;
 import dev.cnnzoo.training.run.TrainingDivergedException;
 import dev.cnnzoo.training.run.TrainingJob;
-import dev.cnnzoo.weights.Safetensors;
-import dev.cnnzoo.weights.Weights;
+import dev.cnnzoo.training.run.TrainingRun;
 import java.io.IOException;
 import java.io.Serializable;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +26,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,8 +33,8 @@ import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.BarrierTaskInfo;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import scala.runtime.AbstractFunction1;
 import org.apache.spark.sql.SparkSession;
+import scala.runtime.AbstractFunction1;
 
 /**
  * Data-parallel training on Spark: {@code workers} replicas of the zoo's trainer run as one
@@ -54,13 +45,17 @@ import org.apache.spark.sql.SparkSession;
  * about a second a call (a one-second sleep loop in its driver RPC), against a few milliseconds
  * for the ring over TCP.
  *
- * <p>The driver writes the training artifacts and the starting checkpoint; replica 0 writes
- * checkpoints, metrics and the learning curve as {@code zoo train} does; the driver exports
- * {@code model.onnx} and {@code weights.safetensors} from the last checkpoint. The data and output
- * folders must be readable (the output writable) at the same path on every executor: on one
- * machine any folder, on a cluster a shared file system. A lost executor fails the stage; the
- * driver runs it again from the last checkpoint, up to {@code attempts} times, losing only the
- * steps since that checkpoint.
+ * <p>The run is a {@link TrainingRun}, new or resumed, as {@link Trainer} takes it; the folder it
+ * leaves is a {@code zoo train} run's (the same checkpoint, metrics, curve and network files), so
+ * {@code zoo train --resume} and {@code zoo eval --checkpoint} read it, and a run {@code zoo
+ * train} began goes on here. The driver checks the run and writes a new run's artifacts and
+ * starting checkpoint ({@link Trainer#setUp}); each replica rebuilds the run from its properties
+ * and the checkpoint in the folder; replica 0 writes checkpoints, metrics and the learning curve;
+ * the driver writes {@code model.onnx} and {@code weights.safetensors} from the last checkpoint.
+ * The data and output folders must be readable (the output writable) at the same path on every
+ * executor: on one machine any folder, on a cluster a shared file system. A lost executor fails
+ * the stage; the driver runs it again from the last checkpoint, up to {@code attempts} times,
+ * losing only the steps since that checkpoint.
  */
 public final class DataParallelTraining {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -96,33 +91,47 @@ public final class DataParallelTraining {
     }
 
     /**
-     * Trains {@code job} on {@code spark} with {@code settings}; {@code options} says where
-     * (output folder, resume or not, initial weights, threads per replica: 0 for the task's cores).
-     * Progress lines (attempts, epochs) go to {@code log}.
+     * Trains {@code run} on {@code spark} with {@code settings}, each replica running as
+     * {@code trainer} says (its runtime's threads: 0 for the task's cores; the fused or separate
+     * step where parameters are averaged, the separate one where gradients are). Progress lines
+     * (attempts, steps, epochs) go to {@code log}.
+     *
+     * @throws ZooException the checks {@link Trainer#setUp} makes ({@code TrainingRunExistsException},
+     *                      {@code TrainingFinishedException}, {@code DataMismatchException}), a batch the
+     *                      workers cannot share evenly, a run given its data in memory, or the stage failing
+     *                      {@code attempts} times
      */
-    public static Outcome train(SparkSession spark, TrainingJob job, Trainer.Options options, Settings settings, Consumer<String> log)
+    public static Outcome train(SparkSession spark, TrainingRun run, Trainer.Settings trainer, Settings settings, Consumer<String> log)
             throws IOException {
+        TrainingJob job = run.job();
         if (job.batchSize() % settings.workers() != 0) {
             throw new ZooException("the batch of " + job.batchSize() + " cannot be split evenly between " + settings.workers() + " workers");
+        }
+        if (job.data() == null) {
+            throw new ZooException("data-parallel training reads its data from a folder every executor reaches; the job names none");
         }
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         if (sc.master().startsWith("local") && sc.defaultParallelism() < settings.workers()) {
             throw new ZooException(sc.master() + " runs " + sc.defaultParallelism() + " tasks at once but " + settings.workers()
                     + " workers were asked for; use local[" + settings.workers() + "] or fewer workers");
         }
-        // Executors resolve paths in folders of their own: hand them absolute ones.
-        Path out = options.outDir().toAbsolutePath();
-        TrainingJob absolute = TrainingJob.fromProperties(withAbsoluteData(job.toProperties()));
-        Model model = prepare(absolute, out, options);
-        Map<String, Object> properties = absolute.toProperties();
-        ReplicaTask task = new ReplicaTask(JSON.writeValueAsString(properties), out.toString(), settings.averageEvery(),
-                options.runtime().threads(), options.logEvery());
+        // Executors resolve paths in working folders of their own: hand them absolute ones.
+        TrainingRun absolute = run.withAbsolutePaths();
+        Path out = absolute.dir();
+        Trainer.Setup setup = Trainer.setUp(absolute);
+        ReplicaTask task = new ReplicaTask(JSON.writeValueAsString(absolute.properties()), out.toString(), settings.averageEvery(),
+                ReplicaRuntime.of(trainer), trainer.logEvery(), trainer.loaderThreads());
         List<Replica.Report> reports = null;
         int attempt = 0;
         try (MetricsFollower follower = new MetricsFollower(out.resolve(Trainer.METRICS_FILE), log)) {
             while (reports == null) {
+                Checkpoint at = Checkpoint.read(out.resolve(TrainingArtifacts.CHECKPOINT));
+                if (at.epoch() >= absolute.job().epochs()) {
+                    reports = List.of();        // every epoch is done (an attempt failed after its last checkpoint): only the export is left
+                    break;
+                }
                 attempt++;
-                long from = Checkpoint.read(out.resolve(TrainingArtifacts.CHECKPOINT)).step();
+                long from = at.step();
                 log.accept("attempt " + attempt + " of " + settings.attempts() + ": " + settings.workers() + " replicas on " + sc.master()
                         + (from > 0 ? ", from the checkpoint at step " + from : ""));
                 try {
@@ -142,78 +151,12 @@ public final class DataParallelTraining {
                 }
             }
         }
-        long distinct = reports.stream().map(Replica.Report::weightsDigest).distinct().count();
-        if (distinct != 1) {
+        if (reports.stream().map(Replica.Report::weightsDigest).distinct().count() > 1) {
             throw new IllegalStateException("the replicas ended with different weights: " + reports);
         }
-        Checkpoint last = Checkpoint.read(out.resolve(TrainingArtifacts.CHECKPOINT));
-        Weights trained = last.weights(List.copyOf(model.graph().parameters().keySet()));
-        Path modelFile = out.resolve(Trainer.MODEL_FILE);
-        Path weightsFile = out.resolve(Trainer.WEIGHTS_FILE);
-        ModelExporter.write(model, trained, modelFile, ExportOptions.defaults());
-        Dataset train = openTrain(absolute, model);
-        Safetensors.write(weightsFile, trained, Map.of("zoo.id", model.id(), "zoo.config", String.valueOf(model.config().describe()),
-                Trainer.LABELS_METADATA, JSON.writeValueAsString(train.classes())));
-        return new Outcome(last.step(), modelFile, weightsFile, attempt, reports);
-    }
-
-    /**
-     * Checks the output folder and, for a new run, writes the artifacts and the starting checkpoint
-     * there; for a resumed one, checks the checkpoint was made by this job. Returns the model.
-     */
-    private static Model prepare(TrainingJob job, Path out, Trainer.Options options) throws IOException {
-        Files.createDirectories(out);
-        Path checkpointFile = out.resolve(TrainingArtifacts.CHECKPOINT);
-        Model model = ModelZoo.load().build(job.modelId(), job.config());
-        Dataset train = openTrain(job, model);
-        int[] size = model.config().inputSize();
-        if (train.channels() != model.config().inputChannels() || train.height() != size[0] || train.width() != size[1]
-                || train.classes().size() != model.config().classes()) {
-            throw new ZooException(train.description() + " has " + train.classes().size() + " classes of " + train.channels() + "×"
-                    + train.height() + "×" + train.width() + " images but " + model.id() + " is built for " + model.config().classes()
-                    + " classes of " + model.config().inputChannels() + "×" + size[0] + "×" + size[1]);
-        }
-        if (train.size() < job.batchSize()) {
-            throw new ZooException(train.description() + " has " + train.size() + " images, fewer than one batch of " + job.batchSize());
-        }
-        if (options.resume()) {
-            if (!Files.exists(checkpointFile)) {
-                throw new ZooException(out + " holds no checkpoint to resume from");
-            }
-            TrainingJob saved = TrainingJob.fromProperties(Checkpoint.read(checkpointFile).properties());
-            List<String> conflicts = saved.conflictsWith(job);
-            if (!conflicts.isEmpty()) {
-                throw new ZooException("the checkpoint in " + out + " was made by another run: " + String.join("; ", conflicts));
-            }
-            return model;
-        }
-        if (Files.exists(checkpointFile)) {
-            throw new ZooException(out + " already holds a training run; resume it or choose another output folder");
-        }
-        Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
-        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, new TrainingSpec(job.loss(), job.optimizer(), frozen));
-        Weights start = options.initial() != null ? options.initial() : Weights.initial(model.graph(), model.config().seed());
-        Map<String, Object> props = job.toProperties();
-        props.put("epoch", 0);
-        props.put("step", 0);
-        artifacts.write(out, Checkpoint.start(artifacts.training(), job.optimizer(), start, props));
-        return model;
-    }
-
-    private static Dataset openTrain(TrainingJob job, Model model) {
-        Dataset d = Datasets.open(Path.of(job.data()), Split.TRAIN, model.config().inputChannels(), model.config().inputSize()[0], resizeFor(model));
-        return job.limit() > 0 ? d.limit(job.limit()) : d;
-    }
-
-    /** Image folders resize their shorter side as the model's preprocessing says (as {@code zoo train} does). */
-    static int resizeFor(Model model) {
-        return Math.max(model.config().inputSize()[0], model.info().preprocessing().resize() * model.config().inputSize()[0]
-                / Math.max(1, model.info().preprocessing().crop()));
-    }
-
-    private static Map<String, Object> withAbsoluteData(Map<String, Object> properties) {
-        properties.put("data", Path.of((String) properties.get("data")).toAbsolutePath().normalize().toString());
-        return properties;
+        TrainingRun trained = TrainingRun.fromProperties(out, absolute.properties(), ModelZoo.load());
+        Trainer.writeTrained(trained, trained.weights(), setup.train().classes());
+        return new Outcome(trained.step(), out.resolve(Trainer.MODEL_FILE), out.resolve(Trainer.WEIGHTS_FILE), attempt, reports);
     }
 
     private static List<Integer> range(int n) {
@@ -234,7 +177,9 @@ public final class DataParallelTraining {
             }
             Matcher m = OWN.matcher(String.valueOf(t.getMessage()));
             if (m.find()) {
-                return m.group(1).endsWith("TrainingDivergedException") ? new TrainingDivergedException(m.group(2)) : new ZooException(m.group(2));
+                // A diverged run's message ends with the advice its constructor adds again.
+                return m.group(1).endsWith("TrainingDivergedException")
+                        ? new TrainingDivergedException(m.group(2).replaceFirst(" Try a lower learning rate.*$", "")) : new ZooException(m.group(2));
             }
         }
         return null;
@@ -244,24 +189,39 @@ public final class DataParallelTraining {
         return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
     }
 
+    /** The runtime settings a replica's step engine opens with, as Spark ships them (RuntimeOptions is not serializable). */
+    record ReplicaRuntime(Device device, int threads, int deviceId, boolean optimize, StepEngine.Mode mode) implements Serializable {
+        static ReplicaRuntime of(Trainer.Settings s) {
+            RuntimeOptions r = s.runtime();
+            return new ReplicaRuntime(r.device(), r.threads(), r.deviceId(), r.optimize(), s.mode());
+        }
+
+        /** The options with {@code threads} (0: the task's cores, so that replicas sharing a machine do not oversubscribe it). */
+        RuntimeOptions options() {
+            return new RuntimeOptions(device, threads > 0 ? threads : ZooSpark.taskCores(), deviceId, optimize);
+        }
+    }
+
     /**
      * The barrier task: rendezvous, ring, then the replica's run. Serializable, as Spark ships it;
-     * the job travels as its checkpoint properties in JSON.
+     * the run travels as its properties in JSON.
      */
     static final class ReplicaTask extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<Replica.Report>>
             implements Serializable {
-        private final String job;
+        private final String run;
         private final String out;
         private final int averageEvery;
-        private final int threads;
+        private final ReplicaRuntime runtime;
         private final int logEvery;
+        private final int loaderThreads;
 
-        ReplicaTask(String job, String out, int averageEvery, int threads, int logEvery) {
-            this.job = job;
+        ReplicaTask(String run, String out, int averageEvery, ReplicaRuntime runtime, int logEvery, int loaderThreads) {
+            this.run = run;
             this.out = out;
             this.averageEvery = averageEvery;
-            this.threads = threads;
+            this.runtime = runtime;
             this.logEvery = logEvery;
+            this.loaderThreads = loaderThreads;
         }
 
         @Override
@@ -287,9 +247,10 @@ public final class DataParallelTraining {
                     addresses.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
                 }
                 try (RingAllReduce ring = RingAllReduce.connect(rank, addresses, server, CONNECT_TIMEOUT, ctx::isInterrupted)) {
-                    TrainingJob j = TrainingJob.fromProperties(JSON.readValue(job, new TypeReference<LinkedHashMap<String, Object>>() { }));
-                    int t = threads > 0 ? threads : ZooSpark.taskCores();
-                    Replica replica = new Replica(j, Path.of(out), averageEvery, ring, RuntimeOptions.cpu(t), logEvery);
+                    Map<String, Object> properties = JSON.readValue(run, new TypeReference<LinkedHashMap<String, Object>>() { });
+                    TrainingRun replicated = TrainingRun.fromProperties(Path.of(out), properties, ModelZoo.load());
+                    StepEngine.Mode mode = averageEvery == 1 ? StepEngine.Mode.SEPARATE : runtime.mode();
+                    Replica replica = new Replica(replicated, averageEvery, ring, runtime.options(), mode, logEvery, loaderThreads);
                     return List.of(replica.run()).iterator();
                 }
             }

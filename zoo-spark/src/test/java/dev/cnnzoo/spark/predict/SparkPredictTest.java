@@ -97,9 +97,12 @@ class SparkPredictTest {
 
     @Test
     void theTransformerGivesTheSameClassesWithOneSessionPerExecutor() {
-        SparkSession spark = ZooSpark.session("local[2]", "transformer test", Map.of(), Duration.ofSeconds(30));
+        // Small files packed into splits as the command packs them (Spark's default made ~320 reading tasks of these 10,000).
+        SparkSession spark = ZooSpark.session("local[2]", "transformer test", Map.of("spark.sql.files.openCostInBytes",
+                BatchPrediction.IMAGE_OPEN_COST), Duration.ofSeconds(30));
         Dataset<Row> images = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(PNGS.toString())
                 .repartition(8);
+        ExecutorModels.closeAll();          // a session an earlier test left open for the same model would serve here
         int opened = ExecutorModels.sessionsOpened();
         ZooClassifier classifier = new ZooClassifier().setModel("fashion-cnn").setWeights("pretrained").setBatchSize(32);
         List<Row> rows = classifier.transform(images).select("path", ZooClassifier.CLASS_COL, ZooClassifier.LABEL_COL, ZooImageTransformer.ERROR_COL)
@@ -128,9 +131,29 @@ class SparkPredictTest {
         }
     }
 
+    /** Weights in another format (here the network exported as ONNX) go through the zoo's one resolver, as for {@code zoo predict}. */
+    @Test
+    void weightsInAnotherFormatGiveTheSameClasses() throws IOException {
+        ModelZoo zoo = ModelZoo.load();
+        Path onnx = dir.resolve("fashion-cnn.onnx");
+        dev.cnnzoo.onnx.ModelExporter.write(zoo.build("fashion-cnn"), zoo.pretrained("fashion-cnn"), onnx, dev.cnnzoo.onnx.ExportOptions.defaults());
+        SparkSession spark = ZooSpark.session("local[2]", "weights test", Map.of(), Duration.ofSeconds(30));
+        Dataset<Row> images = spark.read().format("binaryFile").load(PNGS.resolve("3").toString()).limit(200);
+        List<Row> rows = new ZooClassifier().setModel("fashion-cnn").setWeights(onnx.toString()).transform(images)
+                .select("path", ZooClassifier.CLASS_COL, ZooClassifier.LABEL_COL).collectAsList();
+        assertEquals(200, rows.size());
+        for (Row row : rows) {
+            assertEquals(zooPredict.get(row.getString(0).replaceFirst("^file:", "")), row.getInt(1), row.getString(0));
+            // An ONNX file names no classes: they are numbered.
+            assertEquals("class " + row.getInt(1), row.getString(2));
+        }
+        ExecutorModels.closeAll();
+    }
+
     @Test
     void featuresAreTheTopLessModelsOutputAndFeedAPipeline() throws IOException {
-        SparkSession spark = ZooSpark.session("local[2]", "features test", Map.of(), Duration.ofSeconds(30));
+        SparkSession spark = ZooSpark.session("local[2]", "features test", Map.of("spark.sql.files.openCostInBytes",
+                BatchPrediction.IMAGE_OPEN_COST), Duration.ofSeconds(30));
         Dataset<Row> images = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(PNGS.toString()).limit(300)
                 .withColumn("truth", functions.element_at(functions.split(functions.col("path"), "/"), -2).cast("double"));
         ZooFeatureExtractor features = new ZooFeatureExtractor().setModel("fashion-cnn").setWeights("pretrained");

@@ -5,18 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.ModelConfig;
+import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.spark.SparkCli;
 import dev.cnnzoo.spark.ZooSpark;
 import dev.cnnzoo.training.Checkpoint;
-import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.data.Augmentation;
 import dev.cnnzoo.training.data.SyntheticData;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.Trainer;
 import dev.cnnzoo.training.run.TrainingJob;
+import dev.cnnzoo.training.run.TrainingRun;
 import dev.cnnzoo.weights.Safetensors;
 import dev.cnnzoo.weights.Weights;
 import java.io.IOException;
@@ -48,14 +50,19 @@ class DataParallelTrainingTest {
         spark.stop();
     }
 
-    static TrainingJob job(Path data, String model, ModelConfig config, int limit, int batch, int epochs) {
-        return new TrainingJob(model, config, data.toString(), limit, Optimizer.sgd(0, false), 0.05, "constant", 0, Loss.crossEntropy(),
-                epochs, batch, 7, null, "none", 0);
+    /** Plain SGD at 0.05, constant, no augmentation, data order seed 7. */
+    static TrainingJob job(Path data, int limit, int batch, int epochs) {
+        return TrainingJob.builder(data).limit(limit).optimizer(Optimizer.sgd(0, false)).learningRate(0.05).epochs(epochs).batchSize(batch)
+                .seed(7).augmentation(Augmentation.none()).checkpointEvery(0).build();
     }
 
-    static Trainer.Options options(Path out, StepEngine.Mode mode, boolean resume) {
-        return new Trainer.Options(out, RuntimeOptions.cpu(1), mode, resume, null, 1, 1);
+    /** A new run of {@code model} (sized for the job's data) in {@code out}. */
+    static TrainingRun run(Path out, String model, ModelConfig config, TrainingJob job) {
+        return TrainingRun.start(out, job.buildModel(ModelZoo.load(), model, config), job);
     }
+
+    /** One intra-op thread, a metrics line every step, one loader thread. */
+    static final Trainer.Settings SETTINGS = new Trainer.Settings(RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1, 1);
 
     /** ‖a − b‖ / ‖b‖ over the named tensors together. */
     static double relativeDistance(Weights a, Weights b, List<String> names) {
@@ -87,10 +94,10 @@ class DataParallelTrainingTest {
     void twoWorkersAveragingEveryStepTakeOneProcesssStepsOnTheSameBatches() throws IOException {
         Path data = SyntheticData.idx(dir.resolve("data"), 320, 64, 3);
         ModelConfig config = ModelConfig.builder().dropout(0).seed(5).build();
-        TrainingJob job = job(data, "fashion-cnn", config, 0, 64, 1);
-        Trainer.Outcome single = Trainer.train(job, options(dir.resolve("single"), StepEngine.Mode.FUSED, false), new Trainer.Listener() { });
+        TrainingJob job = job(data, 0, 64, 1);
+        Trainer.Outcome single = new Trainer(SETTINGS).train(run(dir.resolve("single"), "fashion-cnn", config, job));
         List<String> lines = new ArrayList<>();
-        DataParallelTraining.Outcome parallel = DataParallelTraining.train(spark, job, options(dir.resolve("parallel"), StepEngine.Mode.FUSED, false),
+        DataParallelTraining.Outcome parallel = DataParallelTraining.train(spark, run(dir.resolve("parallel"), "fashion-cnn", config, job), SETTINGS,
                 new DataParallelTraining.Settings(2, 1, 1), lines::add);
         assertEquals(5, single.steps());
         assertEquals(5, parallel.steps());
@@ -103,7 +110,7 @@ class DataParallelTrainingTest {
             assertTrue(d < (nearlyCancellingSum ? 1e-3 : 1e-5), name + ": relative distance " + d);
         }
         // ... and training did move them: the comparison is not of two starting points.
-        Weights start = Weights.initial(dev.cnnzoo.api.ModelZoo.load().build("fashion-cnn", config.toBuilder().classes(10).build()).graph(), 5);
+        Weights start = Weights.initial(ModelZoo.load().build("fashion-cnn", config.toBuilder().classes(10).build()).graph(), 5);
         assertTrue(relativeDistance(start, b, List.of("conv1.weight")) > 1e-3);
         // Replica 0 logged the global batch's figures, a line per step, with the all-reduce's time.
         List<String> metrics = java.nio.file.Files.readAllLines(dir.resolve("parallel").resolve(Trainer.METRICS_FILE));
@@ -115,18 +122,19 @@ class DataParallelTrainingTest {
     @Test
     void averagingParametersEveryKStepsKeepsReplicasEqualAndResumesFromTheCheckpoint() throws IOException {
         Path data = SyntheticData.idx(dir.resolve("data"), 256, 32, 4);
-        TrainingJob one = job(data, "lenet5-modern", ModelConfig.builder().seed(2).build(), 0, 32, 1);
+        ModelConfig config = ModelConfig.builder().seed(2).build();
+        TrainingJob one = job(data, 0, 32, 1);
         Path out = dir.resolve("k3");
-        DataParallelTraining.Outcome first = DataParallelTraining.train(spark, one, options(out, StepEngine.Mode.FUSED, false),
+        DataParallelTraining.Outcome first = DataParallelTraining.train(spark, run(out, "lenet5-modern", config, one), SETTINGS,
                 new DataParallelTraining.Settings(2, 3, 1), s -> { });
         assertEquals(8, first.steps());
         // The replicas' weight digests agree (train() checks it too).
         assertEquals(1, first.replicas().stream().map(Replica.Report::weightsDigest).distinct().count());
         // A second epoch resumed from the first's checkpoint equals two epochs in one go.
-        DataParallelTraining.Outcome resumed = DataParallelTraining.train(spark, one.withEpochs(2), options(out, StepEngine.Mode.FUSED, true),
+        DataParallelTraining.Outcome resumed = DataParallelTraining.train(spark, TrainingRun.resume(out).withEpochs(2), SETTINGS,
                 new DataParallelTraining.Settings(2, 3, 1), s -> { });
-        DataParallelTraining.Outcome straight = DataParallelTraining.train(spark, one.withEpochs(2), options(dir.resolve("k3-straight"),
-                StepEngine.Mode.FUSED, false), new DataParallelTraining.Settings(2, 3, 1), s -> { });
+        DataParallelTraining.Outcome straight = DataParallelTraining.train(spark, run(dir.resolve("k3-straight"), "lenet5-modern", config,
+                one.withEpochs(2)), SETTINGS, new DataParallelTraining.Settings(2, 3, 1), s -> { });
         assertEquals(16, resumed.steps());
         assertTrue(Safetensors.read(resumed.weights()).bitEquals(Safetensors.read(straight.weights())));
     }
@@ -142,10 +150,10 @@ class DataParallelTrainingTest {
     void withBatchNormRunningMeansAgreeButShardStatisticsChangeTheStep() throws IOException {
         Path data = SyntheticData.cifar(dir.resolve("cifar"), 16, 5);
         ModelConfig config = ModelConfig.builder().input(3, 32, 32).classes(10).seed(1).build();
-        TrainingJob job = job(data, "resnet18", config, 8, 8, 1);
-        Trainer.train(job, options(dir.resolve("single"), StepEngine.Mode.FUSED, false), new Trainer.Listener() { });
-        DataParallelTraining.train(spark, job, options(dir.resolve("parallel"), StepEngine.Mode.FUSED, false),
-                new DataParallelTraining.Settings(2, 1, 1), s -> { });
+        TrainingJob job = job(data, 8, 8, 1);
+        new Trainer(SETTINGS).train(run(dir.resolve("single"), "resnet18", config, job));
+        DataParallelTraining.train(spark, run(dir.resolve("parallel"), "resnet18", config, job), SETTINGS, new DataParallelTraining.Settings(2, 1, 1),
+                s -> { });
         Weights s = Weights.of(Checkpoint.read(dir.resolve("single").resolve(TrainingArtifacts.CHECKPOINT)).tensors());
         Weights p = Weights.of(Checkpoint.read(dir.resolve("parallel").resolve(TrainingArtifacts.CHECKPOINT)).tensors());
         double means = relativeDistance(p, s, List.of("bn1.running_mean"));
@@ -157,17 +165,51 @@ class DataParallelTrainingTest {
         assertTrue(weights > 1e-5, "conv1's weights differ by only " + weights);
     }
 
+    /**
+     * A Spark run leaves a {@code zoo train} run's folder: {@code zoo eval --checkpoint} reads it
+     * (giving the test accuracy the run logged) and {@code zoo train --resume} lengthens it; and a
+     * run {@code zoo train} began goes on on Spark, ending as a finished run.
+     */
+    @Test
+    void sparkRunsAndZooTrainRunsGoOnInEachOther() throws IOException {
+        Path data = SyntheticData.idx(dir.resolve("data"), 128, 64, 6);
+        Path sparkRun = dir.resolve("spark-run");
+        DataParallelTraining.train(spark, run(sparkRun, "lenet5-modern", ModelConfig.defaults(), job(data, 0, 32, 1)), SETTINGS,
+                new DataParallelTraining.Settings(2, 1, 1), s -> { });
+        List<String> metrics = java.nio.file.Files.readAllLines(sparkRun.resolve(Trainer.METRICS_FILE));
+        double logged = new com.fasterxml.jackson.databind.ObjectMapper().readTree(metrics.get(metrics.size() - 1)).path("test_accuracy").asDouble();
+        SparkCli eval = SparkCli.run("eval", "lenet5-modern", "--checkpoint", sparkRun.toString(), "--threads", "1");
+        assertEquals(0, eval.exit(), eval.err());
+        assertTrue(eval.out().contains(String.format(java.util.Locale.ROOT, "accuracy %.2f%% (64 images)", 100 * logged)), eval.out());
+        SparkCli more = SparkCli.run("train", "lenet5-modern", "--resume", "--out", sparkRun.toString(), "--epochs", "2", "--threads", "1",
+                "--no-progress");
+        assertEquals(0, more.exit(), more.err());
+        assertTrue(more.out().contains("trained lenet5-modern for 8 steps"), more.out());
+
+        Path zooRun = dir.resolve("zoo-run");
+        SparkCli began = SparkCli.run("train", "lenet5-modern", "--data", data.toString(), "--out", zooRun.toString(), "--epochs", "1",
+                "--optimizer", "sgd", "--momentum", "0", "--lr", "0.05", "--batch", "32", "--augment", "none", "--threads", "1", "--no-progress");
+        assertEquals(0, began.exit(), began.err());
+        DataParallelTraining.Outcome went = DataParallelTraining.train(spark, TrainingRun.resume(zooRun).withEpochs(2), SETTINGS,
+                new DataParallelTraining.Settings(2, 1, 1), s -> { });
+        assertEquals(8, went.steps());
+        TrainingRun after = TrainingRun.resume(zooRun);
+        assertEquals(2, after.epochsDone());
+        assertTrue(after.finished());
+        assertTrue(after.weights().bitEquals(Safetensors.read(went.weights())));
+    }
+
     @Test
     void badSettingsAreRefusedBeforeAnythingRuns() throws IOException {
         assertEquals("the number of workers must be at least 1, got 0",
                 assertThrows(ZooException.class, () -> new DataParallelTraining.Settings(0, 1, 1)).getMessage());
         Path data = SyntheticData.idx(dir.resolve("data"), 64, 16, 4);
-        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, job(data, "lenet5-modern",
-                ModelConfig.defaults(), 0, 30, 1), options(dir.resolve("x"), StepEngine.Mode.FUSED, false),
-                new DataParallelTraining.Settings(4, 1, 1), s -> { })).getMessage().contains("cannot be split evenly"));
-        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, job(data, "lenet5-modern",
-                ModelConfig.defaults(), 0, 32, 1), options(dir.resolve("x"), StepEngine.Mode.FUSED, false),
-                new DataParallelTraining.Settings(4, 1, 1), s -> { })).getMessage().contains("runs 2 tasks at once but 4 workers"));
+        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, run(dir.resolve("x"), "lenet5-modern",
+                ModelConfig.defaults(), job(data, 0, 30, 1)), SETTINGS, new DataParallelTraining.Settings(4, 1, 1), s -> { }))
+                .getMessage().contains("cannot be split evenly"));
+        assertTrue(assertThrows(ZooException.class, () -> DataParallelTraining.train(spark, run(dir.resolve("x"), "lenet5-modern",
+                ModelConfig.defaults(), job(data, 0, 32, 1)), SETTINGS, new DataParallelTraining.Settings(4, 1, 1), s -> { }))
+                .getMessage().contains("runs 2 tasks at once but 4 workers"));
         SparkCli r = SparkCli.run("spark", "train", "lenet5-modern", "--data", data.toString(), "--workers", "0");
         assertEquals(2, r.exit());
         assertEquals("zoo: the number of workers must be at least 1, got 0", r.err().strip());

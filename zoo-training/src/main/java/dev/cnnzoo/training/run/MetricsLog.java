@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -58,6 +59,16 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw dev.cnnzoo.io.FileProblems.of(e, "write", file);
         }
+    }
+
+    /** A record as the log keeps them: its kind ("step" or "epoch"), epoch and step, then {@code fields}. */
+    public static Map<String, Object> record(String kind, int epoch, long step, Map<String, Object> fields) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", kind);
+        m.put("epoch", epoch);
+        m.put("step", step);
+        m.putAll(fields);
+        return m;
     }
 
     public List<JsonNode> records() {

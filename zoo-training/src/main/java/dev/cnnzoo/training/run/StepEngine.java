@@ -14,13 +14,14 @@ import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.OptimizerGraph;
 import dev.cnnzoo.training.TrainingArtifacts;
 import dev.cnnzoo.training.TrainingGraph;
+import dev.cnnzoo.training.data.BatchLoader;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -324,6 +325,25 @@ public final class StepEngine implements AutoCloseable {
         } finally {
             inputs.forEach(OnnxTensor::close);
         }
+    }
+
+    /** Sums over evaluated batches: the loss summed over images, the images classified right, and the images. */
+    public record Totals(double lossSum, long correct, long images) {
+    }
+
+    /** Evaluates every batch of {@code loader}'s evaluation pass (inference mode, no update). */
+    public Totals evaluate(BatchLoader loader) {
+        double loss = 0;
+        long correct = 0;
+        long seen = 0;
+        for (Iterator<BatchLoader.Batch> it = loader.evaluation(); it.hasNext();) {
+            BatchLoader.Batch b = it.next();
+            StepResult r = evaluate(b.images(), b.labels());
+            loss += r.loss() * r.batch();
+            correct += r.correct();
+            seen += r.batch();
+        }
+        return new Totals(loss, correct, seen);
     }
 
     /** A host copy of everything carried: the next checkpoint's tensors. */

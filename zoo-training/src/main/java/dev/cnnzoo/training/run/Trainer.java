@@ -137,6 +137,50 @@ public final class Trainer {
      * @throws TrainingDivergedException   when the loss becomes NaN, infinite or explodes
      */
     public Outcome train(TrainingRun run, Listener listener) throws IOException {
+        Setup s = setUp(run);
+        Model model = run.model();
+        TrainingJob job = run.job();
+        Path out = run.dir();
+        try (BatchLoader trainLoader = new BatchLoader(s.train(), model.info().preprocessing(), s.augmentation(), job.batchSize(), job.seed(),
+                settings.loaderThreads());
+                BatchLoader testLoader = s.test() == null ? null : new BatchLoader(s.test(), model.info().preprocessing(), Augmentation.none(),
+                        job.batchSize(), job.seed(), settings.loaderThreads());
+                StepEngine engine = new StepEngine(s.artifacts(), s.start(), settings.runtime(), settings.mode(), job.seed());
+                MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE), s.start().step())) {
+            long stepsPerEpoch = trainLoader.batchesPerEpoch();
+            listener.started(run, s.train(), s.test(), stepsPerEpoch);
+            String title = model.id() + " on " + (job.data() != null ? job.data().getFileName() : s.train().description());
+            Run r = new Run(run, settings, listener, title, engine, metrics, s.start(), job.learningRates(stepsPerEpoch), stepsPerEpoch);
+            List<EpochSummary> summaries = r.epochs(trainLoader, testLoader);
+            Weights trained = networkWeights(model, engine);
+            writeTrained(run, trained, s.train().classes());
+            return new Outcome(summaries, engine.stepsTaken(), out.resolve(MODEL_FILE), out.resolve(WEIGHTS_FILE), trained);
+        }
+    }
+
+    /**
+     * A run checked and ready for its first step.
+     *
+     * @param train        the training images (the job's limit applied)
+     * @param test         the test images, or null without a test split
+     * @param augmentation the job's, else the data format's default for a data folder (none for data given in memory)
+     * @param start        the checkpoint the steps go on from
+     */
+    public record Setup(Dataset train, Dataset test, Augmentation augmentation, TrainingArtifacts artifacts, Checkpoint start) {
+    }
+
+    /**
+     * Everything {@link #train} does before the first step: checks the run and its folder, opens its
+     * data and checks that the model fits it, generates the training artifacts and, for a new run,
+     * writes them with the starting checkpoint into the run's folder (made only once every check has
+     * passed, so a refused run leaves the folder free for a retry). Data-parallel training calls this
+     * on each replica, so that every replica trains exactly the run this trainer would.
+     *
+     * @throws TrainingRunExistsException  when a new run's folder holds a run already
+     * @throws TrainingFinishedException   when a resumed run has done its epochs and written its network
+     * @throws DataMismatchException       when the model is built for other images or classes than the data has
+     */
+    public static Setup setUp(TrainingRun run) throws IOException {
         Path out = run.dir();
         Model model = run.model();
         TrainingJob job = run.job();
@@ -180,34 +224,44 @@ public final class Trainer {
         Files.createDirectories(out);       // only once the data and the model are known to fit
         Checkpoint checkpoint = run.checkpoint();
         if (checkpoint == null) {
-            Weights start = run.initial() != null ? run.initial() : Weights.initial(model.graph(), model.config().seed());
             Map<String, Object> props = run.properties();
             props.put("epoch", 0);
             props.put("step", 0);
-            checkpoint = Checkpoint.start(artifacts.training(), job.optimizer(), start, props);
+            checkpoint = Checkpoint.start(artifacts.training(), job.optimizer(), run.weights(), props);
             artifacts.write(out, checkpoint);
         }
-
         Augmentation augmentation = job.augmentation() != null ? job.augmentation() : defaultAugmentation;
-        try (BatchLoader trainLoader = new BatchLoader(train, model.info().preprocessing(), augmentation, job.batchSize(), job.seed(),
-                settings.loaderThreads());
-                BatchLoader testLoader = test == null ? null : new BatchLoader(test, model.info().preprocessing(), Augmentation.none(),
-                        job.batchSize(), job.seed(), settings.loaderThreads());
-                StepEngine engine = new StepEngine(artifacts, checkpoint, settings.runtime(), settings.mode(), job.seed());
-                MetricsLog metrics = new MetricsLog(out.resolve(METRICS_FILE), checkpoint.step())) {
-            long stepsPerEpoch = trainLoader.batchesPerEpoch();
-            listener.started(run, train, test, stepsPerEpoch);
-            String title = model.id() + " on " + (job.data() != null ? job.data().getFileName() : train.description());
-            Run r = new Run(run, settings, listener, title, engine, metrics, checkpoint, job.learningRates(stepsPerEpoch), stepsPerEpoch);
-            List<EpochSummary> summaries = r.epochs(trainLoader, testLoader);
-            Weights trained = networkWeights(model, engine);
-            Path modelFile = out.resolve(MODEL_FILE);
-            Path weightsFile = out.resolve(WEIGHTS_FILE);
-            ModelExporter.write(model, trained, modelFile, ExportOptions.defaults());
-            Safetensors.write(weightsFile, trained, Map.of("zoo.id", model.id(), "zoo.config", String.valueOf(model.config().describe()),
-                    LABELS_METADATA, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(train.classes())));
-            return new Outcome(summaries, engine.stepsTaken(), modelFile, weightsFile, trained);
+        return new Setup(train, test, augmentation, artifacts, checkpoint);
+    }
+
+    /**
+     * Writes what a finished run leaves in its folder: the trained network as an inference ONNX
+     * model ({@value #MODEL_FILE}) and its weights ({@value #WEIGHTS_FILE}, with the model's id and
+     * configuration and the names of {@code classes} in the metadata, for {@code zoo predict}).
+     */
+    public static void writeTrained(TrainingRun run, Weights trained, List<String> classes) throws IOException {
+        Model model = run.model();
+        ModelExporter.write(model, trained, run.dir().resolve(MODEL_FILE), ExportOptions.defaults());
+        Safetensors.write(run.dir().resolve(WEIGHTS_FILE), trained, Map.of("zoo.id", model.id(), "zoo.config",
+                String.valueOf(model.config().describe()), LABELS_METADATA, new com.fasterxml.jackson.databind.ObjectMapper()
+                        .writeValueAsString(classes)));
+    }
+
+    /**
+     * Stops a run whose loss at {@code step} is NaN, infinite or exploding, naming the last good
+     * checkpoint (from step {@code lastSaved}), which is kept.
+     *
+     * @throws TrainingDivergedException when it is
+     */
+    public static void checkLoss(TrainingRun run, double loss, long step, int epoch, long lastSaved) {
+        // Cross-entropy starts near ln K; a hundred times that means the run has blown up.
+        double explosion = 100 * Math.max(1, Math.log(run.model().config().classes()));
+        if (Double.isFinite(loss) && loss <= explosion) {
+            return;
         }
+        String what = Double.isNaN(loss) ? "NaN" : Double.isInfinite(loss) ? "infinite" : "exploding (" + loss + ")";
+        throw new TrainingDivergedException("the loss became " + what + " at step " + step + " (epoch " + (epoch + 1) + "); training stopped."
+                + " The last good checkpoint, from step " + lastSaved + ", is kept in " + run.dir().resolve(TrainingArtifacts.CHECKPOINT) + ".");
     }
 
     /** The network's own tensors (parameters and running statistics) from the engine. */
@@ -251,7 +305,6 @@ public final class Trainer {
         private final MetricsLog metrics;
         private final LearningRate schedule;
         private final long stepsPerEpoch;
-        private final double explosion;
         private Checkpoint lastSaved;
         private double epochLoss;
         private long epochCorrect;
@@ -269,8 +322,6 @@ public final class Trainer {
             this.schedule = schedule;
             this.stepsPerEpoch = stepsPerEpoch;
             this.lastSaved = start;
-            // Cross-entropy starts near ln K; a hundred times that means the run has blown up.
-            this.explosion = 100 * Math.max(1, Math.log(run.model().config().classes()));
             Map<String, Object> p = start.properties();
             this.epochLoss = ((Number) p.getOrDefault("epoch_loss_sum", 0.0)).doubleValue();
             this.epochCorrect = ((Number) p.getOrDefault("epoch_correct", 0)).longValue();
@@ -292,7 +343,7 @@ public final class Trainer {
                     long step = engine.stepsTaken() + 1;
                     double lr = schedule.at(step);
                     StepEngine.StepResult r = engine.step(b.images(), b.labels(), lr);
-                    checkLoss(r.loss(), step, epoch);
+                    checkLoss(run, r.loss(), step, epoch, lastSaved.step());
                     epochLoss += r.loss() * r.batch();
                     epochCorrect += r.correct();
                     epochSeen += r.batch();
@@ -301,7 +352,7 @@ public final class Trainer {
                     listener.step(new Progress(epoch, job.epochs(), step, step - (long) epoch * stepsPerEpoch, stepsPerEpoch,
                             epochLoss / epochSeen, (double) epochCorrect / epochSeen, lr, rate));
                     if (step % settings.logEvery() == 0) {
-                        metrics.write(record("step", epoch, step, Map.of("loss", r.loss(), "accuracy", (double) r.correct() / r.batch(),
+                        metrics.write(MetricsLog.record("step", epoch, step, Map.of("loss", r.loss(), "accuracy", (double) r.correct() / r.batch(),
                                 "learning_rate", lr, "images_per_second", rate)));
                         windowStart = System.nanoTime();
                         windowImages = 0;
@@ -329,7 +380,7 @@ public final class Trainer {
                 fields.put("test_accuracy", s.testAccuracy());
                 fields.put("seconds", s.seconds());
                 fields.put("images_per_second", s.imagesPerSecond());
-                metrics.write(record("epoch", epoch + 1, engine.stepsTaken(), fields));
+                metrics.write(MetricsLog.record("epoch", epoch + 1, engine.stepsTaken(), fields));
                 summaries.add(s);
                 listener.epoch(s);
                 epochLoss = 0;
@@ -341,49 +392,15 @@ public final class Trainer {
             return summaries;
         }
 
-        private void checkLoss(double loss, long step, int epoch) {
-            if (Double.isFinite(loss) && loss <= explosion) {
-                return;
-            }
-            String what = Double.isNaN(loss) ? "NaN" : Double.isInfinite(loss) ? "infinite" : "exploding (" + loss + ")";
-            throw new TrainingDivergedException("the loss became " + what + " at step " + step + " (epoch " + (epoch + 1) + "); training stopped."
-                    + " The last good checkpoint, from step " + lastSaved.step() + ", is kept in " + run.dir().resolve(TrainingArtifacts.CHECKPOINT)
-                    + ".");
-        }
-
         private double[] evaluate(BatchLoader loader) {
-            double loss = 0;
-            long correct = 0;
-            long seen = 0;
-            for (Iterator<BatchLoader.Batch> it = loader.evaluation(); it.hasNext();) {
-                BatchLoader.Batch b = it.next();
-                StepEngine.StepResult r = engine.evaluate(b.images(), b.labels());
-                loss += r.loss() * r.batch();
-                correct += r.correct();
-                seen += r.batch();
-            }
-            return new double[] {loss / seen, (double) correct / seen};
+            StepEngine.Totals t = engine.evaluate(loader);
+            return new double[] {t.lossSum() / t.images(), (double) t.correct() / t.images()};
         }
 
         private void save(int epoch, long step) throws IOException {
-            Map<String, Object> props = run.properties();
-            props.put("epoch", epoch);
-            props.put("step", step);
-            props.put("epoch_loss_sum", epochLoss);
-            props.put("epoch_correct", epochCorrect);
-            props.put("epoch_seen", epochSeen);
-            Checkpoint c = new Checkpoint(engine.snapshot(), props);
+            Checkpoint c = new Checkpoint(engine.snapshot(), run.checkpointProperties(epoch, step, epochLoss, epochCorrect, epochSeen));
             c.write(run.dir().resolve(TrainingArtifacts.CHECKPOINT));
             lastSaved = c;
-        }
-
-        private static Map<String, Object> record(String kind, int epoch, long step, Map<String, Object> fields) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", kind);
-            m.put("epoch", epoch);
-            m.put("step", step);
-            m.putAll(fields);
-            return m;
         }
     }
 }

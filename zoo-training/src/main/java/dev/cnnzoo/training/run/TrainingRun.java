@@ -108,6 +108,20 @@ public final class TrainingRun {
         return new TrainingRun(dir, zoo.build(r.id(), r.config()), r.job(), c, null, null, null);
     }
 
+    /**
+     * The run that {@code properties} describe (another process's run, as its {@link #properties()}
+     * gave them), going on from the checkpoint in {@code dir}: how each replica of a data-parallel run
+     * rebuilds the run it was handed, its model built by {@code zoo}. The checkpoint gives where the
+     * run stands; the properties say what the run is, so a run lengthened since its last checkpoint
+     * stays lengthened.
+     */
+    public static TrainingRun fromProperties(Path dir, Map<String, Object> properties, ModelZoo zoo) {
+        Path file = dir.resolve(TrainingArtifacts.CHECKPOINT);
+        Checkpoint c = readCheckpoint(file, dir);
+        Recorded r = recorded(properties, "the run's properties");
+        return new TrainingRun(dir, zoo.build(r.id(), r.config()), r.job(), c, null, null, null);
+    }
+
     private static Checkpoint readCheckpoint(Path file, Path dir) {
         if (!Files.exists(file)) {
             throw new ZooException(Files.isDirectory(dir) ? dir + " holds no training checkpoint (" + TrainingArtifacts.CHECKPOINT + ")"
@@ -120,11 +134,15 @@ public final class TrainingRun {
     private record Recorded(String id, ModelConfig config, TrainingJob job) {
     }
 
-    @SuppressWarnings("unchecked")
     private static Recorded recorded(Checkpoint c, Path file) {
-        Map<String, Object> p = c.properties();
+        return recorded(c.properties(), file + " is a checkpoint that");
+    }
+
+    /** The model and job that {@code p} record; {@code what} names them in the error when the model's id and configuration are missing. */
+    @SuppressWarnings("unchecked")
+    private static Recorded recorded(Map<String, Object> p, String what) {
         if (!(p.get("model") instanceof String id) || !(p.get("config") instanceof Map<?, ?> config)) {
-            throw new ZooException(file + " is a checkpoint without its model's id and configuration");
+            throw new ZooException(what + " lacks the model's id and configuration");
         }
         return new Recorded(id, ModelConfig.fromDescription((Map<String, Object>) config), TrainingJob.fromProperties(p));
     }
@@ -171,6 +189,16 @@ public final class TrainingRun {
         return new TrainingRun(dir, model, job.toBuilder().checkpointEvery(steps).build(), checkpoint, initial, train, test);
     }
 
+    /**
+     * The run with its folder and its job's data folder as absolute paths, for processes whose
+     * working folder is another (Spark's executors); checkpoints from here on record the absolute
+     * data folder.
+     */
+    public TrainingRun withAbsolutePaths() {
+        TrainingJob absolute = job.data() == null ? job : job.toBuilder().data(job.data().toAbsolutePath().normalize()).build();
+        return new TrainingRun(dir.toAbsolutePath().normalize(), model, absolute, checkpoint, initial, train, test);
+    }
+
     public Path dir() {
         return dir;
     }
@@ -211,8 +239,11 @@ public final class TrainingRun {
         return initial != null ? initial : Weights.initial(model.graph(), model.config().seed());
     }
 
-    /** The checkpoint's properties: the model's id and configuration, then the job's. */
-    Map<String, Object> properties() {
+    /**
+     * What a checkpoint of this run records beside the tensors: the model's id and configuration,
+     * then the job's properties ({@link TrainingJob#toProperties()}). A fresh map.
+     */
+    public Map<String, Object> properties() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", model.id());
         m.put("config", model.config().describe());
@@ -220,12 +251,24 @@ public final class TrainingRun {
         return m;
     }
 
-    Checkpoint checkpoint() {
-        return checkpoint;
+    /**
+     * The properties of this run's checkpoint at {@code step}, {@code epoch} epochs done: {@link
+     * #properties()}, where the run stands, and the running figures of the epoch under way (so that a
+     * run resumed mid-epoch reports the epoch as an uninterrupted run would).
+     */
+    public Map<String, Object> checkpointProperties(int epoch, long step, double epochLossSum, long epochCorrect, long epochSeen) {
+        Map<String, Object> props = properties();
+        props.put("epoch", epoch);
+        props.put("step", step);
+        props.put("epoch_loss_sum", epochLossSum);
+        props.put("epoch_correct", epochCorrect);
+        props.put("epoch_seen", epochSeen);
+        return props;
     }
 
-    Weights initial() {
-        return initial;
+    /** The checkpoint a resumed run goes on from (null for a new run). */
+    public Checkpoint checkpoint() {
+        return checkpoint;
     }
 
     Dataset train() {
