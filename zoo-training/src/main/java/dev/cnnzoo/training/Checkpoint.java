@@ -47,9 +47,10 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, Object> proper
             t.put(s, require(weights, s));
         }
         for (String p : training.trainable()) {
-            Shape shape = weights.get(p).shape();
+            // one array of zeros serves every state of a parameter (tensors are not written to)
+            Tensor zeros = Tensor.zeros(weights.get(p).shape());
             for (String s : optimizer.stateNames()) {
-                t.put(p + "." + s, Tensor.zeros(shape));
+                t.put(p + "." + s, zeros);
             }
         }
         for (String s : optimizer.globalStateNames()) {

@@ -62,6 +62,11 @@ public final class OptimizerGraph {
             Differentiator o = new Differentiator(g, java.util.Set.of());
             Value step = o.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
             Scalars k = new Scalars(o, opt, step, states.get(MU_PRODUCT));
+            // per-step step sizes, once for every parameter: lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) for Adam, s₁ and s₂ for NAdam
+            Value lrRoot = opt.kind() == Optimizer.Kind.SGD ? null : o.mul(lr, k.rootBias2);
+            Value adamStep = opt.kind() == Optimizer.Kind.ADAM || opt.kind() == Optimizer.Kind.ADAMW ? o.div(lrRoot, k.bias1) : null;
+            Value nadamGrad = opt.kind() == Optimizer.Kind.NADAM ? o.mul(lrRoot, k.gradCoefficient) : null;
+            Value nadamMomentum = opt.kind() == Optimizer.Kind.NADAM ? o.mul(lrRoot, k.momentumCoefficient) : null;
             for (Map.Entry<String, Value> e : params.entrySet()) {
                 String name = e.getKey();
                 Value p = e.getValue();
@@ -84,22 +89,21 @@ public final class OptimizerGraph {
                         Value pd = opt.kind() == Optimizer.Kind.ADAMW && opt.weightDecay() > 0
                                 ? o.mul(p, o.sub(o.scalar(1), o.scale(lr, opt.weightDecay())))  // p ← p(1 − lr·λ)
                                 : p;
-                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
-                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
-                        // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε)
-                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
-                        out.put(name, o.sub(pd, o.mul(o.div(lr, k.bias1), o.div(m, denom))));
+                        Value m = movingAverage(o, states.get(name + ".exp_avg"), grad, opt.beta1());
+                        Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(grad, grad), opt.beta2());
+                        // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε) = p − s·m/(√v + ε'), s and ε' scaled by √(1 − β₂ᵗ)
+                        Value update = o.mul(m, adamStep);
+                        out.put(name, o.sub(pd, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
                     case NADAM -> {
-                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
-                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
-                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
-                        // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom
-                        Value gradTerm = o.mul(o.div(grad, denom), k.gradCoefficient);
-                        Value momentumTerm = o.mul(o.div(m, denom), k.momentumCoefficient);
-                        out.put(name, o.sub(p, o.mul(lr, o.add(gradTerm, momentumTerm))));
+                        Value m = movingAverage(o, states.get(name + ".exp_avg"), grad, opt.beta1());
+                        Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(grad, grad), opt.beta2());
+                        // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom with
+                        // denom = √(v/(1 − β₂ᵗ)) + ε, written (s₁·g + s₂·m)/(√v + ε') with the scalars scaled by √(1 − β₂ᵗ)
+                        Value update = o.add(o.mul(grad, nadamGrad), o.mul(m, nadamMomentum));
+                        out.put(name, o.sub(p, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
@@ -112,10 +116,18 @@ public final class OptimizerGraph {
         return out;
     }
 
+    /** β·average + (1 − β)·x: the exponential moving average of the optimizers' moments. */
+    private static Value movingAverage(Differentiator o, Value average, Value x, double beta) {
+        return o.add(o.scale(average, beta), o.scale(x, 1 - beta));
+    }
+
     /** Per-step scalars shared by every parameter: bias corrections and NAdam's momentum schedule. */
     private static final class Scalars {
         final Value bias1;
         final Value bias2;
+        /** √(1 − β₂ᵗ), and ε scaled by it: the optimizers divide by √v + ε' and fold 1/√(1 − β₂ᵗ) into a scalar. */
+        final Value rootBias2;
+        final Value epsilon;
         Value muProduct;
         Value gradCoefficient;
         Value momentumCoefficient;
@@ -123,6 +135,8 @@ public final class OptimizerGraph {
         Scalars(Differentiator o, Optimizer opt, Value step, Value muProductIn) {
             bias1 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta1()), step));
             bias2 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta2()), step));
+            rootBias2 = o.op("Sqrt", bias2);
+            epsilon = o.mul(rootBias2, o.scalar(opt.epsilon()));
             if (opt.kind() == Optimizer.Kind.NADAM) {
                 // μ_t = β₁(1 − ½·0.96^(tψ)), μ_{t+1} likewise; Πμ accumulates μ_t across steps.
                 Value mu = mu(o, opt, step);

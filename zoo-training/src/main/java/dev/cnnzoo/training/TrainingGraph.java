@@ -140,6 +140,8 @@ public final class TrainingGraph {
                 }
             }
             Value labels = g.input(LABELS, DType.INT64, Shape.batched());
+            d.batchSource(forward.inputs().stream().map(mapped::get).filter(v -> v.shape().rank() > 0 && v.shape().dim(0) < 0)
+                    .findFirst().orElse(labels));
             List<String> trainable = new ArrayList<>();
             List<String> frozenList = new ArrayList<>();
             List<String> state = new ArrayList<>();

@@ -14,6 +14,7 @@ import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.OptimizerGraph;
 import dev.cnnzoo.training.TrainingArtifacts;
 import dev.cnnzoo.training.TrainingGraph;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,6 +35,15 @@ import java.util.SplittableRandom;
  * <p>Two modes: {@link Mode#FUSED} runs the fused train-and-update model once per step;
  * {@link Mode#SEPARATE} runs {@code training_model.onnx} then {@code optimizer_model.onnx}, ONNX
  * Runtime's own layout.
+ *
+ * <p>The optimizer's per-parameter state (Adam's moments, SGD's momentum) is updated in place: the
+ * run writes each {@code <state>_updated} output into the tensor it read as {@code <state>}, which
+ * is safe because the state's one reader is the node chain that computes its new value. A model
+ * graph cannot say this itself (ONNX values are immutable), so without it a step held the state
+ * twice, old and new: two more copies of the weights' size than PyTorch's in-place optimizers keep.
+ * A step whose loss is not finite leaves the weights and running statistics as they were, but its
+ * gradients have reached the optimizer's state: stop there (as {@link Trainer} does) or resume from
+ * a checkpoint.
  */
 public final class StepEngine implements AutoCloseable {
     public enum Mode { FUSED, SEPARATE }
@@ -56,25 +66,56 @@ public final class StepEngine implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private long stepIndex;
     private final String logitsName;
+    /** Outputs written in place into the carried tensor of the same name without {@code _updated}. */
+    private final Map<String, OnnxTensor> inPlace = new LinkedHashMap<>();
+    /** The outputs of the updating session (the step, or the optimizer) that come back as new tensors. */
+    private final Set<String> updateOutputs;
 
     public StepEngine(TrainingArtifacts artifacts, Checkpoint start, RuntimeOptions runtime, Mode mode, long seed) {
+        this(artifacts, start, runtime, mode, seed, null);
+    }
+
+    /**
+     * @param profile where ONNX Runtime's profiler writes the step's (or, separate, the training
+     *                model's) profile: a path prefix to which it appends the date and {@code .json};
+     *                null for none. {@link #endProfiling} finishes it.
+     */
+    public StepEngine(TrainingArtifacts artifacts, Checkpoint start, RuntimeOptions runtime, Mode mode, long seed, Path profile) {
         this.artifacts = artifacts;
         this.mode = mode;
         this.optimizer = artifacts.spec().optimizer();
         this.seed = seed;
         this.stepIndex = start.step();
         this.logitsName = artifacts.model().graph().mainOutput().name();
-        this.step = mode == Mode.FUSED ? InferenceSession.open(artifacts.stepModel(), forSize(artifacts.stepGraph(), runtime)) : null;
+        this.step = mode == Mode.FUSED ? InferenceSession.openRepeated(artifacts.stepModel(), forSize(artifacts.stepGraph(), runtime), profile)
+                : null;
         this.training = mode == Mode.SEPARATE
-                ? InferenceSession.open(artifacts.trainingModel(), forSize(artifacts.training().graph(), runtime)) : null;
+                ? InferenceSession.openRepeated(artifacts.trainingModel(), forSize(artifacts.training().graph(), runtime), profile) : null;
         this.optimizerSession = mode == Mode.SEPARATE
-                ? InferenceSession.open(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime)) : null;
+                ? InferenceSession.openRepeated(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime), null) : null;
         this.eval = InferenceSession.open(artifacts.evalModel(), runtime);
         for (Map.Entry<String, Tensor> e : start.tensors().entrySet()) {
             OnnxTensor t = InferenceSession.nativeTensor(e.getValue());
             owned.add(t);
             carried.put(e.getKey(), t);
         }
+        List<String> trainable = artifacts.training().trainable();
+        for (String s : OptimizerGraph.stateTensorNames(optimizer, trainable)) {
+            if (!optimizer.globalStateNames().contains(s)) {
+                inPlace.put(s + TrainingGraph.UPDATED, carried.get(s));
+            }
+        }
+        this.updateOutputs = new java.util.LinkedHashSet<>();
+        for (InferenceSession.Port p : (mode == Mode.FUSED ? step : optimizerSession).outputs()) {
+            if (!inPlace.containsKey(p.name())) {
+                updateOutputs.add(p.name());
+            }
+        }
+    }
+
+    /** Stops the profiler (when the engine was opened with one) and returns the profile it wrote. */
+    public Path endProfiling() {
+        return (mode == Mode.FUSED ? step : training).endProfiling();
     }
 
     /**
@@ -124,7 +165,7 @@ public final class StepEngine implements AutoCloseable {
         feeds.put(OptimizerGraph.LEARNING_RATE, lr);
         feeds.put(OptimizerGraph.STEP, stepTensor);
         feeds.putAll(carried);
-        OrtSession.Result result = step.runNative(feeds, null);
+        OrtSession.Result result = step.runNative(feeds, updateOutputs, inPlace);
         double loss = scalar(result, TrainingGraph.LOSS);
         if (!Double.isFinite(loss)) {
             result.close();
@@ -162,7 +203,7 @@ public final class StepEngine implements AutoCloseable {
         for (String s : OptimizerGraph.stateTensorNames(optimizer, tg.trainable())) {
             opt.put(s, carried.get(s));
         }
-        OrtSession.Result updated = optimizerSession.runNative(opt, null);
+        OrtSession.Result updated = optimizerSession.runNative(opt, updateOutputs, inPlace);
         // The training result still holds the new running statistics; keep it alongside.
         Map<String, OnnxTensor> next = new HashMap<>();
         for (String s : tg.state()) {

@@ -5,16 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.TestTensors;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.OptimizerGraph;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.TrainingSpec;
 import dev.cnnzoo.weights.Weights;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -56,5 +61,39 @@ class StepEngineTest {
         }
         Map<String, Tensor> c = train("fashion-cnn", StepEngine.Mode.FUSED, 4, Optimizer.adam(), 10);
         assertTrue(a.keySet().stream().anyMatch(n -> !a.get(n).bitEquals(c.get(n))), "another seed gives other weights");
+    }
+
+    /**
+     * The engine writes the optimizer's moments in place, into the tensors it fed; a plain run of the
+     * same step model, every output a new tensor fed back by the caller, ends with the same bits.
+     */
+    @Test
+    void inPlaceOptimizerStateEndsWhereAPlainRunOfTheStepModelEnds() {
+        Model model = ZOO.build("lenet5-modern");
+        Optimizer opt = Optimizer.nadam();
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 5), Map.of());
+        Tensor images = TestTensors.images(8, 1, 28, 28, 6);
+        long[] labels = new SplittableRandom(7).longs(8, 0, 10).toArray();
+        Map<String, Tensor> state = new HashMap<>(start.tensors());
+        try (StepEngine engine = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 5);
+                InferenceSession plain = InferenceSession.open(a.stepModel(), RuntimeOptions.cpu(1))) {
+            for (long t = 1; t <= 3; t++) {
+                engine.step(images, labels, 0.01);
+                Map<String, Tensor> feeds = new HashMap<>(state);
+                feeds.put("input", images);
+                feeds.put(TrainingGraph.LABELS, Tensor.ofLongs(Shape.of(labels.length), labels));
+                feeds.put(OptimizerGraph.LEARNING_RATE, Tensor.scalar(0.01f));
+                feeds.put(OptimizerGraph.STEP, Tensor.ofLongs(Shape.scalar(), new long[] {t}));
+                Map<String, Tensor> out = plain.run(feeds);
+                state.replaceAll((name, old) -> out.get(name + TrainingGraph.UPDATED));
+            }
+            Map<String, Tensor> inPlace = engine.snapshot();
+            assertEquals(state.keySet(), inPlace.keySet());
+            assertTrue(state.keySet().stream().anyMatch(n -> n.endsWith(".exp_avg_sq")), "NAdam's second moments are carried");
+            for (String name : state.keySet()) {
+                assertTrue(state.get(name).bitEquals(inPlace.get(name)), name + " differs from the plain run's");
+            }
+        }
     }
 }
