@@ -16,7 +16,9 @@ import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.runtime.bench.ResidentMemory;
 import dev.cnnzoo.runtime.bench.SessionRunner;
 import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.training.run.StepEngine;
+import dev.cnnzoo.training.run.StepProfile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -81,6 +83,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
     boolean separate;
+
+    @Option(names = "--profile", paramLabel = "DIR", description = {"With --train: ONNX Runtime's profile of the timed steps, per model and batch, "
+            + "into DIR (MODEL-bB_DATE.json), with where the time goes by phase, operator and layer (MODEL-bB.txt)."})
+    Path profile;
 
     @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network, runs alternating with the zoo's; prints zoo÷file.")
     Path vs;
@@ -234,8 +240,15 @@ final class BenchCommand implements Callable<Integer> {
         if (vs != null && train) {
             throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
         }
-        if (!train && (separate || !optimizer.equals("nadam"))) {
-            throw new ZooException("--optimizer and --separate apply to --train only");
+        if (!train && (separate || !optimizer.equals("nadam") || profile != null)) {
+            throw new ZooException("--optimizer, --separate and --profile apply to --train only");
+        }
+        if (profile != null) {
+            try {
+                Files.createDirectories(profile);
+            } catch (IOException e) {
+                throw new ZooException("--profile: cannot make the folder " + profile + " (" + e.getMessage() + ")");
+            }
         }
     }
 
@@ -285,10 +298,14 @@ final class BenchCommand implements Callable<Integer> {
         if (train) {
             for (int b : batches) {
                 ResidentMemory.resetPeak();
+                Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
                 try (TrainingStepRunner step = new TrainingStepRunner(model, start, opt, learningRate, b, options,
-                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED)) {
+                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
+                    if (prefix != null) {
+                        writeProfileReport(step.endProfiling(), id + " at batch " + b, profile.resolve(id + "-b" + b + ".txt"));
+                    }
                 }
             }
             return rows;
@@ -314,6 +331,16 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    private void writeProfileReport(Path json, String title, Path report) {
+        try {
+            AtomicFile.write(report, StepProfile.read(json).report(title, 25).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new ZooException("cannot write " + report + ": " + e.getMessage(), e);
+        }
+        spec.commandLine().getErr().println("zoo: wrote " + json + " and " + report);
+        spec.commandLine().getErr().flush();
     }
 
     private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions options, Benchmark.Plan plan) {
@@ -345,6 +372,9 @@ final class BenchCommand implements Callable<Integer> {
         if (separate) {
             args.add("--separate");
         }
+        if (profile != null) {
+            args.addAll(List.of("--profile", profile.toString()));
+        }
         if (weights.given()) {
             args.addAll(List.of("--weights", weights.weights));
         }
@@ -359,12 +389,12 @@ final class BenchCommand implements Callable<Integer> {
 
     private List<BenchReport.Row> pyTorchRows(String id, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
         List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), id, batches, threadCount,
-                plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate);
+                plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate, profile);
         List<BenchReport.Row> rows = new ArrayList<>();
         for (PyTorchBench.Result r : results) {
             BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
             rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
-                    r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50(),
+                    r.batch(), r.latencies(), zooRow.flopsPerImage(), r.peakResident(), zooRow.latencies().p50() / r.latencies().p50(),
                     zooRow.latencies().p50() / r.latencies().p50()));
         }
         return rows;

@@ -23,8 +23,8 @@ final class PyTorchBench {
     static final Path DEBIAN_PYTHON = Path.of("/usr/bin/python3");
     private static final String SCRIPT = "pytorch_bench.py";
 
-    /** One model at one batch in PyTorch. */
-    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads) {
+    /** One model at one batch in PyTorch; its process's peak resident bytes (null where Linux's VmHWM is not at hand). */
+    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads, Long peakResident) {
     }
 
     private PyTorchBench() {
@@ -34,8 +34,9 @@ final class PyTorchBench {
         return Files.isExecutable(DEBIAN_PYTHON) ? DEBIAN_PYTHON.toString() : "python3";
     }
 
+    /** @param profile a folder for PyTorch's profile of each batch (ID-bB-pytorch.txt), or null */
     static List<Result> run(String python, String model, List<Integer> batches, int threads, Benchmark.Plan plan, boolean train,
-            String optimizer, double learningRate) {
+            String optimizer, double learningRate, Path profile) {
         Path script = null;
         Path err = null;
         try {
@@ -52,6 +53,9 @@ final class PyTorchBench {
                     "--iters", Integer.toString(plan.iterations()), "--budget", Double.toString(plan.budgetSeconds())));
             if (train) {
                 cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+            }
+            if (profile != null) {
+                cmd.addAll(List.of("--profile", profile.toString()));
             }
             err = Files.createTempFile("zoo-pytorch-bench-", ".err");
             Process p;
@@ -79,8 +83,9 @@ final class PyTorchBench {
                 for (int i = 0; i < millis.length; i++) {
                     millis[i] = n.get("millis").get(i).asDouble();
                 }
+                JsonNode peak = n.path("peak_resident_bytes");
                 results.add(new Result(n.get("model").asText(), n.get("batch").asInt(), new Latencies(millis), n.get("torch").asText(),
-                        n.get("threads").asInt()));
+                        n.get("threads").asInt(), peak.isNumber() ? peak.asLong() : null));
             }
             return results;
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import dev.cnnzoo.training.TrainingArtifacts;
 import dev.cnnzoo.training.TrainingSpec;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.weights.Weights;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -25,11 +26,12 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
     private final long[] labels;
     private final double learningRate;
 
+    /** @param profile ONNX Runtime's profile file prefix, or null for none */
     TrainingStepRunner(Model model, Weights weights, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime,
-            StepEngine.Mode mode) {
+            StepEngine.Mode mode, Path profile) {
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer));
         Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, weights, Map.of());
-        this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed());
+        this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed(), profile);
         this.learningRate = learningRate;
         int[] size = model.config().inputSize();
         Shape shape = Shape.of(batch, model.config().inputChannels(), size[0], size[1]);
@@ -48,6 +50,11 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
     @Override
     public void run() {
         engine.step(images, labels, learningRate);
+    }
+
+    /** Ends the profile of an engine opened with one and returns its file. */
+    Path endProfiling() {
+        return engine.endProfiling();
     }
 
     @Override

@@ -1,13 +1,18 @@
 # PyTorch's side of `zoo bench --vs-pytorch`: times the same networks in PyTorch (eager, CPU) with
 # the zoo's thread count, warm-up and run counts, and prints one JSON line per model and batch:
-# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}, or {"model": ID, "missing": WHY}
-# for a model it has no counterpart of.
+# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N, "peak_resident_bytes": BYTES}, or
+# {"model": ID, "missing": WHY} for a model it has no counterpart of. The peak is the process's (Linux's VmHWM),
+# reset to the resident size before each batch, as the zoo's side measures its own: Python, torch and the model
+# built, then whatever the timed runs add.
 # A training step is what the zoo's fused step does: forward in training mode, cross-entropy,
 # backward, the optimizer's update, and the loss and logits brought to the host.
 # Usage: pytorch_bench.py --models ID,ID --batch B,B --threads N --warmup W --iters I
-#                         [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR]
+#                         [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR] [--profile DIR]
+# --profile DIR: after the timed runs, torch.autograd.profiler over as many more runs (at most 5), its
+# per-operator table written to DIR/ID-bB-pytorch.txt (the zoo's side writes DIR/ID-bB.txt).
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -159,6 +164,38 @@ def subject(model, batch, shape, train, args):
     return step
 
 
+def write_profile(run, runs, title, path):
+    """torch.autograd.profiler over `runs` more runs: self CPU time per operator, per run."""
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(runs):
+            run()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=40)
+    with open(path + ".tmp", "w") as f:
+        f.write("# %s: torch.autograd.profiler over %d runs (divide its totals by %d for one step)\n%s\n" % (title, runs, runs, table))
+    os.replace(path + ".tmp", path)
+
+
+def reset_peak():
+    """Starts a new VmHWM at the current resident size (Linux >= 4.0); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_resident():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--models", required=True)
@@ -170,6 +207,7 @@ def main():
     p.add_argument("--train", action="store_true")
     p.add_argument("--optimizer", default="nadam")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--profile", default=None)
     args = p.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -182,6 +220,7 @@ def main():
         make, shape = MODELS[mid]
         model = make()
         for batch in (int(b) for b in args.batch.split(",")):
+            peak_known = reset_peak()
             run = subject(model, batch, shape, args.train, args)
             for _ in range(args.warmup):
                 run()
@@ -192,8 +231,12 @@ def main():
                 millis.append((time.perf_counter() - t) * 1000)
                 if args.budget > 0 and time.perf_counter() - begun >= args.budget and len(millis) >= min(3, args.iters):
                     break
+            if args.profile:
+                write_profile(run, min(5, len(millis)), "%s at batch %d" % (mid, batch),
+                              os.path.join(args.profile, "%s-b%d-pytorch.txt" % (mid, batch)))
             print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
-                              "threads": torch.get_num_threads()}), flush=True)
+                              "threads": torch.get_num_threads(),
+                              "peak_resident_bytes": peak_resident() if peak_known else None}), flush=True)
 
 
 if __name__ == "__main__":
