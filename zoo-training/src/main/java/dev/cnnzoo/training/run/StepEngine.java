@@ -252,9 +252,10 @@ public final class StepEngine implements AutoCloseable {
         owned.addAll(newOwners);
     }
 
+    /** Whether closing {@code r} would close a carried tensor (the pinned, in-place ones are not the result's to close). */
     private boolean holdsCarried(OrtSession.Result r) {
-        for (Map.Entry<String, Optional<ai.onnxruntime.OnnxValue>> e : entries(r)) {
-            if (e.getValue().isPresent() && carried.containsValue(e.getValue().get())) {
+        for (int i = 0; i < r.size(); i++) {
+            if (r.isResultOwner(i) && carried.containsValue(r.get(i))) {
                 return true;
             }
         }
