@@ -16,6 +16,7 @@ import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.runtime.bench.ResidentMemory;
 import dev.cnnzoo.runtime.bench.SessionRunner;
 import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.StepProfile;
@@ -83,6 +84,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
     boolean separate;
+
+    @Option(names = "--recompute", description = "With --train: recompute each ReLU output after a batch norm in the backward pass (less memory).")
+    boolean recompute;
 
     @Option(names = "--profile", paramLabel = "DIR", description = {"With --train: ONNX Runtime's profile of the timed steps, per model and batch, "
             + "into DIR (MODEL-bB_DATE.json), with where the time goes by phase, operator and layer (MODEL-bB.txt)."})
@@ -163,6 +167,7 @@ final class BenchCommand implements Callable<Integer> {
         settings.put("timed runs", iterations);
         settings.put("budget seconds", budget > 0 ? budget : null);
         settings.put("optimizer", train ? opt.describe() : null);
+        settings.put("activations", train && recompute ? "recomputed after batch norms" : null);
         int width = resolved.stream().mapToInt(t -> t.name().length()).max().orElse(12);
         if (vs != null) {
             width = Math.max(width, vs.getFileName().toString().length() + 5);
@@ -240,8 +245,8 @@ final class BenchCommand implements Callable<Integer> {
         if (vs != null && train) {
             throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
         }
-        if (!train && (separate || !optimizer.equals("nadam") || profile != null)) {
-            throw new ZooException("--optimizer, --separate and --profile apply to --train only");
+        if (!train && (separate || recompute || !optimizer.equals("nadam") || profile != null)) {
+            throw new ZooException("--optimizer, --separate, --recompute and --profile apply to --train only");
         }
         if (profile != null) {
             try {
@@ -300,7 +305,8 @@ final class BenchCommand implements Callable<Integer> {
                 ResidentMemory.resetPeak();
                 Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
                 try (TrainingStepRunner step = new TrainingStepRunner(model, start, opt, learningRate, b, options,
-                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, prefix)) {
+                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED,
+                        recompute ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
                     if (prefix != null) {
@@ -374,6 +380,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (profile != null) {
             args.addAll(List.of("--profile", profile.toString()));
+        }
+        if (recompute) {
+            args.add("--recompute");
         }
         if (weights.given()) {
             args.addAll(List.of("--weights", weights.weights));

@@ -8,6 +8,7 @@ import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.TrainingSpec;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.weights.Weights;
@@ -28,8 +29,8 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
 
     /** @param profile ONNX Runtime's profile file prefix, or null for none */
     TrainingStepRunner(Model model, Weights weights, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime,
-            StepEngine.Mode mode, Path profile) {
-        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer));
+            StepEngine.Mode mode, TrainingGraph.Activations activations, Path profile) {
+        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer).activations(activations));
         Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, weights, Map.of());
         this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed(), profile);
         this.learningRate = learningRate;

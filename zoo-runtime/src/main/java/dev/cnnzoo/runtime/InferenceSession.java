@@ -228,6 +228,17 @@ public final class InferenceSession implements AutoCloseable {
         }
     }
 
+    /** A native FLOAT tensor of zeros in memory of its own (no Java array behind it); the caller closes it. */
+    public static OnnxTensor nativeZeros(Shape shape) {
+        java.nio.FloatBuffer zeros = ByteBuffer.allocateDirect(Math.multiplyExact(Math.toIntExact(shape.elements()), Float.BYTES))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        try {
+            return OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), zeros, shape.longDims());
+        } catch (OrtException e) {
+            throw new ZooException("cannot create a native tensor: " + e.getMessage(), e);
+        }
+    }
+
     /** A host copy of a native tensor. */
     public static Tensor hostTensor(OnnxTensor t) {
         return fromNative(t);

@@ -15,6 +15,19 @@ final class NormRules {
     private NormRules() {
     }
 
+    /**
+     * A training-mode batch norm's output recomputed in the backward pass (activation
+     * recomputation): see {@link TrainingGraph.Activations#RECOMPUTE}.
+     */
+    static Value recomputeBatchNorm(Differentiator d, Node node, List<Value> in) {
+        return BatchNormRule.recompute(d, node, in);
+    }
+
+    /** Whether {@code node} is a batch norm trained on batch statistics (not frozen), whose output can be recomputed. */
+    static boolean recomputable(Differentiator d, Node node) {
+        return node.op().equals("BatchNormalization") && !d.isFrozen(node.inputs().get(1)) && d.savedIfAny(node, "mean") != null;
+    }
+
     static void register(Map<String, GradientRule> rules) {
         rules.put("BatchNormalization", new BatchNormRule());
         rules.put("LRN", NormRules::lrn);
@@ -104,6 +117,19 @@ final class NormRules {
             Value dGamma = needed[1] ? d.reshape(sumGx, channels) : null;
             Value dBeta = needed[2] ? d.reshape(sumG, channels) : null;
             return Arrays.asList(dx, dGamma, dBeta, null, null);
+        }
+
+        /**
+         * The layer's output again, from its saved input and batch statistics. The node must differ
+         * from the forward pass's, or ONNX Runtime's common-subexpression elimination merges the two
+         * and the forward output is kept after all: ε moves from the attribute into the variance
+         * input, σ² + ε then + 0, which the kernel evaluates to the same float, so the values are
+         * the forward pass's bit for bit.
+         */
+        static Value recompute(Differentiator d, Node node, List<Value> in) {
+            float eps = node.attributes().getFloat("epsilon", 1e-5f);
+            return d.op("BatchNormalization", Attributes.of("epsilon", 0f), in.get(0), in.get(1), in.get(2), d.saved(node, "mean"),
+                    d.add(d.saved(node, "var"), d.scalar(eps)));
         }
 
         /** [C, 1, 1, ...]: a per-channel vector shaped to broadcast over N×C×spatial. */

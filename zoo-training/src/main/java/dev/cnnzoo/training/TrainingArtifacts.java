@@ -63,7 +63,7 @@ public final class TrainingArtifacts {
     /** The artifacts of {@code model} (built in its training form: dropout and auxiliary heads present). */
     public static TrainingArtifacts generate(Model model, TrainingSpec spec) {
         Graph forward = model.graph();
-        TrainingGraph training = TrainingGraph.build(forward, spec.loss(), spec.frozen(), false);
+        TrainingGraph training = TrainingGraph.build(forward, spec.loss(), spec.frozen(), false, spec.activations());
         Map<String, Shape> shapes = new LinkedHashMap<>();
         for (String p : training.trainable()) {
             shapes.put(p, forward.parameters().get(p).shape());

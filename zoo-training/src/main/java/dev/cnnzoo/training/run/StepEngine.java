@@ -100,6 +100,19 @@ public final class StepEngine implements AutoCloseable {
             carried.put(e.getKey(), t);
         }
         List<String> trainable = artifacts.training().trainable();
+        for (String p : trainable) {
+            for (String s : optimizer.stateNames()) {
+                String name = p + "." + s;
+                if (!carried.containsKey(name)) {
+                    if (start.step() != 0) {
+                        throw new ZooException("the checkpoint of step " + start.step() + " lacks the optimizer state '" + name + "'");
+                    }
+                    OnnxTensor zeros = InferenceSession.nativeZeros(Shape.of(start.tensors().get(p).shape().dims()));
+                    owned.add(zeros);
+                    carried.put(name, zeros);
+                }
+            }
+        }
         for (String s : OptimizerGraph.stateTensorNames(optimizer, trainable)) {
             if (!optimizer.globalStateNames().contains(s)) {
                 inPlace.put(s + TrainingGraph.UPDATED, carried.get(s));

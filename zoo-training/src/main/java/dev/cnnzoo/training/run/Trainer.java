@@ -57,27 +57,39 @@ public final class Trainer {
      *
      * @param logEvery      write a metrics line every this many steps
      * @param loaderThreads background threads preparing batches
+     * @param activations   keep every activation for the backward pass, or recompute the cheap ones
+     *                      (less memory, a little more time; the same weights)
      */
-    public record Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
+    public record Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads, TrainingGraph.Activations activations) {
         public Settings {
             java.util.Objects.requireNonNull(runtime, "runtime");
             java.util.Objects.requireNonNull(mode, "mode");
+            java.util.Objects.requireNonNull(activations, "activations");
             if (logEvery < 1 || loaderThreads < 1) {
                 throw new IllegalArgumentException("logEvery and loaderThreads must be at least 1");
             }
         }
 
-        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads. */
+        /** Every activation kept. */
+        public Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
+            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.KEEP);
+        }
+
+        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, every activation kept. */
         public static Settings defaults() {
             return new Settings(RuntimeOptions.cpu(), StepEngine.Mode.FUSED, 20, 2);
         }
 
         public Settings runtime(RuntimeOptions r) {
-            return new Settings(r, mode, logEvery, loaderThreads);
+            return new Settings(r, mode, logEvery, loaderThreads, activations);
         }
 
         public Settings mode(StepEngine.Mode m) {
-            return new Settings(runtime, m, logEvery, loaderThreads);
+            return new Settings(runtime, m, logEvery, loaderThreads, activations);
+        }
+
+        public Settings activations(TrainingGraph.Activations a) {
+            return new Settings(runtime, mode, logEvery, loaderThreads, a);
         }
     }
 
@@ -166,7 +178,7 @@ public final class Trainer {
         checkFits(model, train);
 
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
-        TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
+        TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen, settings.activations());
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, spec);
         Files.createDirectories(out);       // only once the data and the model are known to fit
         Checkpoint checkpoint = run.checkpoint();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.InferenceSession;
@@ -76,6 +77,11 @@ class StepEngineTest {
         Tensor images = TestTensors.images(8, 1, 28, 28, 6);
         long[] labels = new SplittableRandom(7).longs(8, 0, 10).toArray();
         Map<String, Tensor> state = new HashMap<>(start.tensors());
+        for (String p : a.training().trainable()) {           // a run starts its moments at zero (absent from the start checkpoint)
+            for (String s : opt.stateNames()) {
+                state.put(p + "." + s, Tensor.zeros(start.tensors().get(p).shape()));
+            }
+        }
         try (StepEngine engine = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 5);
                 InferenceSession plain = InferenceSession.open(a.stepModel(), RuntimeOptions.cpu(1))) {
             for (long t = 1; t <= 3; t++) {
@@ -95,5 +101,22 @@ class StepEngineTest {
                 assertTrue(state.get(name).bitEquals(inPlace.get(name)), name + " differs from the plain run's");
             }
         }
+    }
+
+    /** A run's first checkpoint leaves the optimizer's moments out (they start at zero); a later one without them is refused. */
+    @Test
+    void onlyAFirstStepCheckpointMayLeaveOutTheOptimizerState() {
+        Model model = ZOO.build("lenet5-modern");
+        Optimizer opt = Optimizer.adam();
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 1), Map.of());
+        assertTrue(start.tensors().keySet().stream().noneMatch(n -> n.endsWith(".exp_avg")), "no zeros held in Java at the start");
+        try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1)) {
+            assertTrue(e.snapshot().get("conv1.weight.exp_avg").bitEquals(Tensor.zeros(start.tensors().get("conv1.weight").shape())));
+        }
+        Checkpoint later = new Checkpoint(start.tensors(), Map.of("step", 40));
+        ZooException refused = org.junit.jupiter.api.Assertions.assertThrows(ZooException.class,
+                () -> new StepEngine(a, later, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1).close());
+        assertTrue(refused.getMessage().contains("lacks the optimizer state"), refused.getMessage());
     }
 }
