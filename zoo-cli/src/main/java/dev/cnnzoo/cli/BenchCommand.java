@@ -48,7 +48,8 @@ import picocli.CommandLine.Spec;
                 + "--vs-pytorch times the network in PyTorch eager mode."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "GLOB|FILE.onnx", arity = "0..*",
-            description = "Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).")
+            description = {"Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).",
+                    "ID@B[,B] times that model at those batch sizes instead of --batch's (resnet18@8 lenet5@64)."})
     List<String> targets = new ArrayList<>();
 
     @Option(names = "--batch", paramLabel = "B", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
@@ -122,12 +123,15 @@ final class BenchCommand implements Callable<Integer> {
 
     private sealed interface Target permits ZooTarget, FileTarget {
         String name();
+
+        /** The batch sizes to time it at. */
+        List<Integer> batches();
     }
 
-    private record ZooTarget(String name) implements Target {
+    private record ZooTarget(String name, List<Integer> batches) implements Target {
     }
 
-    private record FileTarget(String name, Path file) implements Target {
+    private record FileTarget(String name, Path file, List<Integer> batches) implements Target {
     }
 
     @Override
@@ -162,7 +166,9 @@ final class BenchCommand implements Callable<Integer> {
         settings.put("mode", train ? "training step" : "inference");
         settings.put("device", options.device().toString());
         settings.put("threads", threadCount == 0 ? "ONNX Runtime's default" : threadCount);
-        settings.put("batches", List.copyOf(batches));
+        settings.put("batches", resolved.stream().allMatch(t -> t.batches().equals(batches)) ? List.copyOf(batches)
+                : resolved.stream().map(t -> t.name() + "@" + t.batches().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")))
+                        .toList());
         settings.put("warm-up", warmup);
         settings.put("timed runs", iterations);
         settings.put("budget seconds", budget > 0 ? budget : null);
@@ -186,11 +192,11 @@ final class BenchCommand implements Callable<Integer> {
         boolean isolate = resolved.size() > 1 && !inProcess;
         for (Target t : resolved) {
             List<BenchReport.Row> rows = isolate ? inChildProcess(t, threadCount)
-                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), options, plan, opt) : benchFile((FileTarget) t, options, plan);
+                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), z.batches(), options, plan, opt) : benchFile((FileTarget) t, options, plan);
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
                 try {
-                    rows.addAll(pyTorchRows(t.name(), rows, threadCount, plan));
+                    rows.addAll(pyTorchRows(t.name(), t.batches(), rows, threadCount, plan));
                 } catch (ZooException e) {
                     if (resolved.size() == 1) {
                         throw e;
@@ -260,20 +266,27 @@ final class BenchCommand implements Callable<Integer> {
     /** Ids and files, in the order given, each once; no arguments means every model. */
     private List<Target> resolve(ModelZoo zoo) {
         if (targets.isEmpty()) {
-            return zoo.list().stream().map(i -> (Target) new ZooTarget(i.id())).toList();
+            return zoo.list().stream().map(i -> (Target) new ZooTarget(i.id(), batches)).toList();
         }
         Set<String> seen = new LinkedHashSet<>();
         List<Target> out = new ArrayList<>();
-        for (String arg : targets) {
-            Path file = Path.of(arg);
-            if (arg.endsWith(".onnx") || (!zoo.contains(arg) && Files.isRegularFile(file))) {
+        for (String given : targets) {
+            Path file = Path.of(given);
+            if (given.endsWith(".onnx") || (!zoo.contains(given) && Files.isRegularFile(file))) {
                 if (!Files.isRegularFile(file)) {
-                    throw new ZooException("ONNX file " + arg + " does not exist");
+                    throw new ZooException("ONNX file " + given + " does not exist");
                 }
-                if (seen.add(arg)) {
-                    out.add(new FileTarget(file.getFileName().toString(), file));
+                if (seen.add(given)) {
+                    out.add(new FileTarget(file.getFileName().toString(), file, batches));
                 }
                 continue;
+            }
+            String arg = given;
+            List<Integer> own = batches;
+            int at = given.lastIndexOf('@');
+            if (at > 0) {
+                arg = given.substring(0, at);
+                own = batchSizes(given.substring(at + 1), given);
             }
             // An exact id is that model alone, even where a family shares its name (alexnet).
             List<ModelInfo> matched = zoo.contains(arg) ? List.of(zoo.find(arg)) : zoo.list(arg);
@@ -285,14 +298,28 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (ModelInfo i : matched) {
                 if (seen.add(i.id())) {
-                    out.add(new ZooTarget(i.id()));
+                    out.add(new ZooTarget(i.id(), own));
                 }
             }
         }
         return out;
     }
 
-    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions options, Benchmark.Plan plan, Optimizer opt) {
+    /** "8" or "1,8" after a model's '@': batch sizes of at least 1, ascending. */
+    private static List<Integer> batchSizes(String text, String target) {
+        try {
+            List<Integer> sizes = java.util.Arrays.stream(text.split(",")).map(String::strip).map(Integer::valueOf).distinct().sorted().toList();
+            if (!sizes.isEmpty() && sizes.stream().allMatch(b -> b >= 1)) {
+                return sizes;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what was expected
+        }
+        throw new ZooException("'" + target + "': after '@' give batch sizes of at least 1, e.g. resnet18@8 or resnet18@1,8");
+    }
+
+    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, List<Integer> batches, RuntimeOptions options, Benchmark.Plan plan,
+            Optimizer opt) {
         ModelConfig config = modelOptions.config();
         Model model = zoo.build(id, config);
         dev.cnnzoo.weights.Weights start = weights.given() ? weights.resolve(zoo, model).weights()
@@ -352,7 +379,7 @@ final class BenchCommand implements Callable<Integer> {
     private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions options, Benchmark.Plan plan) {
         List<BenchReport.Row> rows = new ArrayList<>();
         try (InferenceSession s = InferenceSession.open(t.file(), options)) {
-            for (int b : batches) {
+            for (int b : t.batches()) {
                 ResidentMemory.resetPeak();
                 try (SessionRunner r = SessionRunner.randomInputs(s, b, null, t.file().toString())) {
                     Latencies l = time(t.name() + " b" + b, List.of(r), plan).get(0);
@@ -369,7 +396,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private List<BenchReport.Row> inChildProcess(Target t, int threadCount) {
         List<String> args = new ArrayList<>(List.of("bench", t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process",
-                "--no-progress", "--format", "json", "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
+                "--no-progress", "--format", "json", "--batch", t.batches().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
                 "--warmup", Integer.toString(warmup), "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
         args.addAll(runtime.arguments(threadCount));
         if (train) {
@@ -396,7 +423,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private List<BenchReport.Row> pyTorchRows(String id, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
+    private List<BenchReport.Row> pyTorchRows(String id, List<Integer> batches, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
         List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), id, batches, threadCount,
                 plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate, profile);
         List<BenchReport.Row> rows = new ArrayList<>();
