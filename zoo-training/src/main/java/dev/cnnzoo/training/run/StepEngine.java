@@ -36,14 +36,15 @@ import java.util.SplittableRandom;
  * {@link Mode#SEPARATE} runs {@code training_model.onnx} then {@code optimizer_model.onnx}, ONNX
  * Runtime's own layout.
  *
- * <p>The optimizer's per-parameter state (Adam's moments, SGD's momentum) is updated in place: the
- * run writes each {@code <state>_updated} output into the tensor it read as {@code <state>}, which
- * is safe because the state's one reader is the node chain that computes its new value. A model
- * graph cannot say this itself (ONNX values are immutable), so without it a step held the state
- * twice, old and new: two more copies of the weights' size than PyTorch's in-place optimizers keep.
- * A step whose loss is not finite leaves the weights and running statistics as they were, but its
- * gradients have reached the optimizer's state: stop there (as {@link Trainer} does) or resume from
- * a checkpoint.
+ * <p>The trainable parameters and the optimizer's per-parameter state (Adam's moments, SGD's
+ * momentum) are updated in place, as PyTorch's optimizers do: the run writes each
+ * {@code <name>_updated} output into the tensor it read as {@code <name>}. A model graph cannot say
+ * this itself (ONNX values are immutable), so without it a step held all three twice, old and new:
+ * for VGG-16 with Adam, 1.6 GB more than PyTorch. It is safe because every other reader of the old
+ * value runs first: a moment's one reader is the chain that computes its new value, and a
+ * parameter's update waits for its readers in the backward pass (the step graph's
+ * {@code optimizer.order} nodes). A step whose loss is not finite has therefore already changed the
+ * weights: stop there (as {@link Trainer} does) and resume from the last checkpoint.
  */
 public final class StepEngine implements AutoCloseable {
     public enum Mode { FUSED, SEPARATE }
@@ -101,6 +102,7 @@ public final class StepEngine implements AutoCloseable {
         }
         List<String> trainable = artifacts.training().trainable();
         for (String p : trainable) {
+            inPlace.put(p + TrainingGraph.UPDATED, carried.get(p));
             for (String s : optimizer.stateNames()) {
                 String name = p + "." + s;
                 if (!carried.containsKey(name)) {

@@ -65,16 +65,21 @@ class StepEngineTest {
     }
 
     /**
-     * The engine writes the optimizer's moments in place, into the tensors it fed; a plain run of the
-     * same step model, every output a new tensor fed back by the caller, ends with the same bits.
+     * The engine writes the weights and the optimizer's moments in place, into the tensors it fed; a
+     * plain run of the same step model, every output a new tensor fed back by the caller, ends with
+     * the same bits. (Before each update waited for the layer's input gradient, lenet5-modern's
+     * conv2 weights were overwritten before the input gradient read them.) ResNet-18 adds batch
+     * norms, strided convolutions (transposed for their input gradient) and a max pool.
      */
-    @Test
-    void inPlaceOptimizerStateEndsWhereAPlainRunOfTheStepModelEnds() {
-        Model model = ZOO.build("lenet5-modern");
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"lenet5-modern", "resnet18"})
+    void inPlaceUpdatesEndWhereAPlainRunOfTheStepModelEnds(String id) {
+        Model model = id.equals("resnet18") ? ZOO.build(id, dev.cnnzoo.api.ModelConfig.builder().inputSize(32, 32).build()) : ZOO.build(id);
         Optimizer opt = Optimizer.nadam();
         TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
         Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 5), Map.of());
-        Tensor images = TestTensors.images(8, 1, 28, 28, 6);
+        int[] size = model.config().inputSize();
+        Tensor images = TestTensors.images(8, model.config().inputChannels(), size[0], size[1], 6);
         long[] labels = new SplittableRandom(7).longs(8, 0, 10).toArray();
         Map<String, Tensor> state = new HashMap<>(start.tensors());
         for (String p : a.training().trainable()) {           // a run starts its moments at zero (absent from the start checkpoint)
