@@ -322,7 +322,7 @@ final class BenchCommand implements Callable<Integer> {
             Optimizer opt) {
         ModelConfig config = modelOptions.config();
         Model model = zoo.build(id, config);
-        dev.cnnzoo.weights.Weights start = weights.given() ? weights.resolve(zoo, model).weights()
+        java.util.function.Supplier<dev.cnnzoo.weights.Weights> startingWeights = () -> weights.given() ? weights.resolve(zoo, model).weights()
                 : dev.cnnzoo.weights.Weights.initial(model.graph(), model.config().seed());
         long flops = 2 * Summary.of(model.graph()).macs() * (train ? 3 : 1);
         String mode = train ? "train" : "inference";
@@ -331,7 +331,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int b : batches) {
                 ResidentMemory.resetPeak();
                 Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
-                try (TrainingStepRunner step = new TrainingStepRunner(model, start, opt, learningRate, b, options,
+                try (TrainingStepRunner step = new TrainingStepRunner(model, startingWeights, opt, learningRate, b, options,
                         separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED,
                         recompute ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
@@ -344,7 +344,7 @@ final class BenchCommand implements Callable<Integer> {
             return rows;
         }
         int[] perSample = perSample(model);
-        try (InferenceSession zooSession = ZooSessions.open(model, start, options);
+        try (InferenceSession zooSession = ZooSessions.open(model, startingWeights.get(), options);
                 InferenceSession other = vs != null ? InferenceSession.open(vs, options) : null) {
             if (other != null) {
                 checkComparable(model, other);
