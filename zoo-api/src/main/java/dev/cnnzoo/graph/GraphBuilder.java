@@ -26,6 +26,8 @@ public final class GraphBuilder {
     private final java.util.Set<String> nodeNames = new java.util.HashSet<>();
     private final java.util.Set<String> topLayers = new java.util.HashSet<>();
     private final Map<Value, Node> producers = new java.util.IdentityHashMap<>();
+    /** INT64 vectors built by {@link #shapeOf} and the shape each holds at run time. */
+    private final Map<Value, Shape> shapeVectors = new java.util.IdentityHashMap<>();
     private final Deque<String> scopes = new ArrayDeque<>();
     private final List<FeatureStage> featureStages = new ArrayList<>();
     private final Map<Value, Integer> reductions = new java.util.IdentityHashMap<>();
@@ -144,6 +146,34 @@ public final class GraphBuilder {
         return constant(Tensor.scalar(value));
     }
 
+    /**
+     * An INT64 vector holding {@code like}'s shape at run time without reading {@code like}: its
+     * static dimensions as constants, its batch dimension (the one dimension left open) taken from
+     * {@code batchSource}'s first. A {@code Shape} node would keep {@code like} alive until it runs;
+     * this lets a gradient that needs only the shape of a large tensor (a reshape, zeros, an
+     * expansion) free the tensor itself as early as its data allows.
+     *
+     * @param batchSource a value with the same batch dimension that lives anyway (a graph input)
+     */
+    public Value shapeOf(Value like, Value batchSource) {
+        Shape s = like.shape();
+        Value v;
+        if (s.isStatic()) {
+            v = int64s(s.longDims());
+        } else {
+            for (int i = 1; i < s.rank(); i++) {
+                if (s.dim(i) < 0) {
+                    throw new IllegalArgumentException("shapeOf: " + like.name() + " " + s + " has an open dimension besides the batch");
+                }
+            }
+            Value batch = op(Op.SLICE, Attributes.none(), op(Op.SHAPE, Attributes.none(), batchSource), int64s(0), int64s(1));
+            long[] rest = java.util.Arrays.copyOfRange(s.longDims(), 1, s.rank());
+            v = rest.length == 0 ? batch : op(Op.CONCAT, Attributes.of("axis", 0), batch, int64s(rest));
+        }
+        shapeVectors.put(v, s);
+        return v;
+    }
+
     /** The data of a constant value, or null if {@code v} is not constant. */
     public Tensor constantData(Value v) {
         return v != null && v.kind() == Value.Kind.CONSTANT ? constants.get(v.name()) : null;
@@ -202,7 +232,7 @@ public final class GraphBuilder {
         List<ShapeInference.Out> shapes = ShapeInference.infer(layer, op, ins, attributes, outputCount, this::constantData,
                 v -> {
                     Node p = producers.get(v);
-                    return p != null && p.is(Op.SHAPE) ? p.input(0).shape() : null;
+                    return shapeVectors.containsKey(v) ? shapeVectors.get(v) : p != null && p.is(Op.SHAPE) ? p.input(0).shape() : null;
                 });
         String nodeName = uniqueNodeName(layer + "/" + op.opType());
         List<Value> outs = new ArrayList<>();

@@ -18,7 +18,10 @@ import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.runtime.bench.ResidentMemory;
 import dev.cnnzoo.runtime.bench.SessionRunner;
 import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.TrainingGraph;
+import dev.cnnzoo.io.AtomicFile;
 import dev.cnnzoo.training.run.StepEngine;
+import dev.cnnzoo.training.run.StepProfile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -47,7 +50,8 @@ import picocli.CommandLine.Spec;
                 + "--vs-pytorch times the network in PyTorch eager mode."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "GLOB|FILE.onnx", arity = "0..*",
-            description = "Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).")
+            description = {"Model ids, globs (resnet*, vgg1?-bn), families, or ONNX files (default: every model in the zoo).",
+                    "ID@B[,B] times that model at those batch sizes instead of --batch's (resnet18@8 lenet5@64)."})
     List<String> targets = new ArrayList<>();
 
     @Option(names = "--batch", paramLabel = "B", split = ",", defaultValue = "1", description = "Batch sizes (default ${DEFAULT-VALUE}).")
@@ -84,6 +88,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
     boolean separate;
 
+    @Option(names = "--recompute", description = "With --train: recompute each ReLU output after a batch norm in the backward pass (less memory).")
+    boolean recompute;
+
+    @Option(names = "--profile", paramLabel = "DIR", description = {"With --train: ONNX Runtime's profile of the timed steps, per model and batch, "
+            + "into DIR (MODEL-bB_DATE.json), with where the time goes by phase, operator and layer (MODEL-bB.txt)."})
+    Path profile;
+
     @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network (torchvision's export; the FP32 file beside an INT8 one), runs alternating; prints model÷file.")
     Path vs;
 
@@ -118,12 +129,15 @@ final class BenchCommand implements Callable<Integer> {
 
     private sealed interface Target permits ZooTarget, FileTarget {
         String name();
+
+        /** The batch sizes to time it at. */
+        List<Integer> batches();
     }
 
-    private record ZooTarget(String name) implements Target {
+    private record ZooTarget(String name, List<Integer> batches) implements Target {
     }
 
-    private record FileTarget(String name, Path file) implements Target {
+    private record FileTarget(String name, Path file, List<Integer> batches) implements Target {
     }
 
     @Override
@@ -161,11 +175,14 @@ final class BenchCommand implements Callable<Integer> {
         settings.put("mode", train ? "training step" : "inference");
         settings.put("device", options.device().toString());
         settings.put("threads", threadCount == 0 ? "ONNX Runtime's default" : threadCount);
-        settings.put("batches", List.copyOf(batches));
+        settings.put("batches", resolved.stream().allMatch(t -> t.batches().equals(batches)) ? List.copyOf(batches)
+                : resolved.stream().map(t -> t.name() + "@" + t.batches().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")))
+                        .toList());
         settings.put("warm-up", warmup);
         settings.put("timed runs", iterations);
         settings.put("budget seconds", budget > 0 ? budget : null);
         settings.put("optimizer", train ? opt.describe() : null);
+        settings.put("activations", train && recompute ? "recomputed after batch norms" : null);
         int width = resolved.stream().mapToInt(t -> t.name().length()).max().orElse(12);
         if (vs != null) {
             width = Math.max(width, vs.getFileName().toString().length() + 5);
@@ -184,11 +201,11 @@ final class BenchCommand implements Callable<Integer> {
         boolean isolate = resolved.size() > 1 && !inProcess;
         for (Target t : resolved) {
             List<BenchReport.Row> rows = isolate ? inChildProcess(t, threadCount)
-                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), options, plan, opt) : benchFile((FileTarget) t, options, plan);
+                    : t instanceof ZooTarget z ? benchModel(zoo, z.name(), z.batches(), options, plan, opt) : benchFile((FileTarget) t, options, plan);
             if (vsPyTorch) {
                 rows = new ArrayList<>(rows);
                 try {
-                    rows.addAll(pyTorchRows(zoo.find(t.name()), rows, threadCount, plan));
+                    rows.addAll(pyTorchRows(zoo.find(t.name()), t.batches(), rows, threadCount, plan));
                 } catch (ZooException e) {
                     if (resolved.size() == 1) {
                         throw e;
@@ -254,8 +271,15 @@ final class BenchCommand implements Callable<Integer> {
         if (vs != null && train) {
             throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
         }
-        if (!train && (separate || !optimizer.equals("nadam"))) {
-            throw new ZooException("--optimizer and --separate apply to --train only");
+        if (!train && (separate || recompute || !optimizer.equals("nadam") || profile != null)) {
+            throw new ZooException("--optimizer, --separate, --recompute and --profile apply to --train only");
+        }
+        if (profile != null) {
+            try {
+                Files.createDirectories(profile);
+            } catch (IOException e) {
+                throw new ZooException("--profile: cannot make the folder " + profile + " (" + e.getMessage() + ")");
+            }
         }
         // Before minutes of measuring, not after: a folder or a device as --out or --chart is refused now.
         if (out != null) {
@@ -269,20 +293,27 @@ final class BenchCommand implements Callable<Integer> {
     /** Ids and files, in the order given, each once; no arguments means every model. */
     private List<Target> resolve(ModelZoo zoo) {
         if (targets.isEmpty()) {
-            return zoo.list().stream().map(i -> (Target) new ZooTarget(i.id())).toList();
+            return zoo.list().stream().map(i -> (Target) new ZooTarget(i.id(), batches)).toList();
         }
         Set<String> seen = new LinkedHashSet<>();
         List<Target> out = new ArrayList<>();
-        for (String arg : targets) {
-            Path file = Path.of(arg);
-            if (arg.endsWith(".onnx") || (!zoo.contains(arg) && Files.isRegularFile(file))) {
+        for (String given : targets) {
+            Path file = Path.of(given);
+            if (given.endsWith(".onnx") || (!zoo.contains(given) && Files.isRegularFile(file))) {
                 if (!Files.isRegularFile(file)) {
-                    throw new ZooException("ONNX file " + arg + " does not exist");
+                    throw new ZooException("ONNX file " + given + " does not exist");
                 }
-                if (seen.add(arg)) {
-                    out.add(new FileTarget(file.getFileName().toString(), file));
+                if (seen.add(given)) {
+                    out.add(new FileTarget(file.getFileName().toString(), file, batches));
                 }
                 continue;
+            }
+            String arg = given;
+            List<Integer> own = batches;
+            int at = given.lastIndexOf('@');
+            if (at > 0) {
+                arg = given.substring(0, at);
+                own = batchSizes(given.substring(at + 1), given);
             }
             // An exact id is that model alone, even where a family shares its name (alexnet).
             List<ModelInfo> matched = zoo.contains(arg) ? List.of(zoo.find(arg)) : zoo.list(arg);
@@ -294,7 +325,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (ModelInfo i : matched) {
                 if (seen.add(i.id())) {
-                    out.add(new ZooTarget(i.id()));
+                    out.add(new ZooTarget(i.id(), own));
                 }
             }
         }
@@ -338,10 +369,24 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, RuntimeOptions options, Benchmark.Plan plan, Optimizer opt) {
+    /** "8" or "1,8" after a model's '@': batch sizes of at least 1, ascending. */
+    private static List<Integer> batchSizes(String text, String target) {
+        try {
+            List<Integer> sizes = java.util.Arrays.stream(text.split(",")).map(String::strip).map(Integer::valueOf).distinct().sorted().toList();
+            if (!sizes.isEmpty() && sizes.stream().allMatch(b -> b >= 1)) {
+                return sizes;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what was expected
+        }
+        throw new ZooException("'" + target + "': after '@' give batch sizes of at least 1, e.g. resnet18@8 or resnet18@1,8");
+    }
+
+    private List<BenchReport.Row> benchModel(ModelZoo zoo, String id, List<Integer> batches, RuntimeOptions options, Benchmark.Plan plan,
+            Optimizer opt) {
         ModelConfig config = modelOptions.config();
         Model model = zoo.build(id, config);
-        dev.cnnzoo.weights.Weights start = weights.given() ? weights.resolve(zoo, model).weights()
+        java.util.function.Supplier<dev.cnnzoo.weights.Weights> startingWeights = () -> weights.given() ? weights.resolve(zoo, model).weights()
                 : dev.cnnzoo.weights.Weights.initial(model.graph(), model.config().seed());
         long flops = 2 * Summary.of(model.graph()).macs() * (train ? 3 : 1);
         String mode = train ? "train" : "inference";
@@ -349,24 +394,35 @@ final class BenchCommand implements Callable<Integer> {
         if (train) {
             for (int b : batches) {
                 ResidentMemory.resetPeak();
-                try (TrainingStepRunner step = new TrainingStepRunner(model, start, opt, learningRate, b, options,
-                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED)) {
+                Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
+                try (TrainingStepRunner step = new TrainingStepRunner(model, startingWeights, opt, learningRate, b, options,
+                        separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED,
+                        recompute ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
+                    if (prefix != null) {
+                        writeProfileReport(step.endProfiling(), id + " at batch " + b, profile.resolve(id + "-b" + b + ".txt"));
+                    }
                 }
             }
             return rows;
         }
-        try (InferenceSession zooSession = ZooSessions.open(model, start, options)) {
-            return benchSessions(id, "zoo", zooSession, perSample(model), flops, options, plan);
+        try (InferenceSession zooSession = ZooSessions.open(model, startingWeights.get(), options)) {
+            return benchSessions(id, "zoo", zooSession, perSample(model), batches, flops, options, plan);
         }
+    }
+
+    private void writeProfileReport(Path json, String title, Path report) {
+        AtomicFile.write(report, StepProfile.read(json).report(title, 25).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        spec.commandLine().getErr().println("zoo: wrote " + json + " and " + report);
+        spec.commandLine().getErr().flush();
     }
 
     private List<BenchReport.Row> benchFile(FileTarget t, RuntimeOptions options, Benchmark.Plan plan) {
         try (InferenceSession s = InferenceSession.open(t.file(), options)) {
             ZooMetadata meta = new ZooMetadata(s.metadata());
             long flops = 2 * meta.macs().orElse(0);
-            return benchSessions(t.name(), "onnx", s, meta.input().orElse(null), flops, options, plan);
+            return benchSessions(t.name(), "onnx", s, meta.input().orElse(null), t.batches(), flops, options, plan);
         }
     }
 
@@ -376,7 +432,7 @@ final class BenchCommand implements Callable<Integer> {
      *
      * @param perSample channels, height, width for inputs that leave them open (null: none known)
      */
-    private List<BenchReport.Row> benchSessions(String name, String source, InferenceSession main, int[] perSample, long flops,
+    private List<BenchReport.Row> benchSessions(String name, String source, InferenceSession main, int[] perSample, List<Integer> batches, long flops,
             RuntimeOptions options, Benchmark.Plan plan) {
         List<BenchReport.Row> rows = new ArrayList<>();
         try (InferenceSession other = vs != null ? InferenceSession.open(vs, options) : null) {
@@ -406,7 +462,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private List<BenchReport.Row> inChildProcess(Target t, int threadCount) {
         List<String> args = new ArrayList<>(List.of("bench", t instanceof FileTarget f ? f.file().toString() : t.name(), "--in-process",
-                "--no-progress", "--format", "json", "--batch", batches.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
+                "--no-progress", "--format", "json", "--batch", t.batches().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")),
                 "--warmup", Integer.toString(warmup), "--iters", Integer.toString(iterations), "--budget", Double.toString(budget)));
         args.addAll(runtime.arguments(threadCount));
         if (train) {
@@ -414,6 +470,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (separate) {
             args.add("--separate");
+        }
+        if (profile != null) {
+            args.addAll(List.of("--profile", profile.toString()));
+        }
+        if (recompute) {
+            args.add("--recompute");
         }
         if (weights.given()) {
             args.addAll(List.of("--weights", weights.weights));
@@ -427,15 +489,16 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private List<BenchReport.Row> pyTorchRows(ModelInfo info, List<BenchReport.Row> zooRows, int threadCount, Benchmark.Plan plan) {
+    private List<BenchReport.Row> pyTorchRows(ModelInfo info, List<Integer> batches, List<BenchReport.Row> zooRows, int threadCount,
+            Benchmark.Plan plan) {
         String id = info.id();
         List<PyTorchBench.Result> results = PyTorchBench.run(python != null ? python : PyTorchBench.defaultPython(), info, batches, threadCount,
-                plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate);
+                plan, train, optimizer.toLowerCase(Locale.ROOT), learningRate, profile);
         List<BenchReport.Row> rows = new ArrayList<>();
         for (PyTorchBench.Result r : results) {
             BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
             rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
-                    r.batch(), r.latencies(), zooRow.flopsPerImage(), null, zooRow.latencies().p50() / r.latencies().p50(),
+                    r.batch(), r.latencies(), zooRow.flopsPerImage(), r.peakResident(), zooRow.latencies().p50() / r.latencies().p50(),
                     zooRow.latencies().p50() / r.latencies().p50()));
         }
         return rows;

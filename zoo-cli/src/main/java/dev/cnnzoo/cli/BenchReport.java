@@ -28,7 +28,7 @@ final class BenchReport {
     static final String FLOPS_NOTE = "GFLOP/s counts 2 FLOPs per multiply-accumulate of the model summary's MACs (convolutions and dense "
             + "layers; a training step as 3× the forward pass); img/s = batch ÷ p50; warm-up runs are not timed; zoo÷this is, for "
             + "--vs, the median over rounds of the zoo's time over the file's in the same round (their runs alternate), for PyTorch "
-            + "the ratio of the medians.";
+            + "the ratio of the medians; RSS÷this is the zoo's peak resident memory over PyTorch's, each in its own process.";
 
     /**
      * One measurement.
@@ -73,8 +73,17 @@ final class BenchReport {
     // ---- table ------------------------------------------------------------------------------
 
     String tableHeader() {
-        return String.format(Locale.ROOT, "%-" + nameWidth + "s %5s %10s %10s %10s %10s %9s %11s %5s  %s", "model", "batch", "p50 ms",
-                "p90 ms", "p99 ms", "img/s", "GFLOP/s", "peak RSS", "runs", "zoo÷this");
+        return String.format(Locale.ROOT, "%-" + nameWidth + "s %5s %10s %10s %10s %10s %9s %11s %5s  %8s  %s", "model", "batch", "p50 ms",
+                "p90 ms", "p99 ms", "img/s", "GFLOP/s", "peak RSS", "runs", "zoo÷this", "RSS÷this");
+    }
+
+    /** For a PyTorch row, the zoo's peak resident bytes at the same model and batch over PyTorch's; else null. */
+    Double residentRatio(Row r) {
+        if (!r.source().equals("pytorch") || r.peakResident() == null) {
+            return null;
+        }
+        return rows.stream().filter(z -> z.source().equals("zoo") && z.name().equals(r.name()) && z.batch() == r.batch() && z.peakResident() != null)
+                .findFirst().map(z -> z.peakResident() / (double) r.peakResident()).orElse(null);
     }
 
     String tableLine(Row r) {
@@ -83,10 +92,12 @@ final class BenchReport {
             name = name.substring(0, nameWidth - 1) + "…";
         }
         Latencies l = r.latencies();
-        return String.format(Locale.ROOT, "%-" + nameWidth + "s %5d %10s %10s %10s %10s %9s %11s %5d  %s", name, r.batch(), ms(l.p50()),
+        Double resident = residentRatio(r);
+        return String.format(Locale.ROOT, "%-" + nameWidth + "s %5d %10s %10s %10s %10s %9s %11s %5d  %8s  %s", name, r.batch(), ms(l.p50()),
                 ms(l.p90()), ms(l.p99()), number(l.imagesPerSecond(r.batch())), Double.isNaN(r.gflopsPerSecond()) ? "" : number(r.gflopsPerSecond()),
                 r.peakResident() == null ? "" : Format.bytes(r.peakResident()), l.runs(),
-                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio())).stripTrailing();
+                r.zooRatio() == null ? "" : String.format(Locale.ROOT, "%.3f", r.zooRatio()),
+                resident == null ? "" : String.format(Locale.ROOT, "%.3f", resident)).stripTrailing();
     }
 
     String describeSetup() {
@@ -177,6 +188,10 @@ final class BenchReport {
                 o.put("zoo_over_this_is", r.source().equals("vs") ? "median of per-round ratios (runs alternated)"
                         : "ratio of medians (timed in another process)");
                 o.put("zoo_p50_over_this_p50", r.p50Ratio());
+            }
+            Double resident = residentRatio(r);
+            if (resident != null) {
+                o.put("zoo_peak_resident_over_this", resident);
             }
             o.put("millis", l.millis());
             results.add(o);

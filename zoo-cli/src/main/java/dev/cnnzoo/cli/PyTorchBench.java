@@ -24,8 +24,8 @@ final class PyTorchBench {
     static final Path DEBIAN_PYTHON = Path.of("/usr/bin/python3");
     private static final String SCRIPT = "pytorch_bench.py";
 
-    /** One model at one batch in PyTorch. */
-    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads) {
+    /** One model at one batch in PyTorch; its process's peak resident bytes (null where Linux's VmHWM is not at hand). */
+    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads, Long peakResident) {
     }
 
     private PyTorchBench() {
@@ -39,9 +39,11 @@ final class PyTorchBench {
      * Times {@code model}'s PyTorch peer: the script's own definition where no library has the
      * network (LeNet-5 and the Fashion-MNIST CNN), else its torchvision or timm counterpart as the
      * model's metadata names it, at the model's default input.
+     *
+     * @param profile a folder for PyTorch's profile of each batch (ID-bB-pytorch.txt), or null
      */
     static List<Result> run(String python, ModelInfo model, List<Integer> batches, int threads, Benchmark.Plan plan, boolean train,
-            String optimizer, double learningRate) {
+            String optimizer, double learningRate, Path profile) {
         Path script = null;
         Path err = null;
         try {
@@ -61,6 +63,9 @@ final class PyTorchBench {
                     "--iters", Integer.toString(plan.iterations()), "--budget", Double.toString(plan.budgetSeconds())));
             if (train) {
                 cmd.addAll(List.of("--train", "--optimizer", optimizer, "--lr", Double.toString(learningRate)));
+            }
+            if (profile != null) {
+                cmd.addAll(List.of("--profile", profile.toString()));
             }
             err = Files.createTempFile("zoo-pytorch-bench-", ".err");
             Process p;
@@ -88,8 +93,9 @@ final class PyTorchBench {
                 for (int i = 0; i < millis.length; i++) {
                     millis[i] = n.get("millis").get(i).asDouble();
                 }
+                JsonNode peak = n.path("peak_resident_bytes");
                 results.add(new Result(n.get("model").asText(), n.get("batch").asInt(), new Latencies(millis), n.get("torch").asText(),
-                        n.get("threads").asInt()));
+                        n.get("threads").asInt(), peak.isNumber() ? peak.asLong() : null));
             }
             return results;
         } catch (IOException e) {

@@ -8,10 +8,13 @@ import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.TrainingSpec;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.weights.Weights;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.SplittableRandom;
 
 /**
@@ -25,11 +28,19 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
     private final long[] labels;
     private final double learningRate;
 
-    TrainingStepRunner(Model model, Weights weights, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime,
-            StepEngine.Mode mode) {
-        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer));
-        Checkpoint start = Checkpoint.start(artifacts.training(), optimizer, weights, Map.of());
-        this.engine = new StepEngine(artifacts, start, runtime, mode, model.config().seed());
+    /**
+     * @param weights the starting weights, built here (after the bench resets its memory peak) and
+     *                let go once the engine holds them natively: like a training run, the step then
+     *                runs without a Java copy of the weights, which a full collection returns to the
+     *                system before the timed steps (VGG-16's 553 MB)
+     * @param profile ONNX Runtime's profile file prefix, or null for none
+     */
+    TrainingStepRunner(Model model, Supplier<Weights> weights, Optimizer optimizer, double learningRate, int batch, RuntimeOptions runtime,
+            StepEngine.Mode mode, TrainingGraph.Activations activations, Path profile) {
+        TrainingArtifacts artifacts = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), optimizer).activations(activations));
+        this.engine = new StepEngine(artifacts, Checkpoint.start(artifacts.training(), optimizer, weights.get(), Map.of()), runtime, mode,
+                model.config().seed(), profile);
+        System.gc();
         this.learningRate = learningRate;
         int[] size = model.config().inputSize();
         Shape shape = Shape.of(batch, model.config().inputChannels(), size[0], size[1]);
@@ -48,6 +59,11 @@ final class TrainingStepRunner implements Runnable, AutoCloseable {
     @Override
     public void run() {
         engine.step(images, labels, learningRate);
+    }
+
+    /** Ends the profile of an engine opened with one and returns its file. */
+    Path endProfiling() {
+        return engine.endProfiling();
     }
 
     @Override

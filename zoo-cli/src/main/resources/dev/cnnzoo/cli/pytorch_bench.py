@@ -1,7 +1,9 @@
 # PyTorch's side of `zoo bench --vs-pytorch`: times the same network in PyTorch (eager, CPU) with
 # the zoo's thread count, warm-up and run counts, and prints one JSON line per batch:
-# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N}, or {"model": ID, "missing": WHY}
-# for a model it has no counterpart of.
+# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N, "peak_resident_bytes": BYTES},
+# or {"model": ID, "missing": WHY} for a model it has no counterpart of. The peak is the process's
+# (Linux's VmHWM), reset to the resident size before each batch, as the zoo's side measures its own:
+# Python, torch and the model built, then whatever the timed runs add.
 # The network is the zoo model's torchvision (else timm) counterpart, which the zoo passes as
 # --counterparts (its metadata's "counterparts": {"torchvision": {"name": ..., "kwargs": {...}}}),
 # or, for the networks no library has, the definition written below.
@@ -9,8 +11,12 @@
 # backward, the optimizer's update, and the loss and logits brought to the host.
 # Usage: pytorch_bench.py --model ID --input C,H,W --counterparts JSON --batch B,B --threads N --warmup W
 #                         --iters I [--budget SECONDS] [--train --optimizer sgd|adam|adamw|nadam --lr LR]
+#                         [--profile DIR]
+# --profile DIR: after the timed runs, torch.autograd.profiler over as many more runs (at most 5), its
+# per-operator table written to DIR/ID-bB-pytorch.txt (the zoo's side writes DIR/ID-bB.txt).
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -162,6 +168,38 @@ def subject(model, batch, shape, train, args):
     return step
 
 
+def write_profile(run, runs, title, path):
+    """torch.autograd.profiler over `runs` more runs: self CPU time per operator, per run."""
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(runs):
+            run()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=40)
+    with open(path + ".tmp", "w") as f:
+        f.write("# %s: torch.autograd.profiler over %d runs (divide its totals by %d for one step)\n%s\n" % (title, runs, runs, table))
+    os.replace(path + ".tmp", path)
+
+
+def reset_peak():
+    """Starts a new VmHWM at the current resident size (Linux >= 4.0); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_resident():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True)
@@ -175,6 +213,7 @@ def main():
     p.add_argument("--train", action="store_true")
     p.add_argument("--optimizer", default="nadam")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--profile", default=None)
     args = p.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -188,6 +227,7 @@ def main():
         return 0
     model = make()
     for batch in (int(b) for b in args.batch.split(",")):
+        peak_known = reset_peak()
         run = subject(model, batch, shape, args.train, args)
         for _ in range(args.warmup):
             run()
@@ -198,8 +238,12 @@ def main():
             millis.append((time.perf_counter() - t) * 1000)
             if args.budget > 0 and time.perf_counter() - begun >= args.budget and len(millis) >= min(3, args.iters):
                 break
+        if args.profile:
+            write_profile(run, min(5, len(millis)), "%s at batch %d" % (mid, batch),
+                          os.path.join(args.profile, "%s-b%d-pytorch.txt" % (mid, batch)))
         print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
-                          "threads": torch.get_num_threads()}), flush=True)
+                          "threads": torch.get_num_threads(),
+                          "peak_resident_bytes": peak_resident() if peak_known else None}), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.testkit.Conformance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,13 +134,57 @@ class BenchCommandTest {
     }
 
     @Test
+    void eachModelAtItsOwnBatchSizes() throws IOException {
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern@2", "lenet5@3,1", "--batch", "5", "--iters", "1", "--warmup", "0", "--threads", "1",
+                "--in-process", "--format", "json");
+        assertEquals(0, r.exit(), r.err());
+        List<String> rows = new java.util.ArrayList<>();
+        json(r.out()).get("results").forEach(row -> rows.add(row.get("model").asText() + "@" + row.get("batch").asInt()));
+        assertEquals(List.of("lenet5-modern@2", "lenet5@1", "lenet5@3"), rows);
+    }
+
+    /** --profile writes ONNX Runtime's profile of the timed steps and where their time went; --recompute changes the artifacts, not the run. */
+    @Test
+    void aProfiledTrainingStep() throws IOException {
+        Path profiles = dir.resolve("profiles");
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern", "--train", "--batch", "4", "--iters", "2", "--warmup", "1", "--threads", "1",
+                "--recompute", "--profile", profiles.toString(), "--format", "json");
+        assertEquals(0, r.exit(), r.err());
+        String report = Files.readString(profiles.resolve("lenet5-modern-b4.txt"));
+        assertTrue(report.contains("backward") && report.contains("optimizer") && report.contains("costliest layers"), report);
+        try (var files = Files.list(profiles)) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().matches("lenet5-modern-b4_.*\\.json")), "ONNX Runtime's own profile is kept");
+        }
+        assertEquals("recomputed after batch norms", json(r.out()).get("settings").get("activations").asText());
+    }
+
+    /** PyTorch's side reports its process's peak resident memory too, and the zoo's over it. */
+    @Conformance
+    @Test
+    void pyTorchsPeakMemoryBesideTheZoos() throws IOException {
+        ZooCommandTest.Result r = zoo("bench", "lenet5-modern", "--train", "--vs-pytorch", "--batch", "4", "--iters", "2", "--warmup", "1",
+                "--threads", "1", "--format", "json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = json(r.out()).get("results");
+        JsonNode zooRow = rows.get(0);
+        JsonNode torchRow = rows.get(1);
+        assertEquals("pytorch", torchRow.get("source").asText());
+        long torchPeak = torchRow.get("peak_resident_bytes").asLong();
+        assertTrue(torchPeak > 50L << 20, "PyTorch's process holds at least Python and torch: " + torchPeak);
+        assertEquals(zooRow.get("peak_resident_bytes").asDouble() / torchPeak, torchRow.get("zoo_peak_resident_over_this").asDouble(), 1e-9);
+    }
+
+    @Test
     void badRequestsAreNamed() {
+        assertEquals("zoo: 'lenet5@0': after '@' give batch sizes of at least 1, e.g. resnet18@8 or resnet18@1,8",
+                zoo("bench", "lenet5@0").err().strip());
         assertEquals("zoo: --batch needs batch sizes of at least 1, got [1, 0]", zoo("bench", "lenet5", "--batch", "1,0").err().strip());
         assertEquals("zoo: --format must be table, json or csv, got 'xml'", zoo("bench", "lenet5", "--format", "xml").err().strip());
         assertEquals("zoo: no model matches 'nothing*' (see zoo list)", zoo("bench", "nothing*").err().strip());
         assertEquals("zoo: unknown model 'lenet6'; did you mean lenet5?", zoo("bench", "lenet6").err().strip());
         assertEquals("zoo: ONNX file " + dir.resolve("absent.onnx") + " does not exist", zoo("bench", dir.resolve("absent.onnx").toString()).err().strip());
         assertTrue(zoo("bench", "lenet5", "--optimizer", "sgd").err().contains("apply to --train only"));
+        assertTrue(zoo("bench", "lenet5", "--profile", dir.toString()).err().contains("apply to --train only"));
     }
 
     /** A saved report of these models and images per second, batch 1, in the order given. */

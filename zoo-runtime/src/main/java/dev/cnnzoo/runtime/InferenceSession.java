@@ -81,6 +81,40 @@ public final class InferenceSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a model held in memory that runs the same way many times over (a training step), with
+     * ONNX Runtime's memory pattern off and, when {@code profile} is given, its profiler on.
+     *
+     * <p>The memory pattern pre-plans one block for all of a run's intermediate tensors from what the
+     * first run allocated; the first run's arena chunks stay besides it, so a training step held
+     * both: ResNet-18's step at batch 8 peaked at 1.15 GB resident with it and 0.87 GB without, no
+     * slower (docs/benchmarks.md, "Where the memory goes").
+     *
+     * @param profile where ONNX Runtime writes its profile (a prefix: it appends the date and
+     *                {@code .json}), or null for none; {@link #endProfiling} finishes it
+     */
+    public static InferenceSession openRepeated(byte[] model, RuntimeOptions options, Path profile) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = sessionOptions(options)) {
+            so.setMemoryPatternOptimization(false);
+            if (profile != null) {
+                so.enableProfiling(profile.toString());
+            }
+            return new InferenceSession(env.createSession(model, so), options.device());
+        } catch (OrtException e) {
+            throw new ZooException("ONNX Runtime cannot load the model" + onDevice(options) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops the profiler of a session opened with one and returns the file it wrote. */
+    public Path endProfiling() {
+        try {
+            return Path.of(session.endProfiling());
+        } catch (OrtException e) {
+            throw new ZooException("ONNX Runtime could not finish its profile: " + e.getMessage(), e);
+        }
+    }
+
     /** On CUDA a load failure is most often the device's: say which, and the way out. */
     private static String onDevice(RuntimeOptions options) {
         return options.device() == Device.CUDA ? " on CUDA device " + options.deviceId() + " (is an NVIDIA GPU with its driver present? "
@@ -181,10 +215,37 @@ public final class InferenceSession implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #runNative(Map, Set)}, with some outputs written into tensors the caller gives
+     * ({@code pinned}, by output name) rather than into new ones; those are absent from the result.
+     * A pinned output may be one of the feeds: a value the graph replaces (an optimizer's moment)
+     * is then updated in place, provided every other reader of that input precedes, through the
+     * graph's data dependencies, the node that writes the output.
+     */
+    public OrtSession.Result runNative(Map<String, ? extends ai.onnxruntime.OnnxTensorLike> feeds, Set<String> wanted,
+            Map<String, ? extends OnnxValue> pinned) {
+        try {
+            return session.run(feeds, wanted, pinned);
+        } catch (OrtException e) {
+            throw new ZooException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+        }
+    }
+
     /** A native tensor holding {@code t}'s data; the caller closes it. */
     public static OnnxTensor nativeTensor(Tensor t) {
         try {
             return toNative(OrtEnvironment.getEnvironment(), t);
+        } catch (OrtException e) {
+            throw new ZooException("cannot create a native tensor: " + e.getMessage(), e);
+        }
+    }
+
+    /** A native FLOAT tensor of zeros in memory of its own (no Java array behind it); the caller closes it. */
+    public static OnnxTensor nativeZeros(Shape shape) {
+        java.nio.FloatBuffer zeros = ByteBuffer.allocateDirect(Math.multiplyExact(Math.toIntExact(shape.elements()), Float.BYTES))
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        try {
+            return OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), zeros, shape.longDims());
         } catch (OrtException e) {
             throw new ZooException("cannot create a native tensor: " + e.getMessage(), e);
         }

@@ -32,8 +32,11 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, Object> proper
     }
 
     /**
-     * The checkpoint a run starts from: the network's weights, zeroed optimizer state for every
-     * trainable parameter, and the optimizer's global state at its initial value.
+     * The checkpoint a run starts from: the network's weights and the optimizer's global state at
+     * its initial value. The per-parameter optimizer state (moments, momentum) starts at zero and is
+     * absent until the first step writes it: a {@link dev.cnnzoo.training.run.StepEngine} starting
+     * at step 0 creates it, natively, so a run never holds a Java copy of zeros the size of its
+     * weights (1.1 GB for VGG-16's Adam moments).
      */
     public static Checkpoint start(TrainingGraph training, Optimizer optimizer, Weights weights, Map<String, Object> properties) {
         Map<String, Tensor> t = new LinkedHashMap<>();
@@ -45,12 +48,6 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, Object> proper
         }
         for (String s : training.state()) {
             t.put(s, require(weights, s));
-        }
-        for (String p : training.trainable()) {
-            Shape shape = weights.get(p).shape();
-            for (String s : optimizer.stateNames()) {
-                t.put(p + "." + s, Tensor.zeros(shape));
-            }
         }
         for (String s : optimizer.globalStateNames()) {
             t.put(s, Tensor.scalar(optimizer.initialGlobal(s)));

@@ -221,28 +221,136 @@ final class ConvRules {
     }
 
     /**
-     * dW[m, c, k] = Σ_n Σ_o X[n, group(m)·C/G + c, o·s + k·dil − pad] · dY[n, m, o]. The input,
-     * batch moved behind the channels, is unfolded into columns (im2col: for each kernel tap the
-     * strided slice of the zero-padded input it meets), cols[g, c·K + k, (n, o)]; then per group
-     * dW_g = dY_g · cols_gᵀ with the batch inside the contraction: one GEMM per group, the shape of
-     * work BLAS kernels do best, and no per-image intermediate.
+     * dW[m, c, k] = Σ_n Σ_o X[n, group(m)·C/G + c, o·s + k·dil − pad] · dY[n, m, o]: for each kernel
+     * tap k, the output gradient times the strided slice of the zero-padded input that tap meets, with
+     * the batch inside the contraction (dY and X moved to [maps, N, positions]).
+     *
+     * <p>Two forms. With enough input maps per group ({@link #PER_TAP_MIN_MAPS}), one GEMM per tap,
+     * dW[:, :, k] = dYᵀ · slice_kᵀ, each slice copied once and freed after its product. With few
+     * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, the
+     * slices are stacked into im2col columns for one GEMM per group. Against the columns, the
+     * per-tap form skips the columns' concatenation, a second copy of K times the input: on
+     * ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the columns' time, one thread
+     * (docs/benchmarks.md, "Where the time goes").
      */
     static Value weightGradient(Differentiator d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
         int channels = x.shape().dim(1);
         int outChannels = dy.shape().dim(1);
+        if (channels % groups != 0) {
+            throw new IllegalStateException("groups must divide the input maps");
+        }
+        Value dyT = d.transpose(dy, swapFirstTwo(dy.shape().rank()));                   // M, N, out spatial
+        long[] shape = Arrays.stream(weightShape).asLongStream().toArray();
+        int taps = taps(geo);
+        if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS) {
+            Value dyRows = d.reshape(dyT, outChannels, -1);                              // M, N·O
+            Value[] perTap = new Value[taps];
+            Taps slices = new Taps(d, x, geo, dy.shape().tail(2));
+            for (int k = 0; k < taps; k++) {
+                Value slice = d.reshape(slices.slice(k), channels, -1);                    // C, N·O
+                perTap[k] = d.op("Unsqueeze", d.op("MatMul", dyRows, d.transpose(slice, 1, 0)), d.int64s(2));  // M, C, 1
+            }
+            return d.reshape(d.op("Concat", Attributes.of("axis", 2), perTap), shape);
+        }
+        Value cols = savedColumns != null ? savedColumns : columns(d, x, geo, dy.shape().tail(2), groups); // G, C/G·K, N·O
+        Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O
+        Value dw = d.op("MatMul", dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
+        return d.reshape(dw, shape);
+    }
+
+    /**
+     * Input maps per group from which a weight gradient takes one GEMM per kernel tap rather than one
+     * over im2col columns: a tap's product is M×C, and below 32 columns BLAS runs it at a fraction of
+     * its speed (ResNet's 3-map stem and LeNet-5's 1- and 6-map convolutions keep the columns).
+     */
+    static final int PER_TAP_MIN_MAPS = 32;
+
+    private static int taps(Geometry geo) {
         int taps = 1;
         for (int k : geo.kernel) {
             taps *= k;
         }
-        Value cols = savedColumns != null ? savedColumns : columns(d, x, geo, dy.shape().tail(2), groups); // G, C/G·K, N·O
-        Value dyT = d.transpose(dy, swapFirstTwo(dy.shape().rank()));                   // M, N, out spatial
-        Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O
-        Value dw = d.op("MatMul", dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
-        if (channels % groups != 0) {
-            throw new IllegalStateException("groups must divide the input maps");
+        return taps;
+    }
+
+    /**
+     * The input slices the kernel taps of a convolution meet, from X moved to [C, N, spatial] and
+     * zero-padded. A strided convolution's taps read every s-th position: rather than one strided
+     * copy per tap, the padded input is split once into its s^n phases (positions ≡ r mod s), and
+     * each tap's slice is a contiguous window of one phase.
+     */
+    private static final class Taps {
+        private final Differentiator d;
+        private final Geometry geo;
+        private final int[] outSpatial;
+        private final Value padded;
+        private final java.util.Map<java.util.List<Integer>, Value> phases = new java.util.HashMap<>();
+        private final boolean strided;
+
+        Taps(Differentiator d, Value x, Geometry geo, int[] outSpatial) {
+            this.d = d;
+            this.geo = geo;
+            this.outSpatial = outSpatial;
+            int n = geo.spatial;
+            Value xt = d.transpose(x, swapFirstTwo(n + 2));                              // C, N, spatial
+            if (Arrays.stream(geo.pads).anyMatch(p -> p != 0)) {
+                long[] pads = new long[2 * (n + 2)];
+                for (int i = 0; i < n; i++) {
+                    pads[2 + i] = geo.pads[i];
+                    pads[n + 2 + 2 + i] = geo.pads[i + n];
+                }
+                xt = d.op("Pad", Attributes.of("mode", "constant"), xt, d.int64s(pads));
+            }
+            this.padded = xt;
+            this.strided = Arrays.stream(geo.strides).anyMatch(v -> v > 1);
         }
-        return d.reshape(dw, java.util.Arrays.stream(weightShape).asLongStream().toArray());
+
+        /** [C, N, out spatial]: what tap {@code k} (row-major over the kernel) meets at every output position. */
+        Value slice(int k) {
+            int n = geo.spatial;
+            int[] tap = new int[n];
+            int rem = k;
+            for (int i = n - 1; i >= 0; i--) {
+                tap[i] = rem % geo.kernel[i];
+                rem /= geo.kernel[i];
+            }
+            long[] starts = new long[n];
+            long[] ends = new long[n];
+            long[] axes = new long[n];
+            long[] steps = new long[n];
+            Value source = padded;
+            if (strided) {
+                java.util.List<Integer> phase = new java.util.ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    phase.add(tap[i] * geo.dilations[i] % geo.strides[i]);
+                }
+                source = phases.computeIfAbsent(phase, this::phase);
+            }
+            for (int i = 0; i < n; i++) {
+                long offset = (long) tap[i] * geo.dilations[i];
+                starts[i] = strided ? offset / geo.strides[i] : offset;
+                ends[i] = starts[i] + (strided ? outSpatial[i] : (long) (outSpatial[i] - 1) * geo.strides[i] + 1);
+                axes[i] = 2 + i;
+                steps[i] = 1;
+            }
+            return d.op("Slice", source, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+        }
+
+        private Value phase(java.util.List<Integer> residues) {
+            int n = geo.spatial;
+            long[] starts = new long[n];
+            long[] ends = new long[n];
+            long[] axes = new long[n];
+            long[] steps = new long[n];
+            for (int i = 0; i < n; i++) {
+                starts[i] = residues.get(i);
+                ends[i] = Long.MAX_VALUE;
+                axes[i] = 2 + i;
+                steps[i] = geo.strides[i];
+            }
+            return d.op("Slice", padded, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+        }
     }
 
     /**
@@ -253,47 +361,19 @@ final class ConvRules {
     static Value columns(Differentiator d, Value x, Geometry geo, int[] outSpatial, int groups) {
         int n = geo.spatial;
         int channels = x.shape().dim(1);
-        int taps = 1;
-        for (int k : geo.kernel) {
-            taps *= k;
-        }
-        Value xt = d.transpose(x, swapFirstTwo(n + 2));                                 // C, N, spatial
-        if (java.util.Arrays.stream(geo.pads).anyMatch(p -> p != 0)) {
-            long[] pads = new long[2 * (n + 2)];
-            for (int i = 0; i < n; i++) {
-                pads[2 + i] = geo.pads[i];
-                pads[n + 2 + 2 + i] = geo.pads[i + n];
-            }
-            xt = d.op("Pad", Attributes.of("mode", "constant"), xt, d.int64s(pads));
-        }
+        int taps = taps(geo);
+        boolean whole = taps == 1 && Arrays.stream(geo.strides).allMatch(s -> s == 1) && Arrays.stream(geo.pads).allMatch(p -> p == 0);
         Value stacked;
-        boolean whole = taps == 1 && java.util.Arrays.stream(geo.strides).allMatch(s -> s == 1)
-                && java.util.Arrays.equals(xt.shape().tail(2), outSpatial);
         if (whole) {
-            stacked = xt;                                                               // a 1×1 stride-1 kernel sees everything
+            stacked = d.transpose(x, swapFirstTwo(n + 2));                               // a 1×1 stride-1 kernel sees everything
         } else {
-            Value[] slices = new Value[taps];
-            int[] tap = new int[n];
+            Taps slices = new Taps(d, x, geo, outSpatial);
+            Value[] perTap = new Value[taps];
             for (int k = 0; k < taps; k++) {
-                int rem = k;
-                for (int i = n - 1; i >= 0; i--) {
-                    tap[i] = rem % geo.kernel[i];
-                    rem /= geo.kernel[i];
-                }
-                long[] starts = new long[n];
-                long[] ends = new long[n];
-                long[] axes = new long[n];
-                long[] steps = new long[n];
-                for (int i = 0; i < n; i++) {
-                    starts[i] = (long) tap[i] * geo.dilations[i];
-                    ends[i] = starts[i] + (long) (outSpatial[i] - 1) * geo.strides[i] + 1;
-                    axes[i] = 2 + i;
-                    steps[i] = geo.strides[i];
-                }
-                Value slice = d.op("Slice", xt, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
-                slices[k] = taps == 1 ? slice : d.op("Unsqueeze", slice, d.int64s(1));   // C, 1, N, out spatial
+                Value slice = slices.slice(k);
+                perTap[k] = taps == 1 ? slice : d.op("Unsqueeze", slice, d.int64s(1));    // C, 1, N, out spatial
             }
-            stacked = taps == 1 ? slices[0] : d.op("Concat", Attributes.of("axis", 1), slices); // C, K, N, out spatial
+            stacked = taps == 1 ? perTap[0] : d.op("Concat", Attributes.of("axis", 1), perTap); // C, K, N, out spatial
         }
         return d.reshape(stacked, groups, (long) channels / groups * taps, -1);
     }

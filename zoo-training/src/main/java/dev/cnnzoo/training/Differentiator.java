@@ -28,6 +28,8 @@ final class Differentiator {
     private final Map<String, Value> stateUpdates = new LinkedHashMap<>();
     private final List<TrainingGraph.DropoutMask> masks = new ArrayList<>();
     private final Map<String, Integer> maskNames = new HashMap<>();
+    private Value batchSource;
+    private Value batchSize;
 
     Differentiator(GraphBuilder g, Set<String> frozen) {
         this.g = g;
@@ -35,6 +37,15 @@ final class Differentiator {
     }
 
     // ---- bookkeeping for rules -------------------------------------------------------------
+
+    /**
+     * A network input whose first dimension is the batch: shapes that need the batch at run time
+     * read it from this value (which lives for the whole step) rather than from the activation
+     * they describe, which could then not be freed until the shape was taken.
+     */
+    void batchSource(Value input) {
+        this.batchSource = input;
+    }
 
     /** Whether a forward parameter is frozen (no gradient, inference-mode batch norm). */
     boolean isFrozen(Value parameter) {
@@ -143,17 +154,32 @@ final class Differentiator {
         return op("Transpose", Attributes.of("perm", perm), v);
     }
 
-    Value shapeOf(Value v) {
-        return op("Shape", v);
+    /**
+     * {@code like}'s shape as an INT64 vector at run time, without keeping {@code like} alive: see
+     * {@link GraphBuilder#shapeOf(Value, Value)}. An activation of rank 2 or more whose only open
+     * dimension is the first has the batch there (the network's tensors); anything else (a tensor
+     * flattened to one open dimension) takes a {@code Shape} node.
+     */
+    Value shapeOf(Value like) {
+        if (like.shape().isStatic() || batchSource == null || !onlyBatchOpen(like.shape())) {
+            return like.shape().isStatic() ? int64s(like.shape().longDims()) : op("Shape", like);
+        }
+        return g.shapeOf(like, batchSource);
+    }
+
+    private static boolean onlyBatchOpen(Shape s) {
+        for (int i = 1; i < s.rank(); i++) {
+            if (s.dim(i) < 0) {
+                return false;
+            }
+        }
+        return s.rank() > 1;
     }
 
     /** {@code v} reshaped to {@code like}'s shape (nothing when they already agree). */
     Value reshapeLike(Value v, Value like) {
         if (v.shape().equals(like.shape())) {
             return v;
-        }
-        if (like.shape().isStatic()) {
-            return op("Reshape", v, int64s(like.shape().longDims()));
         }
         return op("Reshape", v, shapeOf(like));
     }
@@ -176,13 +202,34 @@ final class Differentiator {
         if (v.shape().equals(like.shape())) {
             return v;
         }
-        return op("Expand", v, like.shape().isStatic() ? int64s(like.shape().longDims()) : shapeOf(like));
+        return op("Expand", v, shapeOf(like));
     }
 
     /** The batch size as a float scalar-like [1] tensor. */
     Value batchSize(Value batched) {
-        Value n = op("Gather", Attributes.of("axis", 0), shapeOf(batched), int64s(0));
-        return op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+        if (batchSource == null) {
+            Value n = op("Gather", Attributes.of("axis", 0), op("Shape", batched), int64s(0));
+            return op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+        }
+        if (batchSize == null) {
+            try (var s = g.scope("batch")) {
+                Value n = op("Gather", Attributes.of("axis", 0), op("Shape", batchSource), int64s(0));
+                batchSize = op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+            }
+        }
+        return batchSize;
+    }
+
+    /** The number of values per channel of {@code x} (batch × spatial positions) as a float scalar. */
+    Value valuesPerChannel(Value x) {
+        long spatial = 1;
+        for (int i = 2; i < x.shape().rank(); i++) {
+            spatial *= x.shape().dim(i);
+        }
+        if (x.shape().dim(0) >= 0) {
+            return scalar((double) spatial * x.shape().dim(0));
+        }
+        return scale(batchSize(x), spatial);
     }
 
     /**

@@ -15,6 +15,19 @@ final class NormRules {
     private NormRules() {
     }
 
+    /**
+     * A training-mode batch norm's output recomputed in the backward pass (activation
+     * recomputation): see {@link TrainingGraph.Activations#RECOMPUTE}.
+     */
+    static Value recomputeBatchNorm(Differentiator d, Node node, List<Value> in) {
+        return BatchNormRule.recompute(d, node, in);
+    }
+
+    /** Whether {@code node} is a batch norm trained on batch statistics (not frozen), whose output can be recomputed. */
+    static boolean recomputable(Differentiator d, Node node) {
+        return node.op().equals("BatchNormalization") && !d.isFrozen(node.inputs().get(1)) && d.savedIfAny(node, "mean") != null;
+    }
+
     static void register(Map<String, GradientRule> rules) {
         rules.put("BatchNormalization", new BatchNormRule());
         rules.put("LRN", NormRules::lrn);
@@ -22,12 +35,16 @@ final class NormRules {
     }
 
     /**
-     * Training-mode batch norm written out in primitives, since ONNX Runtime's CUDA kernel refuses
-     * training mode at opset 14+ and its CPU kernel returns no saved statistics:
-     * μ = mean(x), σ² = mean((x − μ)²) over every axis but the channels, x̂ = (x − μ)/√(σ² + ε),
-     * y = γ·x̂ + β; the running statistics move by the momentum, the variance unbiased by n/(n − 1)
-     * as PyTorch does. The backward pass is the closed form
-     * dx = (γ/√(σ² + ε))·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g.
+     * Training-mode batch norm on the batch's statistics, μ = mean(x), σ² = mean((x − μ)²) over every
+     * axis but the channels, y = γ·(x − μ)/√(σ² + ε) + β; the running statistics move by the
+     * momentum, the variance unbiased by n/(n − 1) as PyTorch does. ONNX Runtime's own training mode
+     * is no help (its CUDA kernel refuses it at opset 14+, its CPU kernel returns no saved
+     * statistics), but once μ and σ² are known the normalisation is an inference-mode
+     * {@code BatchNormalization} fed them as its statistics: one pass, where the primitives took three.
+     * The backward pass is the closed form dx = (γ/√(σ² + ε))·(g − mean(g) − x̂·mean(g·x̂)),
+     * dγ = Σ g·x̂, dβ = Σ g, with x̂ recomputed from the saved input (one pass) instead of kept
+     * from the forward pass: the layer keeps its input, which its convolution produced anyway, and
+     * not a second tensor of the same size.
      *
      * <p>A frozen layer (γ and β frozen, as in fine-tuning) runs in inference mode on its running
      * statistics and leaves them alone, as Keras does for non-trainable batch norm.
@@ -45,32 +62,29 @@ final class NormRules {
             int rank = x.shape().rank();
             long[] axes = Differentiator.allButChannels(rank);
             long[] channelShape = channelShape(x);
+            int channels = x.shape().dim(1);
             try (var s = d.g.scope(node.layer())) {
                 if (d.isFrozen(node.inputs().get(1))) {
                     Value invStd = d.reshape(d.op("Reciprocal", d.op("Sqrt", d.add(runningVar, d.scalar(eps)))), channelShape);
                     d.save(node, "inv_std", invStd);
                     return List.of(d.g.op("BatchNormalization", node.attributes(), in.toArray(Value[]::new)));
                 }
+                Value count = d.valuesPerChannel(x);
                 Value mean = d.reduceMean(x, true, axes);
                 Value centred = d.sub(x, mean);
-                Value var = d.reduceMean(d.mul(centred, centred), true, axes);
-                Value invStd = d.op("Reciprocal", d.op("Sqrt", d.add(var, d.scalar(eps))));
-                Value xhat = d.mul(centred, invStd);
-                Value y = d.add(d.mul(xhat, d.reshape(gamma, channelShape)), d.reshape(beta, channelShape));
-                d.save(node, "xhat", xhat);
-                d.save(node, "inv_std", invStd);
-
-                int channels = x.shape().dim(1);
+                Value var = d.div(d.op("ReduceSumSquare", Attributes.of("axes", axes, "keepdims", 1), centred), count);
                 Value batchMean = d.reshape(mean, channels);
-                // n/(n − 1) with n the number of values per channel, from the batch size at run time.
-                Value perChannel = d.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), d.op("Size", x));
-                Value count = d.div(perChannel, d.scalar(channels));
+                Value batchVar = d.reshape(var, channels);
+                Value y = d.op("BatchNormalization", Attributes.of("epsilon", eps), x, gamma, beta, batchMean, batchVar);
+                d.save(node, "mean", batchMean);
+                d.save(node, "var", batchVar);
+                d.save(node, "inv_std", d.op("Reciprocal", d.op("Sqrt", d.add(var, d.scalar(eps)))));
+
                 Value unbias = d.div(count, d.sub(count, d.scalar(1)));
-                Value batchVar = d.mul(d.reshape(var, channels), unbias);
                 d.updateState(node.inputs().get(3).name(),
                         d.add(d.scale(runningMean, momentum), d.scale(batchMean, 1 - momentum)));
                 d.updateState(node.inputs().get(4).name(),
-                        d.add(d.scale(runningVar, momentum), d.scale(batchVar, 1 - momentum)));
+                        d.add(d.scale(runningVar, momentum), d.scale(d.mul(batchVar, unbias), 1 - momentum)));
                 return List.of(y);
             }
         }
@@ -81,21 +95,41 @@ final class NormRules {
             Value x = in.get(0);
             long[] channelShape = channelShape(x);
             long[] axes = Differentiator.allButChannels(x.shape().rank());
+            int channels = x.shape().dim(1);
             Value gamma = d.reshape(in.get(1), channelShape);
             Value invStd = d.saved(node, "inv_std");
             if (d.isFrozen(node.inputs().get(1))) {
                 return Arrays.asList(needed[0] ? d.mul(g, d.mul(gamma, invStd)) : null, null, null, null, null);
             }
-            Value xhat = d.saved(node, "xhat");
+            float eps = node.attributes().getFloat("epsilon", 1e-5f);
+            // x̂ = (x − μ)/√(σ² + ε): batch norm with unit scale and zero shift, on the saved statistics
+            Value xhat = d.op("BatchNormalization", Attributes.of("epsilon", eps), x, d.constant(Tensor.filled(Shape.of(channels), 1f)),
+                    d.constant(Tensor.zeros(Shape.of(channels))), d.saved(node, "mean"), d.saved(node, "var"));
+            Value sumG = d.reduceSum(g, true, axes);
+            Value sumGx = d.reduceSum(d.mul(g, xhat), true, axes);
             Value dx = null;
             if (needed[0]) {
-                Value meanG = d.reduceMean(g, true, axes);
-                Value meanGx = d.reduceMean(d.mul(g, xhat), true, axes);
-                dx = d.mul(d.mul(gamma, invStd), d.sub(d.sub(g, meanG), d.mul(xhat, meanGx)));
+                // dx = a·g − (a/n)·x̂·Σg·x̂ − (a/n)·Σg with a = γ/√(σ² + ε): two products and one sum
+                Value a = d.mul(gamma, invStd);
+                Value aOverN = d.div(a, d.valuesPerChannel(x));
+                dx = d.op("Sum", d.mul(g, a), d.mul(xhat, d.neg(d.mul(aOverN, sumGx))), d.neg(d.mul(aOverN, sumG)));
             }
-            Value dGamma = needed[1] ? d.reduceSum(d.mul(g, xhat), false, axes) : null;
-            Value dBeta = needed[2] ? d.reduceSum(g, false, axes) : null;
+            Value dGamma = needed[1] ? d.reshape(sumGx, channels) : null;
+            Value dBeta = needed[2] ? d.reshape(sumG, channels) : null;
             return Arrays.asList(dx, dGamma, dBeta, null, null);
+        }
+
+        /**
+         * The layer's output again, from its saved input and batch statistics. The node must differ
+         * from the forward pass's, or ONNX Runtime's common-subexpression elimination merges the two
+         * and the forward output is kept after all: ε moves from the attribute into the variance
+         * input, σ² + ε then + 0, which the kernel evaluates to the same float, so the values are
+         * the forward pass's bit for bit.
+         */
+        static Value recompute(Differentiator d, Node node, List<Value> in) {
+            float eps = node.attributes().getFloat("epsilon", 1e-5f);
+            return d.op("BatchNormalization", Attributes.of("epsilon", 0f), in.get(0), in.get(1), in.get(2), d.saved(node, "mean"),
+                    d.add(d.saved(node, "var"), d.scalar(eps)));
         }
 
         /** [C, 1, 1, ...]: a per-channel vector shaped to broadcast over N×C×spatial. */

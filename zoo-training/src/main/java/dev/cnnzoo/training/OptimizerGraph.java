@@ -57,15 +57,37 @@ public final class OptimizerGraph {
      */
     static Map<String, Value> emit(GraphBuilder g, Optimizer opt, Value lr, Value stepInt, Map<String, Value> params,
             Map<String, Value> grads, Map<String, Value> states) {
+        return emit(g, opt, lr, stepInt, params, grads, states, Map.of());
+    }
+
+    /**
+     * As {@link #emit(GraphBuilder, Optimizer, Value, Value, Map, Map, Map)}, with a condition per
+     * parameter ({@code ready}, BOOL) that the parameter's update waits for: its step size passes
+     * through {@code Where(ready, s, s)}, the same value whatever the condition, a data dependency
+     * and nothing more. The fused step uses it to write each parameter in place only after every
+     * other node that reads it has run.
+     */
+    static Map<String, Value> emit(GraphBuilder g, Optimizer opt, Value lr, Value stepInt, Map<String, Value> params,
+            Map<String, Value> grads, Map<String, Value> states, Map<String, Value> ready) {
         Map<String, Value> out = new LinkedHashMap<>();
         try (var scope = g.scope("optimizer")) {
             Differentiator o = new Differentiator(g, java.util.Set.of());
             Value step = o.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
             Scalars k = new Scalars(o, opt, step, states.get(MU_PRODUCT));
+            // per-step step sizes, once for every parameter: lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) for Adam, s₁ and s₂ for NAdam
+            Value lrRoot = opt.kind() == Optimizer.Kind.SGD ? null : o.mul(lr, k.rootBias2);
+            Value adamStepShared = opt.kind() == Optimizer.Kind.ADAM || opt.kind() == Optimizer.Kind.ADAMW ? o.div(lrRoot, k.bias1) : null;
+            Value nadamGradShared = opt.kind() == Optimizer.Kind.NADAM ? o.mul(lrRoot, k.gradCoefficient) : null;
+            Value nadamMomentumShared = opt.kind() == Optimizer.Kind.NADAM ? o.mul(lrRoot, k.momentumCoefficient) : null;
             for (Map.Entry<String, Value> e : params.entrySet()) {
                 String name = e.getKey();
                 Value p = e.getValue();
                 Value grad = grads.get(name);
+                Value when = ready.get(name);
+                Value lrFor = after(o, when, lr);
+                Value adamStep = after(o, when, adamStepShared);
+                Value nadamGrad = after(o, when, nadamGradShared);
+                Value nadamMomentum = after(o, when, nadamMomentumShared);
                 if (opt.weightDecay() > 0 && opt.kind() != Optimizer.Kind.ADAMW) {
                     grad = o.add(grad, o.scale(p, opt.weightDecay()));          // L2 penalty: g ← g + λp
                 }
@@ -74,32 +96,31 @@ public final class OptimizerGraph {
                         if (opt.momentum() > 0) {
                             Value buf = o.add(o.scale(states.get(name + ".momentum_buffer"), opt.momentum()), grad);
                             Value direction = opt.nesterov() ? o.add(grad, o.scale(buf, opt.momentum())) : buf;
-                            out.put(name, o.sub(p, o.mul(lr, direction)));
+                            out.put(name, o.sub(p, o.mul(lrFor, direction)));
                             out.put(name + ".momentum_buffer", buf);
                         } else {
-                            out.put(name, o.sub(p, o.mul(lr, grad)));
+                            out.put(name, o.sub(p, o.mul(lrFor, grad)));
                         }
                     }
                     case ADAM, ADAMW -> {
                         Value pd = opt.kind() == Optimizer.Kind.ADAMW && opt.weightDecay() > 0
                                 ? o.mul(p, o.sub(o.scalar(1), o.scale(lr, opt.weightDecay())))  // p ← p(1 − lr·λ)
                                 : p;
-                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
-                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
-                        // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε)
-                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
-                        out.put(name, o.sub(pd, o.mul(o.div(lr, k.bias1), o.div(m, denom))));
+                        Value m = movingAverage(o, states.get(name + ".exp_avg"), grad, opt.beta1());
+                        Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(grad, grad), opt.beta2());
+                        // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε) = p − s·m/(√v + ε'), s and ε' scaled by √(1 − β₂ᵗ)
+                        Value update = o.mul(m, adamStep);
+                        out.put(name, o.sub(pd, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
                     case NADAM -> {
-                        Value m = o.add(o.scale(states.get(name + ".exp_avg"), opt.beta1()), o.scale(grad, 1 - opt.beta1()));
-                        Value v = o.add(o.scale(states.get(name + ".exp_avg_sq"), opt.beta2()), o.scale(o.mul(grad, grad), 1 - opt.beta2()));
-                        Value denom = o.add(o.op("Sqrt", o.div(v, k.bias2)), o.scalar(opt.epsilon()));
-                        // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom
-                        Value gradTerm = o.mul(o.div(grad, denom), k.gradCoefficient);
-                        Value momentumTerm = o.mul(o.div(m, denom), k.momentumCoefficient);
-                        out.put(name, o.sub(p, o.mul(lr, o.add(gradTerm, momentumTerm))));
+                        Value m = movingAverage(o, states.get(name + ".exp_avg"), grad, opt.beta1());
+                        Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(grad, grad), opt.beta2());
+                        // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom with
+                        // denom = √(v/(1 − β₂ᵗ)) + ε, written (s₁·g + s₂·m)/(√v + ε') with the scalars scaled by √(1 − β₂ᵗ)
+                        Value update = o.add(o.mul(grad, nadamGrad), o.mul(m, nadamMomentum));
+                        out.put(name, o.sub(p, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
@@ -112,10 +133,29 @@ public final class OptimizerGraph {
         return out;
     }
 
+    /** {@code v} once {@code when} is computed (the same value), or {@code v} itself when there is no condition. */
+    private static Value after(Differentiator o, Value when, Value v) {
+        return when == null || v == null ? v : o.op("Where", when, v, v);
+    }
+
+    /**
+     * β·average + (1 − β)·x, the exponential moving average of the optimizers' moments, written
+     * average + (1 − β)·(x − average): one temporary the size of the parameter where the two
+     * products took two. The average is read from a graph input and written in place
+     * ({@link dev.cnnzoo.training.run.StepEngine}), so neither it nor x can hold a temporary; with
+     * VGG-16's 392 MiB first dense layer each temporary fewer is 392 MiB less at the step's peak.
+     */
+    private static Value movingAverage(Differentiator o, Value average, Value x, double beta) {
+        return o.add(average, o.scale(o.sub(x, average), 1 - beta));
+    }
+
     /** Per-step scalars shared by every parameter: bias corrections and NAdam's momentum schedule. */
     private static final class Scalars {
         final Value bias1;
         final Value bias2;
+        /** √(1 − β₂ᵗ), and ε scaled by it: the optimizers divide by √v + ε' and fold 1/√(1 − β₂ᵗ) into a scalar. */
+        final Value rootBias2;
+        final Value epsilon;
         Value muProduct;
         Value gradCoefficient;
         Value momentumCoefficient;
@@ -123,6 +163,8 @@ public final class OptimizerGraph {
         Scalars(Differentiator o, Optimizer opt, Value step, Value muProductIn) {
             bias1 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta1()), step));
             bias2 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta2()), step));
+            rootBias2 = o.op("Sqrt", bias2);
+            epsilon = o.mul(rootBias2, o.scalar(opt.epsilon()));
             if (opt.kind() == Optimizer.Kind.NADAM) {
                 // μ_t = β₁(1 − ½·0.96^(tψ)), μ_{t+1} likewise; Πμ accumulates μ_t across steps.
                 Value mu = mu(o, opt, step);

@@ -57,9 +57,8 @@ final class PoolRules {
             }
             Value flatIndices = d.reshape(d.saved(node, "indices"), -1);
             Value flatGrad = d.reshape(grads.get(0), -1);
-            Value flatX = d.reshape(x, -1);
             Value scattered = d.op("ScatterElements", Attributes.of("axis", 0, "reduction", "add"),
-                    d.zerosLike(flatX), flatIndices, flatGrad);
+                    d.reshape(d.zerosLike(x), -1), flatIndices, flatGrad);
             return Arrays.asList(d.reshapeLike(scattered, x));
         }
     }

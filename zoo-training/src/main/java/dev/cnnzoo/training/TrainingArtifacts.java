@@ -64,7 +64,7 @@ public final class TrainingArtifacts {
     /** The artifacts of {@code model} (built in its training form: dropout and auxiliary heads present). */
     public static TrainingArtifacts generate(Model model, TrainingSpec spec) {
         Graph forward = requireLogits(model.graph());
-        TrainingGraph training = TrainingGraph.build(forward, spec.loss(), spec.frozen(), false);
+        TrainingGraph training = TrainingGraph.build(forward, spec.loss(), spec.frozen(), false, spec.activations());
         Map<String, Shape> shapes = new LinkedHashMap<>();
         for (String p : training.trainable()) {
             shapes.put(p, forward.parameters().get(p).shape());
@@ -118,7 +118,7 @@ public final class TrainingArtifacts {
         for (String s : opt.globalStateNames()) {
             states.put(s, g.input(s, DType.FLOAT, Shape.scalar()));
         }
-        Map<String, Value> updated = OptimizerGraph.emit(g, opt, lr, stepIndex, params, grads, states);
+        Map<String, Value> updated = OptimizerGraph.emit(g, opt, lr, stepIndex, params, grads, states, readersDone(g, tg, params));
         g.output(TrainingGraph.LOSS, output(tg, TrainingGraph.LOSS));
         updated.forEach((name, v) -> {
             if (params.containsKey(name)) {
@@ -139,6 +139,67 @@ public final class TrainingArtifacts {
             }
         }
         return g.build();
+    }
+
+    /**
+     * Operators that only move or select data: a parameter read through them is read again by
+     * whatever consumes their output, and ONNX Runtime's layout optimiser reorders them freely
+     * (it moved a Transpose of a convolution's weights past a node that read the Transpose's
+     * output), so no ordering can hang on them.
+     */
+    private static final java.util.Set<String> MOVES = java.util.Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Transpose",
+            "Slice", "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Cast");
+
+    /**
+     * Per trainable parameter, a BOOL value computed from one element of the output of every
+     * backward node that computes with the parameter (reached through any data movement): once it
+     * exists, nothing reads the parameter any more. The step engine writes each parameter's new
+     * value into the parameter's own tensor (as PyTorch's optimizers do), and the update waits for
+     * this (see {@link OptimizerGraph#emit}); the forward pass's readers precede it anyway, since
+     * the gradient the update needs comes from the loss they lead to. Without the wait, ONNX Runtime
+     * may run an update as soon as the parameter's gradient exists, before the input gradient of the
+     * same layer has read the old weights.
+     */
+    private static Map<String, Value> readersDone(GraphBuilder g, Graph tg, Map<String, Value> params) {
+        Map<Value, List<dev.cnnzoo.graph.Node>> consumers = new java.util.IdentityHashMap<>();
+        for (dev.cnnzoo.graph.Node n : tg.nodes()) {
+            for (Value v : n.inputs()) {
+                if (v != null) {
+                    consumers.computeIfAbsent(v, k -> new java.util.ArrayList<>()).add(n);
+                }
+            }
+        }
+        Map<String, Value> done = new LinkedHashMap<>();
+        try (var scope = g.scope("optimizer.order")) {
+            params.forEach((name, param) -> {
+                Value all = null;
+                java.util.Deque<Value> moved = new java.util.ArrayDeque<>(List.of(param));
+                java.util.Set<dev.cnnzoo.graph.Node> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                while (!moved.isEmpty()) {
+                    for (dev.cnnzoo.graph.Node reader : consumers.getOrDefault(moved.pop(), List.of())) {
+                        if (!reader.layer().contains("/grad") || !seen.add(reader)) {
+                            continue;
+                        }
+                        if (MOVES.contains(reader.op())) {
+                            moved.addAll(reader.outputs());
+                        } else if (reader.outputs().get(0).dtype() == DType.FLOAT) {
+                            Value ran = g.op("IsNaN", dev.cnnzoo.graph.Attributes.none(), firstElement(g, reader.outputs().get(0)));
+                            all = all == null ? ran : g.op("Or", dev.cnnzoo.graph.Attributes.none(), all, ran);
+                        }
+                    }
+                }
+                if (all != null) {
+                    done.put(name, all);
+                }
+            });
+        }
+        return done;
+    }
+
+    /** One element of {@code v} as a scalar: a view of it flattened, then a gather of one value. */
+    private static Value firstElement(GraphBuilder g, Value v) {
+        Value flat = v.shape().rank() == 1 ? v : g.op("Reshape", dev.cnnzoo.graph.Attributes.none(), v, g.int64s(-1));
+        return g.op("Gather", dev.cnnzoo.graph.Attributes.of("axis", 0), flat, g.constant(dev.cnnzoo.graph.Tensor.ofLongs(Shape.scalar(), new long[] {0})));
     }
 
     private static Value output(Graph g, String name) {

@@ -1,11 +1,21 @@
 package dev.cnnzoo.training;
 
+import java.util.Objects;
 import java.util.Set;
 
-/** What to train and how: the loss, the optimizer, and the parameters held fixed. */
-public record TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen) {
+/**
+ * What to train and how: the loss, the optimizer, the parameters held fixed, and whether the
+ * backward pass recomputes activations rather than keeping them (memory for time; the same result).
+ */
+public record TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen, TrainingGraph.Activations activations) {
     public TrainingSpec {
         frozen = Set.copyOf(frozen);
+        Objects.requireNonNull(activations, "activations");
+    }
+
+    /** Every activation kept. */
+    public TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen) {
+        this(loss, optimizer, frozen, TrainingGraph.Activations.KEEP);
     }
 
     public static TrainingSpec of(Loss loss, Optimizer optimizer) {
@@ -13,6 +23,10 @@ public record TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen) {
     }
 
     public TrainingSpec freezing(Set<String> parameters) {
-        return new TrainingSpec(loss, optimizer, parameters);
+        return new TrainingSpec(loss, optimizer, parameters, activations);
+    }
+
+    public TrainingSpec activations(TrainingGraph.Activations a) {
+        return new TrainingSpec(loss, optimizer, frozen, a);
     }
 }

@@ -42,6 +42,7 @@ final class GradientCheck {
     private int batch = 2;
     private int samples = 24;
     private long seed = 7;
+    private TrainingGraph.Activations activations = TrainingGraph.Activations.KEEP;
 
     private GradientCheck(Graph forward) {
         this.forward = forward;
@@ -70,6 +71,11 @@ final class GradientCheck {
         return this;
     }
 
+    GradientCheck activations(TrainingGraph.Activations a) {
+        this.activations = a;
+        return this;
+    }
+
     GradientCheck batch(int b) {
         this.batch = b;
         return this;
@@ -82,7 +88,7 @@ final class GradientCheck {
 
     /** Runs the check; returns the names of the gradients checked. */
     List<String> run() {
-        TrainingGraph tg = TrainingGraph.build(forward, loss, frozen, true);
+        TrainingGraph tg = TrainingGraph.build(forward, loss, frozen, true, activations);
         byte[] model = OnnxExporter.toBytes(tg.graph(), null, ExportOptions.defaults().asBuilt().weightsAsInputs(true));
         Map<String, Tensor> feeds = feeds(tg);
         List<String> checked = new ArrayList<>();

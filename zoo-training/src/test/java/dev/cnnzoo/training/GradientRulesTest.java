@@ -66,6 +66,33 @@ class GradientRulesTest {
                 .filter(node -> node.op().equals("Conv")).count();
     }
 
+    /**
+     * ConvRules.weightGradient: from 32 input maps the weight gradient is one GEMM per kernel tap, and a
+     * strided convolution's taps read phases of the padded input; any stride, padding, dilation, rank.
+     */
+    @Test
+    void convolutionWeightGradientOneGemmPerTap() {
+        int maps = ConvRules.PER_TAP_MIN_MAPS;
+        check(probe("tap-same", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same())));
+        check(probe("tap-strided", new int[] {maps, 7, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).pad(1))));
+        check(probe("tap-dilated-strided", new int[] {maps, 9, 9}, (n, x) -> n.conv("c", x, Conv.of(2, 3).dilation(2).stride(2).pad(1))));
+        check(probe("tap-asymmetric", new int[] {maps, 8, 9}, (n, x) -> n.conv("c", x,
+                Conv.of(2, 3, 2).stride(2, 3).padding(Padding.explicit(new int[] {0, 1}, new int[] {2, 0})))));
+        check(probe("tap-1x1-strided", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 1).stride(2))));
+        check(probe("tap-1d", new int[] {maps, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).same())));
+        check(probe("tap-3d", new int[] {maps, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1).stride(2))));
+        check(probe("tap-deconv", new int[] {3, 3, 3}, (n, x) -> n.convTranspose("t", x, Conv.of(maps, 3).stride(2).same())));
+        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "a 3×3 kernel over 32 maps: nine products");
+        assertEquals(1, weightGradientProducts(probe("columns", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "31 maps: one product over im2col columns");
+    }
+
+    private static long weightGradientProducts(Graph g) {
+        return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
+                .filter(node -> node.op().equals("MatMul") && node.layer().startsWith("c/grad")).count();
+    }
+
     @Test
     void convolutionDilationGroupsDepthwise() {
         check(probe("conv-dilated", new int[] {2, 9, 9}, (n, x) -> n.conv("c", x, Conv.of(3, 3).dilation(2).pad(1))));

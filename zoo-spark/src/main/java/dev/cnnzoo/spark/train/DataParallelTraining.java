@@ -9,6 +9,7 @@ import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.spark.ZooSpark;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.run.StepEngine;
 import dev.cnnzoo.training.run.Trainer;
 import dev.cnnzoo.training.run.TrainingDivergedException;
@@ -118,7 +119,7 @@ public final class DataParallelTraining {
         // Executors resolve paths in working folders of their own: hand them absolute ones.
         TrainingRun absolute = run.withAbsolutePaths();
         Path out = absolute.dir();
-        Trainer.Setup setup = Trainer.setUp(absolute);
+        Trainer.Setup setup = Trainer.setUp(absolute, trainer.activations());
         ReplicaTask task = new ReplicaTask(JSON.writeValueAsString(absolute.properties()), out.toString(), settings.averageEvery(),
                 ReplicaRuntime.of(trainer), trainer.logEvery(), trainer.loaderThreads());
         List<Replica.Report> reports = null;
@@ -190,10 +191,11 @@ public final class DataParallelTraining {
     }
 
     /** The runtime settings a replica's step engine opens with, as Spark ships them (RuntimeOptions is not serializable). */
-    record ReplicaRuntime(Device device, int threads, int deviceId, boolean optimize, StepEngine.Mode mode) implements Serializable {
+    record ReplicaRuntime(Device device, int threads, int deviceId, boolean optimize, StepEngine.Mode mode,
+            TrainingGraph.Activations activations) implements Serializable {
         static ReplicaRuntime of(Trainer.Settings s) {
             RuntimeOptions r = s.runtime();
-            return new ReplicaRuntime(r.device(), r.threads(), r.deviceId(), r.optimize(), s.mode());
+            return new ReplicaRuntime(r.device(), r.threads(), r.deviceId(), r.optimize(), s.mode(), s.activations());
         }
 
         /** The options with {@code threads} (0: the task's cores, so that replicas sharing a machine do not oversubscribe it). */
@@ -250,7 +252,8 @@ public final class DataParallelTraining {
                     Map<String, Object> properties = JSON.readValue(run, new TypeReference<LinkedHashMap<String, Object>>() { });
                     TrainingRun replicated = TrainingRun.fromProperties(Path.of(out), properties, ModelZoo.load());
                     StepEngine.Mode mode = averageEvery == 1 ? StepEngine.Mode.SEPARATE : runtime.mode();
-                    Replica replica = new Replica(replicated, averageEvery, ring, runtime.options(), mode, logEvery, loaderThreads);
+                    Replica replica = new Replica(replicated, averageEvery, ring, runtime.options(), mode,
+                            runtime.activations(), logEvery, loaderThreads);
                     return List.of(replica.run()).iterator();
                 }
             }

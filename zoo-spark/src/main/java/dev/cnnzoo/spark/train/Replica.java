@@ -5,6 +5,7 @@ import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.data.Augmentation;
 import dev.cnnzoo.training.data.BatchLoader;
 import dev.cnnzoo.training.data.Dataset;
@@ -50,17 +51,19 @@ final class Replica {
     private final RingAllReduce ring;
     private final RuntimeOptions runtime;
     private final StepEngine.Mode mode;
+    private final TrainingGraph.Activations activations;
     private final int logEvery;
     private final int loaderThreads;
 
-    Replica(TrainingRun run, int averageEvery, RingAllReduce ring, RuntimeOptions runtime, StepEngine.Mode mode, int logEvery,
-            int loaderThreads) {
+    Replica(TrainingRun run, int averageEvery, RingAllReduce ring, RuntimeOptions runtime, StepEngine.Mode mode,
+            TrainingGraph.Activations activations, int logEvery, int loaderThreads) {
         this.run = run;
         this.job = run.job();
         this.averageEvery = averageEvery;
         this.ring = ring;
         this.runtime = runtime;
         this.mode = mode;
+        this.activations = activations;
         this.logEvery = logEvery;
         this.loaderThreads = loaderThreads;
     }
@@ -69,7 +72,7 @@ final class Replica {
         long started = System.nanoTime();
         int rank = ring.rank();
         int replicas = ring.size();
-        Trainer.Setup setup = Trainer.setUp(run);
+        Trainer.Setup setup = Trainer.setUp(run, activations);
         Model model = run.model();
         // Each replica evaluates its share of the test split; the shares' sums make the whole's figures.
         Dataset all = setup.test();

@@ -57,27 +57,39 @@ public final class Trainer {
      *
      * @param logEvery      write a metrics line every this many steps
      * @param loaderThreads background threads preparing batches
+     * @param activations   keep every activation for the backward pass, or recompute the cheap ones
+     *                      (less memory, a little more time; the same weights)
      */
-    public record Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
+    public record Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads, TrainingGraph.Activations activations) {
         public Settings {
             java.util.Objects.requireNonNull(runtime, "runtime");
             java.util.Objects.requireNonNull(mode, "mode");
+            java.util.Objects.requireNonNull(activations, "activations");
             if (logEvery < 1 || loaderThreads < 1) {
                 throw new IllegalArgumentException("logEvery and loaderThreads must be at least 1");
             }
         }
 
-        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads. */
+        /** Every activation kept. */
+        public Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
+            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.KEEP);
+        }
+
+        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, every activation kept. */
         public static Settings defaults() {
             return new Settings(RuntimeOptions.cpu(), StepEngine.Mode.FUSED, 20, 2);
         }
 
         public Settings runtime(RuntimeOptions r) {
-            return new Settings(r, mode, logEvery, loaderThreads);
+            return new Settings(r, mode, logEvery, loaderThreads, activations);
         }
 
         public Settings mode(StepEngine.Mode m) {
-            return new Settings(runtime, m, logEvery, loaderThreads);
+            return new Settings(runtime, m, logEvery, loaderThreads, activations);
+        }
+
+        public Settings activations(TrainingGraph.Activations a) {
+            return new Settings(runtime, mode, logEvery, loaderThreads, a);
         }
     }
 
@@ -137,7 +149,7 @@ public final class Trainer {
      * @throws TrainingDivergedException   when the loss becomes NaN, infinite or explodes
      */
     public Outcome train(TrainingRun run, Listener listener) throws IOException {
-        Setup s = setUp(run);
+        Setup s = setUp(run, settings.activations());
         Model model = run.model();
         TrainingJob job = run.job();
         Path out = run.dir();
@@ -176,11 +188,12 @@ public final class Trainer {
      * passed, so a refused run leaves the folder free for a retry). Data-parallel training calls this
      * on each replica, so that every replica trains exactly the run this trainer would.
      *
+     * @param activations kept for the backward pass, or the cheap ones recomputed (the settings' choice)
      * @throws TrainingRunExistsException  when a new run's folder holds a run already
      * @throws TrainingFinishedException   when a resumed run has done its epochs and written its network
      * @throws DataMismatchException       when the model is built for other images or classes than the data has
      */
-    public static Setup setUp(TrainingRun run) throws IOException {
+    public static Setup setUp(TrainingRun run, TrainingGraph.Activations activations) throws IOException {
         Path out = run.dir();
         Model model = run.model();
         TrainingJob job = run.job();
@@ -219,7 +232,7 @@ public final class Trainer {
         }
 
         Set<String> frozen = job.freezeUntil() == null ? Set.of() : TrainingGraph.parametersUpTo(model.graph(), job.freezeUntil());
-        TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen);
+        TrainingSpec spec = new TrainingSpec(job.loss(), job.optimizer(), frozen, activations);
         TrainingArtifacts artifacts = TrainingArtifacts.generate(model, spec);
         Files.createDirectories(out);       // only once the data and the model are known to fit
         Checkpoint checkpoint = run.checkpoint();

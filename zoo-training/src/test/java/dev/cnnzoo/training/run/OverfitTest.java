@@ -53,10 +53,16 @@ class OverfitTest {
      */
     private static final Set<String> SHRINKING_INIT = Set.of("alexnet", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19");
 
-    /** Every model, or those matching the glob in the system property {@code overfit.models} (for timing a family). */
+    /**
+     * Every model, or those matching the comma-separated globs in the system property
+     * {@code overfit.models} (a family to time, or a sample: {@code resnet18,googlenet-bn,vgg11-bn}).
+     */
     static Stream<String> everyModel() {
         String only = System.getProperty("overfit.models");
-        return (only == null || only.isBlank() ? ZOO.list() : ZOO.list(only)).stream().map(ModelInfo::id);
+        if (only == null || only.isBlank()) {
+            return ZOO.list().stream().map(ModelInfo::id);
+        }
+        return java.util.Arrays.stream(only.split(",")).map(String::strip).flatMap(glob -> ZOO.list(glob).stream()).map(ModelInfo::id).distinct();
     }
 
     @ParameterizedTest

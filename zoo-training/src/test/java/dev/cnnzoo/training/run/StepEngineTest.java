@@ -5,16 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.Model;
 import dev.cnnzoo.api.ModelZoo;
+import dev.cnnzoo.api.ZooException;
+import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import dev.cnnzoo.testkit.TestTensors;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Loss;
 import dev.cnnzoo.training.Optimizer;
+import dev.cnnzoo.training.OptimizerGraph;
 import dev.cnnzoo.training.TrainingArtifacts;
+import dev.cnnzoo.training.TrainingGraph;
 import dev.cnnzoo.training.TrainingSpec;
 import dev.cnnzoo.weights.Weights;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -123,5 +129,66 @@ class StepEngineTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * The engine writes the weights and the optimizer's moments in place, into the tensors it fed; a
+     * plain run of the same step model, every output a new tensor fed back by the caller, ends with
+     * the same bits. (Before each update waited for the layer's input gradient, lenet5-modern's
+     * conv2 weights were overwritten before the input gradient read them.) ResNet-18 adds batch
+     * norms, strided convolutions (transposed for their input gradient) and a max pool.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"lenet5-modern", "resnet18"})
+    void inPlaceUpdatesEndWhereAPlainRunOfTheStepModelEnds(String id) {
+        Model model = id.equals("resnet18") ? ZOO.build(id, dev.cnnzoo.api.ModelConfig.builder().inputSize(32, 32).build()) : ZOO.build(id);
+        Optimizer opt = Optimizer.nadam();
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 5), Map.of());
+        int[] size = model.config().inputSize();
+        Tensor images = TestTensors.images(8, model.config().inputChannels(), size[0], size[1], 6);
+        long[] labels = new SplittableRandom(7).longs(8, 0, 10).toArray();
+        Map<String, Tensor> state = new HashMap<>(start.tensors());
+        for (String p : a.training().trainable()) {           // a run starts its moments at zero (absent from the start checkpoint)
+            for (String s : opt.stateNames()) {
+                state.put(p + "." + s, Tensor.zeros(start.tensors().get(p).shape()));
+            }
+        }
+        try (StepEngine engine = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 5);
+                InferenceSession plain = InferenceSession.open(a.stepModel(), RuntimeOptions.cpu(1))) {
+            for (long t = 1; t <= 3; t++) {
+                engine.step(images, labels, 0.01);
+                Map<String, Tensor> feeds = new HashMap<>(state);
+                feeds.put("input", images);
+                feeds.put(TrainingGraph.LABELS, Tensor.ofLongs(Shape.of(labels.length), labels));
+                feeds.put(OptimizerGraph.LEARNING_RATE, Tensor.scalar(0.01f));
+                feeds.put(OptimizerGraph.STEP, Tensor.ofLongs(Shape.scalar(), new long[] {t}));
+                Map<String, Tensor> out = plain.run(feeds);
+                state.replaceAll((name, old) -> out.get(name + TrainingGraph.UPDATED));
+            }
+            Map<String, Tensor> inPlace = engine.snapshot();
+            assertEquals(state.keySet(), inPlace.keySet());
+            assertTrue(state.keySet().stream().anyMatch(n -> n.endsWith(".exp_avg_sq")), "NAdam's second moments are carried");
+            for (String name : state.keySet()) {
+                assertTrue(state.get(name).bitEquals(inPlace.get(name)), name + " differs from the plain run's");
+            }
+        }
+    }
+
+    /** A run's first checkpoint leaves the optimizer's moments out (they start at zero); a later one without them is refused. */
+    @Test
+    void onlyAFirstStepCheckpointMayLeaveOutTheOptimizerState() {
+        Model model = ZOO.build("lenet5-modern");
+        Optimizer opt = Optimizer.adam();
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 1), Map.of());
+        assertTrue(start.tensors().keySet().stream().noneMatch(n -> n.endsWith(".exp_avg")), "no zeros held in Java at the start");
+        try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1)) {
+            assertTrue(e.snapshot().get("conv1.weight.exp_avg").bitEquals(Tensor.zeros(start.tensors().get("conv1.weight").shape())));
+        }
+        Checkpoint later = new Checkpoint(start.tensors(), Map.of("step", 40));
+        ZooException refused = org.junit.jupiter.api.Assertions.assertThrows(ZooException.class,
+                () -> new StepEngine(a, later, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1).close());
+        assertTrue(refused.getMessage().contains("lacks the optimizer state"), refused.getMessage());
     }
 }
