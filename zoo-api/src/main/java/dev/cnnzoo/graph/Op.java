@@ -30,6 +30,8 @@ public enum Op {
     TANH("Tanh"),
     CAST("Cast"),
     IDENTITY("Identity"),
+    /** True where the input is NaN (the training step's check that its forward pass ran). */
+    IS_NAN("IsNaN"),
 
     // ---- element-wise with NumPy broadcasting
     ADD("Add"),
@@ -40,6 +42,8 @@ public enum Op {
     /** Variadic: the sum of any number of inputs. */
     SUM("Sum"),
     EQUAL("Equal"),
+    /** Element-wise choice: the second input where the first (a condition) holds, else the third. */
+    WHERE("Where"),
 
     // ---- convolution and pooling
     CONV("Conv"),
@@ -62,6 +66,7 @@ public enum Op {
     LOG_SOFTMAX("LogSoftmax"),
     REDUCE_SUM("ReduceSum", 13),
     REDUCE_MEAN("ReduceMean", 18),
+    REDUCE_SUM_SQUARE("ReduceSumSquare", 18),
 
     // ---- moving values around
     CONCAT("Concat"),
@@ -79,7 +84,6 @@ public enum Op {
 
     // ---- shapes and made-up tensors
     SHAPE("Shape"),
-    SIZE("Size"),
     CONSTANT_OF_SHAPE("ConstantOfShape"),
     ONE_HOT("OneHot");
 

@@ -65,6 +65,8 @@ final class ShapeInference {
                 yield List.of(new Out(x(0).dtype(), s));
             }
             case EQUAL -> List.of(new Out(DType.BOOL, broadcast(x(0).shape(), x(1).shape())));
+            case IS_NAN -> List.of(new Out(DType.BOOL, x(0).shape()));
+            case WHERE -> List.of(new Out(x(1).dtype(), broadcast(broadcast(x(0).shape(), x(1).shape()), x(2).shape())));
             case CONV -> List.of(conv());
             case CONV_TRANSPOSE -> List.of(convTranspose());
             case MAX_POOL -> {
@@ -83,7 +85,7 @@ final class ShapeInference {
             case BATCH_NORMALIZATION -> List.of(batchNorm());
             case GEMM -> List.of(gemm());
             case MAT_MUL -> List.of(matMul());
-            case REDUCE_SUM, REDUCE_MEAN -> List.of(reduce());
+            case REDUCE_SUM, REDUCE_MEAN, REDUCE_SUM_SQUARE -> List.of(reduce());
             case CONCAT -> List.of(concat());
             case SPLIT -> split(outputs);
             case FLATTEN -> List.of(flatten());
@@ -96,7 +98,6 @@ final class ShapeInference {
             case GATHER -> List.of(gather());
             case EXPAND -> List.of(new Out(x(0).dtype(), broadcast(x(0).shape(), shapeInput(1))));
             case SHAPE -> List.of(new Out(DType.INT64, Shape.of(x(0).shape().rank())));
-            case SIZE -> List.of(new Out(DType.INT64, Shape.scalar()));
             case CONSTANT_OF_SHAPE -> {
                 Tensor v = at.getTensor("value");
                 yield List.of(new Out(v == null ? DType.FLOAT : v.dtype(), shapeInput(0)));

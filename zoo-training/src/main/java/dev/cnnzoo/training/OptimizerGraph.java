@@ -61,14 +61,14 @@ public final class OptimizerGraph {
     }
 
     /**
-     * As {@link #emit(GraphBuilder, Optimizer, Value, Value, Map, Map, Map)}, with a condition per
+     * As {@link #emit(GraphBuilder, Optimizer, Value, Value, Map, Map, Map)}, with conditions per
      * parameter ({@code ready}, BOOL) that the parameter's update waits for: its step size passes
-     * through {@code Where(ready, s, s)}, the same value whatever the condition, a data dependency
-     * and nothing more. The fused step uses it to write each parameter in place only after every
+     * through {@code Where(ready, s, s)} for each, the same value whatever the condition, a data
+     * dependency and nothing more. The fused step uses it to write each parameter in place only after every
      * other node that reads it has run.
      */
     static Map<String, Value> emit(GraphBuilder g, Optimizer opt, Value lr, Value stepInt, Map<String, Value> params,
-            Map<String, Value> grads, Map<String, Value> states, Map<String, Value> ready) {
+            Map<String, Value> grads, Map<String, Value> states, Map<String, List<Value>> ready) {
         Map<String, Value> out = new LinkedHashMap<>();
         try (var scope = g.scope("optimizer")) {
             Differentiator o = new Differentiator(g, java.util.Set.of());
@@ -83,7 +83,7 @@ public final class OptimizerGraph {
                 String name = e.getKey();
                 Value p = e.getValue();
                 Value grad = grads.get(name);
-                Value when = ready.get(name);
+                List<Value> when = ready.getOrDefault(name, List.of());
                 Value lrFor = after(o, when, lr);
                 Value adamStep = after(o, when, adamStepShared);
                 Value nadamGrad = after(o, when, nadamGradShared);
@@ -133,9 +133,13 @@ public final class OptimizerGraph {
         return out;
     }
 
-    /** {@code v} once {@code when} is computed (the same value), or {@code v} itself when there is no condition. */
-    private static Value after(Differentiator o, Value when, Value v) {
-        return when == null || v == null ? v : o.op("Where", when, v, v);
+    /** {@code v} once every condition of {@code when} is computed (the same value; {@code v} itself when there is none). */
+    private static Value after(Differentiator o, List<Value> when, Value v) {
+        Value out = v;
+        for (Value w : v == null ? List.<Value>of() : when) {
+            out = o.op("Where", w, out, out);
+        }
+        return out;
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Value;
@@ -147,20 +148,20 @@ public final class TrainingArtifacts {
      * (it moved a Transpose of a convolution's weights past a node that read the Transpose's
      * output), so no ordering can hang on them.
      */
-    private static final java.util.Set<String> MOVES = java.util.Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Transpose",
-            "Slice", "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Cast");
+    private static final java.util.Set<Op> MOVES = java.util.EnumSet.of(Op.RESHAPE, Op.FLATTEN, Op.SQUEEZE, Op.UNSQUEEZE, Op.IDENTITY,
+            Op.TRANSPOSE, Op.SLICE, Op.GATHER, Op.CONCAT, Op.SPLIT, Op.PAD, Op.EXPAND, Op.CAST);
 
     /**
-     * Per trainable parameter, a BOOL value computed from one element of the output of every
-     * backward node that computes with the parameter (reached through any data movement): once it
-     * exists, nothing reads the parameter any more. The step engine writes each parameter's new
+     * Per trainable parameter, a BOOL value computed from one element of the output of each
+     * backward node that computes with the parameter (reached through any data movement): once
+     * they exist, nothing reads the parameter any more. The step engine writes each parameter's new
      * value into the parameter's own tensor (as PyTorch's optimizers do), and the update waits for
      * this (see {@link OptimizerGraph#emit}); the forward pass's readers precede it anyway, since
      * the gradient the update needs comes from the loss they lead to. Without the wait, ONNX Runtime
      * may run an update as soon as the parameter's gradient exists, before the input gradient of the
      * same layer has read the old weights.
      */
-    private static Map<String, Value> readersDone(GraphBuilder g, Graph tg, Map<String, Value> params) {
+    private static Map<String, List<Value>> readersDone(GraphBuilder g, Graph tg, Map<String, Value> params) {
         Map<Value, List<dev.cnnzoo.graph.Node>> consumers = new java.util.IdentityHashMap<>();
         for (dev.cnnzoo.graph.Node n : tg.nodes()) {
             for (Value v : n.inputs()) {
@@ -169,10 +170,10 @@ public final class TrainingArtifacts {
                 }
             }
         }
-        Map<String, Value> done = new LinkedHashMap<>();
+        Map<String, List<Value>> done = new LinkedHashMap<>();
         try (var scope = g.scope("optimizer.order")) {
             params.forEach((name, param) -> {
-                Value all = null;
+                List<Value> all = new java.util.ArrayList<>();
                 java.util.Deque<Value> moved = new java.util.ArrayDeque<>(List.of(param));
                 java.util.Set<dev.cnnzoo.graph.Node> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
                 while (!moved.isEmpty()) {
@@ -180,15 +181,15 @@ public final class TrainingArtifacts {
                         if (!reader.layer().contains("/grad") || !seen.add(reader)) {
                             continue;
                         }
-                        if (MOVES.contains(reader.op())) {
+                        if (MOVES.contains(reader.operator())) {
                             moved.addAll(reader.outputs());
                         } else if (reader.outputs().get(0).dtype() == DType.FLOAT) {
-                            Value ran = g.op("IsNaN", dev.cnnzoo.graph.Attributes.none(), firstElement(g, reader.outputs().get(0)));
-                            all = all == null ? ran : g.op("Or", dev.cnnzoo.graph.Attributes.none(), all, ran);
+                            Value ran = g.op(Op.IS_NAN, dev.cnnzoo.graph.Attributes.none(), firstElement(g, reader.outputs().get(0)));
+                            all.add(ran);
                         }
                     }
                 }
-                if (all != null) {
+                if (!all.isEmpty()) {
                     done.put(name, all);
                 }
             });

@@ -61,6 +61,8 @@ class OperatorVocabularyTest {
             written(OptimizerGraph.build(o, shapes));
         }
         written(TrainingArtifacts.evalGraph(resnet, Loss.crossEntropy()));
+        // The fused step: each in-place update ordered after the backward nodes that read its weight (IsNaN, Or, Where).
+        written(TrainingArtifacts.generate(zoo.build("resnet18"), TrainingSpec.of(Loss.crossEntropy(), Optimizer.nadam())).stepGraph());
     }
 
     private static void written(Graph g) {
