@@ -222,17 +222,37 @@ public final class StepEngine implements AutoCloseable {
 
     /**
      * Replaces carried tensors (weights, optimizer state, running statistics) by name: replicas
-     * averaging their parameters every few steps load the averages here.
+     * averaging their parameters every few steps load the averages here. The tensors the step
+     * updates in place take the new values into their own memory (the step's pinned outputs stay
+     * valid); the others are swapped for new ones.
      */
     public void replace(Map<String, Tensor> tensors) {
         Map<String, OnnxTensor> next = new HashMap<>();
         List<AutoCloseable> created = new ArrayList<>();
         tensors.forEach((name, value) -> {
+            OnnxTensor current = carried.get(name);
+            if (current != null && inPlace.containsValue(current)) {
+                // The step writes into this very tensor: it keeps its memory, which takes the new values.
+                overwrite(name, current, value);
+                return;
+            }
             OnnxTensor t = InferenceSession.nativeTensor(value);
             created.add(t);
             next.put(name, t);
         });
         replaceCarried(next, created);
+    }
+
+    private static void overwrite(String name, OnnxTensor target, Tensor value) {
+        java.nio.Buffer buffer = target.getBufferRef().orElseThrow(
+                () -> new IllegalStateException("the in-place tensor '" + name + "' has no buffer of its own"));
+        java.nio.FloatBuffer floats = buffer instanceof java.nio.ByteBuffer bytes
+                ? bytes.duplicate().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer() : ((java.nio.FloatBuffer) buffer).duplicate();
+        floats.rewind();
+        if (floats.remaining() != value.floats().length) {
+            throw new ZooException("'" + name + "' holds " + floats.remaining() + " values; " + value.floats().length + " were given");
+        }
+        floats.put(value.floats());
     }
 
     private StepResult fused(Map<String, OnnxTensorLike> feeds, OnnxTensor lr, OnnxTensor stepTensor, long[] labels) {

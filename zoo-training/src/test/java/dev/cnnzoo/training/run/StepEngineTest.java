@@ -175,6 +175,34 @@ class StepEngineTest {
         }
     }
 
+    /**
+     * Loading another engine's weights and momenta (as replicas do when they average) carries on
+     * from them exactly, although the step writes those tensors in place.
+     */
+    @Test
+    void replacedStateStepsOnAsTheEngineItCameFrom() {
+        Model model = ZOO.build("lenet5-modern");
+        Optimizer opt = Optimizer.sgd(0.9, false);
+        TrainingArtifacts a = TrainingArtifacts.generate(model, TrainingSpec.of(Loss.crossEntropy(), opt));
+        Checkpoint start = Checkpoint.start(a.training(), opt, Weights.initial(model.graph(), 3), Map.of());
+        Tensor[] batches = {TestTensors.images(8, 1, 28, 28, 1), TestTensors.images(8, 1, 28, 28, 2), TestTensors.images(8, 1, 28, 28, 3)};
+        long[] labels = new SplittableRandom(4).longs(8, 0, 10).toArray();
+        try (StepEngine ahead = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1);
+                StepEngine behind = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1)) {
+            ahead.step(batches[0], labels, 0.05);
+            ahead.step(batches[1], labels, 0.05);
+            behind.step(batches[2], labels, 0.05);
+            behind.replace(ahead.snapshot());
+            ahead.step(batches[2], labels, 0.05);
+            behind.step(batches[2], labels, 0.05);
+            Map<String, Tensor> x = ahead.snapshot();
+            Map<String, Tensor> y = behind.snapshot();
+            for (String name : x.keySet()) {
+                assertTrue(x.get(name).bitEquals(y.get(name)), name + " differs after the replacement");
+            }
+        }
+    }
+
     /** A run's first checkpoint leaves the optimizer's moments out (they start at zero); a later one without them is refused. */
     @Test
     void onlyAFirstStepCheckpointMayLeaveOutTheOptimizerState() {
