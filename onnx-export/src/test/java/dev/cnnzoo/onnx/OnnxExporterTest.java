@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Graph;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.testkit.Conformance;
@@ -79,7 +80,7 @@ class OnnxExporterTest {
     void reduceAxesBecomeAnInputFromOpset18() {
         Net net = new Net("reduce");
         Value x = net.input(3, 4, 4);
-        net.output("out", net.graph().op("ReduceMean", Attributes.of("axes", new long[] {2, 3}, "keepdims", 0), x));
+        net.output("out", net.graph().op(Op.REDUCE_MEAN, Attributes.of("axes", new long[] {2, 3}, "keepdims", 0), x));
         Graph g = net.build();
         NodeProto at17 = OnnxExporter.toProto(g, Weights.initial(g, 0), ExportOptions.defaults()).getGraph().getNode(0);
         assertEquals(1, at17.getInputCount());

@@ -247,21 +247,6 @@ public final class GraphBuilder {
     }
 
     /**
-     * {@link #op(Op, Attributes, Value...)} for an operator named by its ONNX {@code op_type}, for
-     * code that still writes operators as strings (the gradient rules, until they key on {@link Op}).
-     *
-     * @throws IllegalArgumentException when {@link Op} has no such operator
-     */
-    public Value op(String opType, Attributes attributes, Value... operands) {
-        return op(Op.of(opType), attributes, operands);
-    }
-
-    /** {@link #op(Op, int, Attributes, Value...)} for an operator named by its ONNX {@code op_type}. */
-    public List<Value> op(String opType, int outputCount, Attributes attributes, Value... operands) {
-        return op(Op.of(opType), outputCount, attributes, operands);
-    }
-
-    /**
      * The layer of an operator added outside any scope: the layer whose output it transforms (so an
      * activation or a flatten joins the convolution before it, as Keras's {@code activation=} does),
      * else a layer of its own named after the operator ({@code pad}, {@code pad_1}...).

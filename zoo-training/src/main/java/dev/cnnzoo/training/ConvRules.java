@@ -2,6 +2,7 @@ package dev.cnnzoo.training;
 
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Value;
 import java.util.Arrays;
 import java.util.List;
@@ -17,9 +18,9 @@ final class ConvRules {
     private ConvRules() {
     }
 
-    static void register(Map<String, GradientRule> rules) {
-        rules.put("Conv", new ConvRule());
-        rules.put("ConvTranspose", ConvRules::convTranspose);
+    static void register(Map<Op, GradientRule> rules) {
+        rules.put(Op.CONV, new ConvRule());
+        rules.put(Op.CONV_TRANSPOSE, ConvRules::convTranspose);
     }
 
     /** The geometry of a convolution node. */
@@ -73,7 +74,7 @@ final class ConvRules {
      */
     private static final class ConvRule implements GradientRule {
         @Override
-        public List<Value> forward(Differentiator d, Node node, List<Value> inputs) {
+        public List<Value> forward(GradientEmitter d, Node node, List<Value> inputs) {
             Value x = inputs.get(0);
             Value w = inputs.get(1);
             Geometry geo = Geometry.of(node, w.shape().tail(2));
@@ -86,7 +87,7 @@ final class ConvRules {
                 Value cols = columns(d, x, geo, outSpatial, 1);                          // 1, C·K, N·O
                 d.save(node, "columns", cols);
                 Value w2 = d.reshape(w, 1, w.shape().dim(0), -1);                         // 1, M, C·K
-                Value y = batchFirst(d, d.op("MatMul", w2, cols), w.shape().dim(0), outSpatial);
+                Value y = batchFirst(d, d.op(Op.MAT_MUL, w2, cols), w.shape().dim(0), outSpatial);
                 if (inputs.size() > 2 && inputs.get(2) != null) {
                     long[] perChannel = new long[n + 2];
                     java.util.Arrays.fill(perChannel, 1);
@@ -98,13 +99,13 @@ final class ConvRules {
         }
 
         @Override
-        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+        public List<Value> backward(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             return conv(d, node, in, out, grads, needed);
         }
     }
 
     /** A GEMM's result over the batch, [.., maps, (n, position)], as maps of the batch: [N, maps, spatial...]. */
-    private static Value batchFirst(Differentiator d, Value product, int maps, int[] spatial) {
+    private static Value batchFirst(GradientEmitter d, Value product, int maps, int[] spatial) {
         long[] channelsFirst = new long[spatial.length + 2];
         channelsFirst[0] = maps;
         channelsFirst[1] = -1;
@@ -122,7 +123,7 @@ final class ConvRules {
         return p;
     }
 
-    private static List<Value> conv(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> conv(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         Value x = in.get(0);
         Value w = in.get(1);
         Value g = grads.get(0);
@@ -140,11 +141,11 @@ final class ConvRules {
                         - geo.pads[i] - geo.pads[i + geo.spatial];
                 outputPadding[i] = x.shape().dim(i + 2) - produced;
             }
-            dx = d.op("ConvTranspose", geo.attributes(outputPadding), g, w);
+            dx = d.op(Op.CONV_TRANSPOSE, geo.attributes(outputPadding), g, w);
         }
         Value dw = needed[1] ? weightGradient(d, x, g, geo, w.shape().dims(), d.savedIfAny(node, "columns")) : null;
         Value db = in.size() > 2 && in.get(2) != null && needed[2]
-                ? d.reduceSum(g, false, Differentiator.allButChannels(g.shape().rank())) : null;
+                ? d.reduceSum(g, false, GradientEmitter.allButChannels(g.shape().rank())) : null;
         return Arrays.asList(dx, dw, db);
     }
 
@@ -165,7 +166,7 @@ final class ConvRules {
      * side: ONNX Runtime's plain Conv is its best-tuned kernel, faster than ConvTranspose's col2im
      * (on small maps with large weights a GEMM over the whole batch, see {@link #gemmOverBatch}).
      */
-    private static Value inputGradientAsConv(Differentiator d, Value g, Value w, int[] inSpatial, Geometry geo) {
+    private static Value inputGradientAsConv(GradientEmitter d, Value g, Value w, int[] inSpatial, Geometry geo) {
         int n = geo.spatial;
         int[] ws = w.shape().dims();                       // M, C/G, k...
         int groups = geo.group;
@@ -201,7 +202,7 @@ final class ConvRules {
             axes[i] = 2 + i;
             steps[i] = -1;
         }
-        Value flipped = d.op("Slice", wt, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+        Value flipped = d.op(Op.SLICE, wt, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
         int[] pads = new int[2 * n];
         for (int i = 0; i < n; i++) {
             int reach = (geo.kernel[i] - 1) * geo.dilations[i];
@@ -215,9 +216,9 @@ final class ConvRules {
             Geometry full = new Geometry(n, geo.kernel, geo.strides, pads, geo.dilations, groups);
             Value cols = columns(d, g, full, inSpatial, groups);                        // G, M/G·K, N·spatial
             Value w2 = d.reshape(flipped, groups, ws[1], -1);                           // G, C/G, M/G·K
-            return batchFirst(d, d.op("MatMul", w2, cols), groups * ws[1], inSpatial);  // from G, C/G, N·spatial
+            return batchFirst(d, d.op(Op.MAT_MUL, w2, cols), groups * ws[1], inSpatial);  // from G, C/G, N·spatial
         }
-        return d.op("Conv", at, g, flipped);
+        return d.op(Op.CONV, at, g, flipped);
     }
 
     /**
@@ -233,7 +234,7 @@ final class ConvRules {
      * ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the columns' time, one thread
      * (docs/benchmarks.md, "Where the time goes").
      */
-    static Value weightGradient(Differentiator d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
+    static Value weightGradient(GradientEmitter d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
         int channels = x.shape().dim(1);
         int outChannels = dy.shape().dim(1);
@@ -249,13 +250,13 @@ final class ConvRules {
             Taps slices = new Taps(d, x, geo, dy.shape().tail(2));
             for (int k = 0; k < taps; k++) {
                 Value slice = d.reshape(slices.slice(k), channels, -1);                    // C, N·O
-                perTap[k] = d.op("Unsqueeze", d.op("MatMul", dyRows, d.transpose(slice, 1, 0)), d.int64s(2));  // M, C, 1
+                perTap[k] = d.op(Op.UNSQUEEZE, d.op(Op.MAT_MUL, dyRows, d.transpose(slice, 1, 0)), d.int64s(2));  // M, C, 1
             }
-            return d.reshape(d.op("Concat", Attributes.of("axis", 2), perTap), shape);
+            return d.reshape(d.op(Op.CONCAT, Attributes.of("axis", 2), perTap), shape);
         }
         Value cols = savedColumns != null ? savedColumns : columns(d, x, geo, dy.shape().tail(2), groups); // G, C/G·K, N·O
         Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O
-        Value dw = d.op("MatMul", dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
+        Value dw = d.op(Op.MAT_MUL, dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
         return d.reshape(dw, shape);
     }
 
@@ -281,14 +282,14 @@ final class ConvRules {
      * each tap's slice is a contiguous window of one phase.
      */
     private static final class Taps {
-        private final Differentiator d;
+        private final GradientEmitter d;
         private final Geometry geo;
         private final int[] outSpatial;
         private final Value padded;
         private final java.util.Map<java.util.List<Integer>, Value> phases = new java.util.HashMap<>();
         private final boolean strided;
 
-        Taps(Differentiator d, Value x, Geometry geo, int[] outSpatial) {
+        Taps(GradientEmitter d, Value x, Geometry geo, int[] outSpatial) {
             this.d = d;
             this.geo = geo;
             this.outSpatial = outSpatial;
@@ -300,7 +301,7 @@ final class ConvRules {
                     pads[2 + i] = geo.pads[i];
                     pads[n + 2 + 2 + i] = geo.pads[i + n];
                 }
-                xt = d.op("Pad", Attributes.of("mode", "constant"), xt, d.int64s(pads));
+                xt = d.op(Op.PAD, Attributes.of("mode", "constant"), xt, d.int64s(pads));
             }
             this.padded = xt;
             this.strided = Arrays.stream(geo.strides).anyMatch(v -> v > 1);
@@ -334,7 +335,7 @@ final class ConvRules {
                 axes[i] = 2 + i;
                 steps[i] = 1;
             }
-            return d.op("Slice", source, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+            return d.op(Op.SLICE, source, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
         }
 
         private Value phase(java.util.List<Integer> residues) {
@@ -349,7 +350,7 @@ final class ConvRules {
                 axes[i] = 2 + i;
                 steps[i] = geo.strides[i];
             }
-            return d.op("Slice", padded, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
+            return d.op(Op.SLICE, padded, d.int64s(starts), d.int64s(ends), d.int64s(axes), d.int64s(steps));
         }
     }
 
@@ -358,7 +359,7 @@ final class ConvRules {
      * value that kernel tap k of group g's channel c meets at output position o of image n (zero in
      * the padding).
      */
-    static Value columns(Differentiator d, Value x, Geometry geo, int[] outSpatial, int groups) {
+    static Value columns(GradientEmitter d, Value x, Geometry geo, int[] outSpatial, int groups) {
         int n = geo.spatial;
         int channels = x.shape().dim(1);
         int taps = taps(geo);
@@ -371,9 +372,9 @@ final class ConvRules {
             Value[] perTap = new Value[taps];
             for (int k = 0; k < taps; k++) {
                 Value slice = slices.slice(k);
-                perTap[k] = taps == 1 ? slice : d.op("Unsqueeze", slice, d.int64s(1));    // C, 1, N, out spatial
+                perTap[k] = taps == 1 ? slice : d.op(Op.UNSQUEEZE, slice, d.int64s(1));    // C, 1, N, out spatial
             }
-            stacked = taps == 1 ? perTap[0] : d.op("Concat", Attributes.of("axis", 1), perTap); // C, K, N, out spatial
+            stacked = taps == 1 ? perTap[0] : d.op(Op.CONCAT, Attributes.of("axis", 1), perTap); // C, K, N, out spatial
         }
         return d.reshape(stacked, groups, (long) channels / groups * taps, -1);
     }
@@ -392,16 +393,16 @@ final class ConvRules {
      * Y = convᵀ(X, W) is the adjoint of a convolution with the same geometry, so dX = conv(dY, W),
      * and dW is that convolution's weight gradient with the roles of input and output exchanged.
      */
-    private static List<Value> convTranspose(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+    private static List<Value> convTranspose(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads,
             boolean[] needed) {
         Value x = in.get(0);
         Value w = in.get(1);
         Value g = grads.get(0);
         Geometry geo = Geometry.of(node, w.shape().tail(2));
-        Value dx = needed[0] ? d.op("Conv", geo.attributes(null), g, w) : null;
+        Value dx = needed[0] ? d.op(Op.CONV, geo.attributes(null), g, w) : null;
         Value dw = needed[1] ? weightGradient(d, g, x, geo, w.shape().dims(), null) : null;
         Value db = in.size() > 2 && in.get(2) != null && needed[2]
-                ? d.reduceSum(g, false, Differentiator.allButChannels(g.shape().rank())) : null;
+                ? d.reduceSum(g, false, GradientEmitter.allButChannels(g.shape().rank())) : null;
         return Arrays.asList(dx, dw, db);
     }
 

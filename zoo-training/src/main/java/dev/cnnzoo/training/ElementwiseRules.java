@@ -2,6 +2,7 @@ package dev.cnnzoo.training;
 
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import java.util.ArrayList;
@@ -14,30 +15,30 @@ final class ElementwiseRules {
     private ElementwiseRules() {
     }
 
-    static void register(Map<String, GradientRule> rules) {
+    static void register(Map<Op, GradientRule> rules) {
         // y = relu(x): dx = g·[y > 0]; Sign(y) is 1 where y > 0 and 0 where y = 0.
-        rules.put("Relu", unary((d, x, y, g) -> d.mul(g, d.op("Sign", y))));
+        rules.put(Op.RELU, unary((d, x, y, g) -> d.mul(g, d.op(Op.SIGN, y))));
         // y = tanh(x): dx = g·(1 − y²)
-        rules.put("Tanh", unary((d, x, y, g) -> d.mul(g, d.sub(d.scalar(1), d.mul(y, y)))));
+        rules.put(Op.TANH, unary((d, x, y, g) -> d.mul(g, d.sub(d.scalar(1), d.mul(y, y)))));
         // y = σ(x): dx = g·y·(1 − y)
-        rules.put("Sigmoid", unary((d, x, y, g) -> d.mul(g, d.mul(y, d.sub(d.scalar(1), y)))));
-        rules.put("Neg", unary((d, x, y, g) -> d.neg(g)));
-        rules.put("Identity", unary((d, x, y, g) -> g));
-        rules.put("Exp", unary((d, x, y, g) -> d.mul(g, y)));
-        rules.put("Log", unary((d, x, y, g) -> d.div(g, x)));
+        rules.put(Op.SIGMOID, unary((d, x, y, g) -> d.mul(g, d.mul(y, d.sub(d.scalar(1), y)))));
+        rules.put(Op.NEG, unary((d, x, y, g) -> d.neg(g)));
+        rules.put(Op.IDENTITY, unary((d, x, y, g) -> g));
+        rules.put(Op.EXP, unary((d, x, y, g) -> d.mul(g, y)));
+        rules.put(Op.LOG, unary((d, x, y, g) -> d.div(g, x)));
         // y = √x: dx = g / (2y)
-        rules.put("Sqrt", unary((d, x, y, g) -> d.div(g, d.scale(y, 2))));
+        rules.put(Op.SQRT, unary((d, x, y, g) -> d.div(g, d.scale(y, 2))));
         // y = 1/x: dx = −g·y²
-        rules.put("Reciprocal", unary((d, x, y, g) -> d.neg(d.mul(g, d.mul(y, y)))));
-        rules.put("Abs", unary((d, x, y, g) -> d.mul(g, d.op("Sign", x))));
+        rules.put(Op.RECIPROCAL, unary((d, x, y, g) -> d.neg(d.mul(g, d.mul(y, y)))));
+        rules.put(Op.ABS, unary((d, x, y, g) -> d.mul(g, d.op(Op.SIGN, x))));
 
-        rules.put("Add", binary((d, a, b, y, g) -> new Value[] {g, g}));
-        rules.put("Sub", binary((d, a, b, y, g) -> new Value[] {g, d.neg(g)}));
-        rules.put("Mul", binary((d, a, b, y, g) -> new Value[] {d.mul(g, b), d.mul(g, a)}));
+        rules.put(Op.ADD, binary((d, a, b, y, g) -> new Value[] {g, g}));
+        rules.put(Op.SUB, binary((d, a, b, y, g) -> new Value[] {g, d.neg(g)}));
+        rules.put(Op.MUL, binary((d, a, b, y, g) -> new Value[] {d.mul(g, b), d.mul(g, a)}));
         // y = a/b: da = g/b, db = −g·y/b
-        rules.put("Div", binary((d, a, b, y, g) -> new Value[] {d.div(g, b), d.neg(d.div(d.mul(g, y), b))}));
-        rules.put("Pow", new PowRule());
-        rules.put("Sum", (d, node, inputs, outputs, grads, needed) -> {
+        rules.put(Op.DIV, binary((d, a, b, y, g) -> new Value[] {d.div(g, b), d.neg(d.div(d.mul(g, y), b))}));
+        rules.put(Op.POW, new PowRule());
+        rules.put(Op.SUM, (d, node, inputs, outputs, grads, needed) -> {
             List<Value> out = new ArrayList<>();
             for (int i = 0; i < inputs.size(); i++) {
                 out.add(needed[i] ? d.unbroadcast(grads.get(0), inputs.get(i).shape()) : null);
@@ -47,11 +48,11 @@ final class ElementwiseRules {
     }
 
     interface Unary {
-        Value grad(Differentiator d, Value x, Value y, Value g);
+        Value grad(GradientEmitter d, Value x, Value y, Value g);
     }
 
     interface Binary {
-        Value[] grads(Differentiator d, Value a, Value b, Value y, Value g);
+        Value[] grads(GradientEmitter d, Value a, Value b, Value y, Value g);
     }
 
     static GradientRule unary(Unary f) {
@@ -73,7 +74,7 @@ final class ElementwiseRules {
     /** y = x^p for a constant exponent p: dx = g·p·x^(p−1). */
     private static final class PowRule implements GradientRule {
         @Override
-        public List<Value> backward(Differentiator d, Node node, List<Value> inputs, List<Value> outputs, List<Value> grads,
+        public List<Value> backward(GradientEmitter d, Node node, List<Value> inputs, List<Value> outputs, List<Value> grads,
                 boolean[] needed) {
             if (needed[1]) {
                 throw new ZooException("node " + node.name() + ": gradients through a Pow exponent are not supported");
@@ -84,7 +85,7 @@ final class ElementwiseRules {
             }
             float e = p.floats()[0];
             Value x = inputs.get(0);
-            Value dx = d.mul(grads.get(0), d.scale(d.op("Pow", x, d.scalar(e - 1)), e));
+            Value dx = d.mul(grads.get(0), d.scale(d.op(Op.POW, x, d.scalar(e - 1)), e));
             return Arrays.asList(d.unbroadcast(dx, x.shape()), null);
         }
     }

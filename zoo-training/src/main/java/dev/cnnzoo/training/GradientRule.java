@@ -16,7 +16,7 @@ interface GradientRule {
      * @param inputs the node's inputs in the training graph (null for an omitted optional input)
      * @return the node's outputs in the training graph, aligned with {@code node.outputs()}
      */
-    default List<Value> forward(Differentiator d, Node node, List<Value> inputs) {
+    default List<Value> forward(GradientEmitter d, Node node, List<Value> inputs) {
         return d.copy(node, inputs);
     }
 
@@ -27,6 +27,6 @@ interface GradientRule {
      * @param needed      which inputs need a gradient (they depend on a trainable parameter)
      * @return a gradient per input, null where not needed
      */
-    List<Value> backward(Differentiator d, Node node, List<Value> inputs, List<Value> outputs, List<Value> outputGrads,
+    List<Value> backward(GradientEmitter d, Node node, List<Value> inputs, List<Value> outputs, List<Value> outputGrads,
             boolean[] needed);
 }

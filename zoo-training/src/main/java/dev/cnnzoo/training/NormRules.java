@@ -3,6 +3,7 @@ package dev.cnnzoo.training;
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -19,19 +20,19 @@ final class NormRules {
      * A training-mode batch norm's output recomputed in the backward pass (activation
      * recomputation): see {@link TrainingGraph.Activations#RECOMPUTE}.
      */
-    static Value recomputeBatchNorm(Differentiator d, Node node, List<Value> in) {
+    static Value recomputeBatchNorm(GradientEmitter d, Node node, List<Value> in) {
         return BatchNormRule.recompute(d, node, in);
     }
 
     /** Whether {@code node} is a batch norm trained on batch statistics (not frozen), whose output can be recomputed. */
-    static boolean recomputable(Differentiator d, Node node) {
-        return node.op().equals("BatchNormalization") && !d.isFrozen(node.inputs().get(1)) && d.savedIfAny(node, "mean") != null;
+    static boolean recomputable(GradientEmitter d, Node node) {
+        return node.is(Op.BATCH_NORMALIZATION) && !d.isFrozen(node.inputs().get(1)) && d.savedIfAny(node, "mean") != null;
     }
 
-    static void register(Map<String, GradientRule> rules) {
-        rules.put("BatchNormalization", new BatchNormRule());
-        rules.put("LRN", NormRules::lrn);
-        rules.put("Dropout", new DropoutRule());
+    static void register(Map<Op, GradientRule> rules) {
+        rules.put(Op.BATCH_NORMALIZATION, new BatchNormRule());
+        rules.put(Op.LRN, NormRules::lrn);
+        rules.put(Op.DROPOUT, new DropoutRule());
     }
 
     /**
@@ -51,7 +52,7 @@ final class NormRules {
      */
     private static final class BatchNormRule implements GradientRule {
         @Override
-        public List<Value> forward(Differentiator d, Node node, List<Value> in) {
+        public List<Value> forward(GradientEmitter d, Node node, List<Value> in) {
             Value x = in.get(0);
             Value gamma = in.get(1);
             Value beta = in.get(2);
@@ -60,25 +61,25 @@ final class NormRules {
             float eps = node.attributes().getFloat("epsilon", 1e-5f);
             float momentum = node.attributes().getFloat("momentum", 0.9f);
             int rank = x.shape().rank();
-            long[] axes = Differentiator.allButChannels(rank);
+            long[] axes = GradientEmitter.allButChannels(rank);
             long[] channelShape = channelShape(x);
             int channels = x.shape().dim(1);
             try (var s = d.g.scope(node.layer())) {
                 if (d.isFrozen(node.inputs().get(1))) {
-                    Value invStd = d.reshape(d.op("Reciprocal", d.op("Sqrt", d.add(runningVar, d.scalar(eps)))), channelShape);
+                    Value invStd = d.reshape(d.op(Op.RECIPROCAL, d.op(Op.SQRT, d.add(runningVar, d.scalar(eps)))), channelShape);
                     d.save(node, "inv_std", invStd);
-                    return List.of(d.g.op("BatchNormalization", node.attributes(), in.toArray(Value[]::new)));
+                    return List.of(d.g.op(Op.BATCH_NORMALIZATION, node.attributes(), in.toArray(Value[]::new)));
                 }
                 Value count = d.valuesPerChannel(x);
                 Value mean = d.reduceMean(x, true, axes);
                 Value centred = d.sub(x, mean);
-                Value var = d.div(d.op("ReduceSumSquare", Attributes.of("axes", axes, "keepdims", 1), centred), count);
+                Value var = d.div(d.op(Op.REDUCE_SUM_SQUARE, Attributes.of("axes", axes, "keepdims", 1), centred), count);
                 Value batchMean = d.reshape(mean, channels);
                 Value batchVar = d.reshape(var, channels);
-                Value y = d.op("BatchNormalization", Attributes.of("epsilon", eps), x, gamma, beta, batchMean, batchVar);
+                Value y = d.op(Op.BATCH_NORMALIZATION, Attributes.of("epsilon", eps), x, gamma, beta, batchMean, batchVar);
                 d.save(node, "mean", batchMean);
                 d.save(node, "var", batchVar);
-                d.save(node, "inv_std", d.op("Reciprocal", d.op("Sqrt", d.add(var, d.scalar(eps)))));
+                d.save(node, "inv_std", d.op(Op.RECIPROCAL, d.op(Op.SQRT, d.add(var, d.scalar(eps)))));
 
                 Value unbias = d.div(count, d.sub(count, d.scalar(1)));
                 d.updateState(node.inputs().get(3).name(),
@@ -90,11 +91,11 @@ final class NormRules {
         }
 
         @Override
-        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+        public List<Value> backward(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             Value g = grads.get(0);
             Value x = in.get(0);
             long[] channelShape = channelShape(x);
-            long[] axes = Differentiator.allButChannels(x.shape().rank());
+            long[] axes = GradientEmitter.allButChannels(x.shape().rank());
             int channels = x.shape().dim(1);
             Value gamma = d.reshape(in.get(1), channelShape);
             Value invStd = d.saved(node, "inv_std");
@@ -103,7 +104,7 @@ final class NormRules {
             }
             float eps = node.attributes().getFloat("epsilon", 1e-5f);
             // x̂ = (x − μ)/√(σ² + ε): batch norm with unit scale and zero shift, on the saved statistics
-            Value xhat = d.op("BatchNormalization", Attributes.of("epsilon", eps), x, d.constant(Tensor.filled(Shape.of(channels), 1f)),
+            Value xhat = d.op(Op.BATCH_NORMALIZATION, Attributes.of("epsilon", eps), x, d.constant(Tensor.filled(Shape.of(channels), 1f)),
                     d.constant(Tensor.zeros(Shape.of(channels))), d.saved(node, "mean"), d.saved(node, "var"));
             Value sumG = d.reduceSum(g, true, axes);
             Value sumGx = d.reduceSum(d.mul(g, xhat), true, axes);
@@ -112,7 +113,7 @@ final class NormRules {
                 // dx = a·g − (a/n)·x̂·Σg·x̂ − (a/n)·Σg with a = γ/√(σ² + ε): two products and one sum
                 Value a = d.mul(gamma, invStd);
                 Value aOverN = d.div(a, d.valuesPerChannel(x));
-                dx = d.op("Sum", d.mul(g, a), d.mul(xhat, d.neg(d.mul(aOverN, sumGx))), d.neg(d.mul(aOverN, sumG)));
+                dx = d.op(Op.SUM, d.mul(g, a), d.mul(xhat, d.neg(d.mul(aOverN, sumGx))), d.neg(d.mul(aOverN, sumG)));
             }
             Value dGamma = needed[1] ? d.reshape(sumGx, channels) : null;
             Value dBeta = needed[2] ? d.reshape(sumG, channels) : null;
@@ -126,9 +127,9 @@ final class NormRules {
          * input, σ² + ε then + 0, which the kernel evaluates to the same float, so the values are
          * the forward pass's bit for bit.
          */
-        static Value recompute(Differentiator d, Node node, List<Value> in) {
+        static Value recompute(GradientEmitter d, Node node, List<Value> in) {
             float eps = node.attributes().getFloat("epsilon", 1e-5f);
-            return d.op("BatchNormalization", Attributes.of("epsilon", 0f), in.get(0), in.get(1), in.get(2), d.saved(node, "mean"),
+            return d.op(Op.BATCH_NORMALIZATION, Attributes.of("epsilon", 0f), in.get(0), in.get(1), in.get(2), d.saved(node, "mean"),
                     d.add(d.saved(node, "var"), d.scalar(eps)));
         }
 
@@ -146,7 +147,7 @@ final class NormRules {
      * Then ∂L/∂a_i = g_i·d_i^(−β) − (2αβ/n)·a_i·Σ_{c: i∈W(c)} g_c·a_c·d_c^(−β−1). Both window sums
      * are a 1×1 convolution with a banded 0/1 matrix over the channels (the second with its transpose).
      */
-    private static List<Value> lrn(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> lrn(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         Attributes at = node.attributes();
         int size = (int) at.getInt("size", 5);
         double alpha = at.getFloat("alpha", 1e-4f);
@@ -156,12 +157,12 @@ final class NormRules {
         Value g = grads.get(0);
         int channels = a.shape().dim(1);
         int spatial = a.shape().rank() - 2;
-        Value windowSum = d.op("Conv", Attributes.of("kernel_shape", ones(spatial)), d.mul(a, a),
+        Value windowSum = d.op(Op.CONV, Attributes.of("kernel_shape", ones(spatial)), d.mul(a, a),
                 d.constant(band(channels, size, spatial, false)));
         Value denom = d.add(d.scalar(bias), d.scale(windowSum, alpha / size));
-        Value direct = d.mul(g, d.op("Pow", denom, d.scalar(-beta)));
-        Value t = d.mul(d.mul(g, a), d.op("Pow", denom, d.scalar(-beta - 1)));
-        Value spread = d.op("Conv", Attributes.of("kernel_shape", ones(spatial)), t, d.constant(band(channels, size, spatial, true)));
+        Value direct = d.mul(g, d.op(Op.POW, denom, d.scalar(-beta)));
+        Value t = d.mul(d.mul(g, a), d.op(Op.POW, denom, d.scalar(-beta - 1)));
+        Value spread = d.op(Op.CONV, Attributes.of("kernel_shape", ones(spatial)), t, d.constant(band(channels, size, spatial, true)));
         Value dx = d.sub(direct, d.scale(d.mul(a, spread), 2 * alpha * beta / size));
         return Arrays.asList(dx);
     }
@@ -192,7 +193,7 @@ final class NormRules {
      */
     private static final class DropoutRule implements GradientRule {
         @Override
-        public List<Value> forward(Differentiator d, Node node, List<Value> in) {
+        public List<Value> forward(GradientEmitter d, Node node, List<Value> in) {
             Value x = in.get(0);
             float rate = d.g.constantData(in.get(1)).floats()[0];
             Value mask = d.dropoutMask(node, x.shape(), rate);
@@ -203,7 +204,7 @@ final class NormRules {
         }
 
         @Override
-        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+        public List<Value> backward(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             return Arrays.asList(d.mul(grads.get(0), d.saved(node, "mask")), null, null);
         }
     }

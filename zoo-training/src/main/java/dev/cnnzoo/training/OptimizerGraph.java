@@ -4,6 +4,7 @@ import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Value;
 import java.util.ArrayList;
@@ -71,8 +72,8 @@ public final class OptimizerGraph {
             Map<String, Value> grads, Map<String, Value> states, Map<String, List<Value>> ready) {
         Map<String, Value> out = new LinkedHashMap<>();
         try (var scope = g.scope("optimizer")) {
-            Differentiator o = new Differentiator(g, java.util.Set.of());
-            Value step = o.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
+            GradientEmitter o = new GradientEmitter(g, java.util.Set.of());
+            Value step = o.op(Op.CAST, Attributes.of("to", DType.FLOAT.onnxCode()), stepInt);
             Scalars k = new Scalars(o, opt, step, states.get(MU_PRODUCT));
             // per-step step sizes, once for every parameter: lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) for Adam, s₁ and s₂ for NAdam
             Value lrRoot = opt.kind() == Optimizer.Kind.SGD ? null : o.mul(lr, k.rootBias2);
@@ -110,7 +111,7 @@ public final class OptimizerGraph {
                         Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(grad, grad), opt.beta2());
                         // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε) = p − s·m/(√v + ε'), s and ε' scaled by √(1 − β₂ᵗ)
                         Value update = o.mul(m, adamStep);
-                        out.put(name, o.sub(pd, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
+                        out.put(name, o.sub(pd, o.div(update, o.add(o.op(Op.SQRT, v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
@@ -120,7 +121,7 @@ public final class OptimizerGraph {
                         // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom with
                         // denom = √(v/(1 − β₂ᵗ)) + ε, written (s₁·g + s₂·m)/(√v + ε') with the scalars scaled by √(1 − β₂ᵗ)
                         Value update = o.add(o.mul(grad, nadamGrad), o.mul(m, nadamMomentum));
-                        out.put(name, o.sub(p, o.div(update, o.add(o.op("Sqrt", v), k.epsilon))));
+                        out.put(name, o.sub(p, o.div(update, o.add(o.op(Op.SQRT, v), k.epsilon))));
                         out.put(name + ".exp_avg", m);
                         out.put(name + ".exp_avg_sq", v);
                     }
@@ -134,10 +135,10 @@ public final class OptimizerGraph {
     }
 
     /** {@code v} once every condition of {@code when} is computed (the same value; {@code v} itself when there is none). */
-    private static Value after(Differentiator o, List<Value> when, Value v) {
+    private static Value after(GradientEmitter o, List<Value> when, Value v) {
         Value out = v;
         for (Value w : v == null ? List.<Value>of() : when) {
-            out = o.op("Where", w, out, out);
+            out = o.op(Op.WHERE, w, out, out);
         }
         return out;
     }
@@ -149,7 +150,7 @@ public final class OptimizerGraph {
      * ({@link dev.cnnzoo.training.run.StepEngine}), so neither it nor x can hold a temporary; with
      * VGG-16's 392 MiB first dense layer each temporary fewer is 392 MiB less at the step's peak.
      */
-    private static Value movingAverage(Differentiator o, Value average, Value x, double beta) {
+    private static Value movingAverage(GradientEmitter o, Value average, Value x, double beta) {
         return o.add(average, o.scale(o.sub(x, average), 1 - beta));
     }
 
@@ -164,10 +165,10 @@ public final class OptimizerGraph {
         Value gradCoefficient;
         Value momentumCoefficient;
 
-        Scalars(Differentiator o, Optimizer opt, Value step, Value muProductIn) {
-            bias1 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta1()), step));
-            bias2 = o.sub(o.scalar(1), o.op("Pow", o.scalar(opt.beta2()), step));
-            rootBias2 = o.op("Sqrt", bias2);
+        Scalars(GradientEmitter o, Optimizer opt, Value step, Value muProductIn) {
+            bias1 = o.sub(o.scalar(1), o.op(Op.POW, o.scalar(opt.beta1()), step));
+            bias2 = o.sub(o.scalar(1), o.op(Op.POW, o.scalar(opt.beta2()), step));
+            rootBias2 = o.op(Op.SQRT, bias2);
             epsilon = o.mul(rootBias2, o.scalar(opt.epsilon()));
             if (opt.kind() == Optimizer.Kind.NADAM) {
                 // μ_t = β₁(1 − ½·0.96^(tψ)), μ_{t+1} likewise; Πμ accumulates μ_t across steps.
@@ -179,8 +180,8 @@ public final class OptimizerGraph {
             }
         }
 
-        private static Value mu(Differentiator o, Optimizer opt, Value step) {
-            Value decay = o.op("Pow", o.scalar(0.96), o.scale(step, opt.momentumDecay()));
+        private static Value mu(GradientEmitter o, Optimizer opt, Value step) {
+            Value decay = o.op(Op.POW, o.scalar(0.96), o.scale(step, opt.momentumDecay()));
             return o.scale(o.sub(o.scalar(1), o.scale(decay, 0.5)), opt.beta1());
         }
     }

@@ -3,6 +3,7 @@ package dev.cnnzoo.training;
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -15,11 +16,11 @@ final class PoolRules {
     private PoolRules() {
     }
 
-    static void register(Map<String, GradientRule> rules) {
-        rules.put("MaxPool", new MaxPoolRule());
-        rules.put("AveragePool", PoolRules::averagePool);
-        rules.put("GlobalAveragePool", PoolRules::globalAveragePool);
-        rules.put("GlobalMaxPool", PoolRules::globalMaxPool);
+    static void register(Map<Op, GradientRule> rules) {
+        rules.put(Op.MAX_POOL, new MaxPoolRule());
+        rules.put(Op.AVERAGE_POOL, PoolRules::averagePool);
+        rules.put(Op.GLOBAL_AVERAGE_POOL, PoolRules::globalAveragePool);
+        rules.put(Op.GLOBAL_MAX_POOL, PoolRules::globalMaxPool);
     }
 
     /**
@@ -30,17 +31,17 @@ final class PoolRules {
      */
     private static final class MaxPoolRule implements GradientRule {
         @Override
-        public List<Value> forward(Differentiator d, Node node, List<Value> inputs) {
+        public List<Value> forward(GradientEmitter d, Node node, List<Value> inputs) {
             List<Value> both;
             try (var s = d.g.scope(node.layer())) {
-                both = d.g.op("MaxPool", 2, node.attributes().with("storage_order", 0), inputs.toArray(Value[]::new));
+                both = d.g.op(Op.MAX_POOL, 2, node.attributes().with("storage_order", 0), inputs.toArray(Value[]::new));
             }
             d.save(node, "indices", both.get(1));
             return node.outputs().size() == 1 ? List.of(both.get(0)) : both;
         }
 
         @Override
-        public List<Value> backward(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+        public List<Value> backward(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
             Value x = in.get(0);
             if (!overlapping(node)) {
                 // Windows that do not overlap send each input to at most one output: MaxUnpool puts each
@@ -53,11 +54,11 @@ final class PoolRules {
                 if (at.has("pads")) {
                     unpool.put("pads", at.getInts("pads"));
                 }
-                return Arrays.asList(d.op("MaxUnpool", unpool.build(), grads.get(0), d.saved(node, "indices"), d.shapeOf(x)));
+                return Arrays.asList(d.op(Op.MAX_UNPOOL, unpool.build(), grads.get(0), d.saved(node, "indices"), d.shapeOf(x)));
             }
             Value flatIndices = d.reshape(d.saved(node, "indices"), -1);
             Value flatGrad = d.reshape(grads.get(0), -1);
-            Value scattered = d.op("ScatterElements", Attributes.of("axis", 0, "reduction", "add"),
+            Value scattered = d.op(Op.SCATTER_ELEMENTS, Attributes.of("axis", 0, "reduction", "add"),
                     d.reshape(d.zerosLike(x), -1), flatIndices, flatGrad);
             return Arrays.asList(d.reshapeLike(scattered, x));
         }
@@ -82,13 +83,13 @@ final class PoolRules {
      * (a constant map, since shapes are static), then a depthwise transposed convolution with a kernel
      * of ones and the pooling's strides and padding sums the shares back onto the input.
      */
-    private static List<Value> averagePool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+    private static List<Value> averagePool(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads,
             boolean[] needed) {
         Value x = in.get(0);
         Value g = grads.get(0);
         Attributes at = node.attributes();
         int n = x.shape().rank() - 2;
-        int[] kernel = Differentiator.ints(at.getInts("kernel_shape"));
+        int[] kernel = GradientEmitter.ints(at.getInts("kernel_shape"));
         int[] strides = orDefault(at.getInts("strides"), n, 1);
         int[] pads = orDefault(at.getInts("pads"), 2 * n, 0);
         boolean includePad = at.getInt("count_include_pad", 0) == 1;
@@ -116,7 +117,7 @@ final class PoolRules {
                 tPads[i + n] -= missing;
             }
         }
-        Value dx = d.op("ConvTranspose", Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", tPads)
+        Value dx = d.op(Op.CONV_TRANSPOSE, Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", tPads)
                 .put("output_padding", outputPadding).put("group", channels).build(), shares, ones);
         return Arrays.asList(dx);
     }
@@ -155,7 +156,7 @@ final class PoolRules {
     }
 
     /** Every input position of a map receives 1/(H·W) of the map's output gradient. */
-    private static List<Value> globalAveragePool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+    private static List<Value> globalAveragePool(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads,
             boolean[] needed) {
         Value x = in.get(0);
         long area = Shape.of(x.shape().tail(2)).elements();
@@ -163,10 +164,10 @@ final class PoolRules {
     }
 
     /** The gradient goes to the positions holding the maximum (all of them on a tie). */
-    private static List<Value> globalMaxPool(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads,
+    private static List<Value> globalMaxPool(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads,
             boolean[] needed) {
         Value x = in.get(0);
-        Value isMax = d.op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), d.op("Equal", x, out.get(0)));
+        Value isMax = d.op(Op.CAST, Attributes.of("to", DType.FLOAT.onnxCode()), d.op(Op.EQUAL, x, out.get(0)));
         return Arrays.asList(d.mul(d.expandLike(grads.get(0), x), isMax));
     }
 

@@ -2,6 +2,7 @@ package dev.cnnzoo.training;
 
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Value;
 import java.util.ArrayList;
@@ -14,11 +15,11 @@ final class ReduceRules {
     private ReduceRules() {
     }
 
-    static void register(Map<String, GradientRule> rules) {
-        rules.put("ReduceSum", (d, node, in, out, grads, needed) -> reduce(d, node, in, grads, false));
-        rules.put("ReduceMean", (d, node, in, out, grads, needed) -> reduce(d, node, in, grads, true));
+    static void register(Map<Op, GradientRule> rules) {
+        rules.put(Op.REDUCE_SUM, (d, node, in, out, grads, needed) -> reduce(d, node, in, grads, false));
+        rules.put(Op.REDUCE_MEAN, (d, node, in, out, grads, needed) -> reduce(d, node, in, grads, true));
         // y = softmax(x): dx = y·(g − Σ g·y) along the axis
-        rules.put("Softmax", (d, node, in, out, grads, needed) -> {
+        rules.put(Op.SOFTMAX, (d, node, in, out, grads, needed) -> {
             Value y = out.get(0);
             Value g = grads.get(0);
             long axis = node.attributes().getInt("axis", -1);
@@ -26,20 +27,20 @@ final class ReduceRules {
             return Arrays.asList(d.mul(y, d.sub(g, dot)));
         });
         // y = log softmax(x): dx = g − softmax(x)·Σ g, with softmax(x) = exp(y)
-        rules.put("LogSoftmax", (d, node, in, out, grads, needed) -> {
+        rules.put(Op.LOG_SOFTMAX, (d, node, in, out, grads, needed) -> {
             Value g = grads.get(0);
             long axis = node.attributes().getInt("axis", -1);
             Value total = d.reduceSum(g, true, axis);
-            return Arrays.asList(d.sub(g, d.mul(d.op("Exp", out.get(0)), total)));
+            return Arrays.asList(d.sub(g, d.mul(d.op(Op.EXP, out.get(0)), total)));
         });
     }
 
     /** The gradient of a sum (or mean) is broadcast back over the reduced axes (and divided by their size). */
-    private static List<Value> reduce(Differentiator d, Node node, List<Value> in, List<Value> grads, boolean mean) {
+    private static List<Value> reduce(GradientEmitter d, Node node, List<Value> in, List<Value> grads, boolean mean) {
         Value x = in.get(0);
         int rank = x.shape().rank();
         long[] axes;
-        if (node.op().equals("ReduceSum")) {
+        if (node.is(Op.REDUCE_SUM)) {
             axes = in.size() > 1 && in.get(1) != null ? d.g.constantData(in.get(1)).longs() : null;
         } else {
             axes = node.attributes().getInts("axes");

@@ -1,12 +1,14 @@
 package dev.cnnzoo.training;
 
-import java.util.HashMap;
+import dev.cnnzoo.graph.Op;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 
-/** The gradient rule of every operator type the zoo's networks use. */
+/** The gradient rule of every operator the zoo's networks use. */
 final class Rules {
-    private static final Map<String, GradientRule> RULES = new HashMap<>();
+    private static final Map<Op, GradientRule> RULES = new EnumMap<>(Op.class);
 
     static {
         ElementwiseRules.register(RULES);
@@ -21,12 +23,13 @@ final class Rules {
     private Rules() {
     }
 
-    static GradientRule of(String op) {
+    /** The operator's gradient rule, or null if it cannot be differentiated. */
+    static GradientRule of(Op op) {
         return RULES.get(op);
     }
 
-    /** The operator types that can be differentiated. */
-    static Set<String> supported() {
-        return RULES.keySet();
+    /** The operators that can be differentiated. */
+    static Set<Op> supported() {
+        return Collections.unmodifiableSet(RULES.keySet());
     }
 }

@@ -3,6 +3,7 @@ package dev.cnnzoo.training;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -16,7 +17,7 @@ final class ShapeRules {
     private ShapeRules() {
     }
 
-    static void register(Map<String, GradientRule> rules) {
+    static void register(Map<Op, GradientRule> rules) {
         GradientRule reshapeBack = (d, node, in, out, grads, needed) -> {
             List<Value> r = new ArrayList<>();
             r.add(d.reshapeLike(grads.get(0), in.get(0)));
@@ -25,20 +26,20 @@ final class ShapeRules {
             }
             return r;
         };
-        for (String op : List.of("Reshape", "Flatten", "Squeeze", "Unsqueeze")) {
+        for (Op op : List.of(Op.RESHAPE, Op.FLATTEN, Op.SQUEEZE, Op.UNSQUEEZE)) {
             rules.put(op, reshapeBack);
         }
-        rules.put("Transpose", ShapeRules::transpose);
-        rules.put("Concat", ShapeRules::concat);
-        rules.put("Split", ShapeRules::split);
-        rules.put("Pad", ShapeRules::pad);
-        rules.put("Gather", ShapeRules::gather);
-        rules.put("Slice", ShapeRules::slice);
-        rules.put("Expand", (d, node, in, out, grads, needed) ->
+        rules.put(Op.TRANSPOSE, ShapeRules::transpose);
+        rules.put(Op.CONCAT, ShapeRules::concat);
+        rules.put(Op.SPLIT, ShapeRules::split);
+        rules.put(Op.PAD, ShapeRules::pad);
+        rules.put(Op.GATHER, ShapeRules::gather);
+        rules.put(Op.SLICE, ShapeRules::slice);
+        rules.put(Op.EXPAND, (d, node, in, out, grads, needed) ->
                 Arrays.asList(d.unbroadcast(grads.get(0), in.get(0).shape()), null));
     }
 
-    private static List<Value> transpose(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> transpose(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         int rank = in.get(0).shape().rank();
         long[] perm = node.attributes().getInts("perm");
         int[] inverse = new int[rank];
@@ -49,12 +50,12 @@ final class ShapeRules {
     }
 
     /** The gradient splits along the concatenation axis into each input's extent. */
-    private static List<Value> concat(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> concat(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         int rank = out.get(0).shape().rank();
         long axis = node.attributes().getInt("axis", 0);
         int a = (int) (axis < 0 ? axis + rank : axis);
         long[] sizes = in.stream().mapToLong(v -> v.shape().dim(a)).toArray();
-        List<Value> parts = d.g.op("Split", in.size(), Attributes.of("axis", a), grads.get(0), d.int64s(sizes));
+        List<Value> parts = d.g.op(Op.SPLIT, in.size(), Attributes.of("axis", a), grads.get(0), d.int64s(sizes));
         List<Value> r = new ArrayList<>();
         for (int i = 0; i < in.size(); i++) {
             r.add(needed[i] ? parts.get(i) : null);
@@ -63,13 +64,13 @@ final class ShapeRules {
     }
 
     /** The output gradients concatenate back, zeros standing in for outputs nothing used. */
-    private static List<Value> split(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> split(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         Value[] pieces = new Value[out.size()];
         for (int i = 0; i < out.size(); i++) {
             pieces[i] = grads.get(i) != null ? grads.get(i) : d.zerosLike(out.get(i));
         }
         List<Value> r = new ArrayList<>();
-        r.add(d.op("Concat", Attributes.of("axis", node.attributes().getInt("axis", 0)), pieces));
+        r.add(d.op(Op.CONCAT, Attributes.of("axis", node.attributes().getInt("axis", 0)), pieces));
         for (int i = 1; i < in.size(); i++) {
             r.add(null);
         }
@@ -77,7 +78,7 @@ final class ShapeRules {
     }
 
     /** Constant zero padding: the gradient is the slice of the padded gradient that covers the input. */
-    private static List<Value> pad(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> pad(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         if (!node.attributes().getString("mode", "constant").equals("constant")) {
             throw new ZooException("node " + node.name() + ": only constant padding can be differentiated");
         }
@@ -97,7 +98,7 @@ final class ShapeRules {
                 axes.add((long) i);
             }
         }
-        Value dx = axes.isEmpty() ? grads.get(0) : d.op("Slice", grads.get(0), d.int64s(unbox(starts)), d.int64s(unbox(ends)),
+        Value dx = axes.isEmpty() ? grads.get(0) : d.op(Op.SLICE, grads.get(0), d.int64s(unbox(starts)), d.int64s(unbox(ends)),
                 d.int64s(unbox(axes)));
         List<Value> r = new ArrayList<>(Arrays.asList(dx));
         for (int i = 1; i < in.size(); i++) {
@@ -111,7 +112,7 @@ final class ShapeRules {
      * each source slice is the sum of the gradients of the positions that read it, a product with
      * the constant 0/1 selection matrix S[j, c] = [indices_j = c] on the gathered axis.
      */
-    private static List<Value> gather(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> gather(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         Value x = in.get(0);
         Tensor indices = d.g.constantData(in.get(1));
         if (indices == null || indices.shape().rank() != 1) {
@@ -140,12 +141,12 @@ final class ShapeRules {
             back[toLast[i]] = i;
         }
         Value moved = d.transpose(grads.get(0), toLast);
-        Value summed = d.op("MatMul", moved, s);
+        Value summed = d.op(Op.MAT_MUL, moved, s);
         return Arrays.asList(d.transpose(summed, back), null);
     }
 
     /** A unit-step slice: the gradient is zero-padded back to the input's extent. */
-    private static List<Value> slice(Differentiator d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
+    private static List<Value> slice(GradientEmitter d, Node node, List<Value> in, List<Value> out, List<Value> grads, boolean[] needed) {
         Value x = in.get(0);
         int rank = x.shape().rank();
         long[] starts = d.g.constantData(in.get(1)).longs();
@@ -164,7 +165,7 @@ final class ShapeRules {
             pads[a] = st;
             pads[a + rank] = dim - en;
         }
-        List<Value> r = new ArrayList<>(Arrays.asList(d.op("Pad", Attributes.of("mode", "constant"), grads.get(0), d.int64s(pads))));
+        List<Value> r = new ArrayList<>(Arrays.asList(d.op(Op.PAD, Attributes.of("mode", "constant"), grads.get(0), d.int64s(pads))));
         for (int i = 1; i < in.size(); i++) {
             r.add(null);
         }

@@ -199,8 +199,8 @@ public final class TrainingArtifacts {
 
     /** One element of {@code v} as a scalar: a view of it flattened, then a gather of one value. */
     private static Value firstElement(GraphBuilder g, Value v) {
-        Value flat = v.shape().rank() == 1 ? v : g.op("Reshape", dev.cnnzoo.graph.Attributes.none(), v, g.int64s(-1));
-        return g.op("Gather", dev.cnnzoo.graph.Attributes.of("axis", 0), flat, g.constant(dev.cnnzoo.graph.Tensor.ofLongs(Shape.scalar(), new long[] {0})));
+        Value flat = v.shape().rank() == 1 ? v : g.op(Op.RESHAPE, dev.cnnzoo.graph.Attributes.none(), v, g.int64s(-1));
+        return g.op(Op.GATHER, dev.cnnzoo.graph.Attributes.of("axis", 0), flat, g.constant(dev.cnnzoo.graph.Tensor.ofLongs(Shape.scalar(), new long[] {0})));
     }
 
     private static Value output(Graph g, String name) {

@@ -6,6 +6,7 @@ import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Parameter;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Value;
@@ -112,7 +113,7 @@ public final class TrainingGraph {
         }
         Set<String> unsupported = new TreeSet<>();
         for (Node n : forward.nodes()) {
-            if (Rules.of(n.op()) == null) {
+            if (Rules.of(n.operator()) == null) {
                 unsupported.add(n.op());
             }
         }
@@ -132,7 +133,7 @@ public final class TrainingGraph {
         private final Set<String> frozen;
         private final boolean inputGradients;
         private final GraphBuilder g;
-        private final Differentiator d;
+        private final GradientEmitter d;
         private final Map<Value, Value> mapped = new IdentityHashMap<>();
         private final Set<Value> requiresGrad = Collections.newSetFromMap(new IdentityHashMap<>());
         private final Map<Value, List<Value>> contributions = new IdentityHashMap<>();
@@ -148,7 +149,7 @@ public final class TrainingGraph {
             this.inputGradients = inputGradients;
             this.activations = activations;
             this.g = new GraphBuilder(forward.name() + "-training");
-            this.d = new Differentiator(g, frozen);
+            this.d = new GradientEmitter(g, frozen);
         }
 
         TrainingGraph build() {
@@ -198,7 +199,7 @@ public final class TrainingGraph {
             for (String s : state) {
                 Value updated = d.stateUpdates().get(s);
                 // State of frozen batch norms is not updated: it passes through unchanged.
-                g.output(s + UPDATED, updated != null ? updated : g.op("Identity", Attributes.none(), mapped.get(forward.parameters().get(s).value())));
+                g.output(s + UPDATED, updated != null ? updated : g.op(Op.IDENTITY, Attributes.none(), mapped.get(forward.parameters().get(s).value())));
                 updatedState.add(s);
             }
             List<String> inputGrads = new ArrayList<>();
@@ -221,7 +222,7 @@ public final class TrainingGraph {
                 for (Value v : n.inputs()) {
                     ins.add(v == null ? null : mapped.get(v));
                 }
-                List<Value> outs = Rules.of(n.op()).forward(d, n, ins);
+                List<Value> outs = Rules.of(n.operator()).forward(d, n, ins);
                 for (int i = 0; i < n.outputs().size(); i++) {
                     mapped.put(n.outputs().get(i), outs.get(i));
                 }
@@ -294,7 +295,7 @@ public final class TrainingGraph {
                 n.outputs().forEach(v -> outs.add(forBackward(v)));
                 List<Value> inGrads;
                 try (var s = g.scope(n.layer() + "/grad")) {
-                    inGrads = Rules.of(n.op()).backward(d, n, ins, outs, outGrads, needed);
+                    inGrads = Rules.of(n.operator()).backward(d, n, ins, outs, outGrads, needed);
                 }
                 for (int k = 0; k < needed.length; k++) {
                     if (needed[k] && k < inGrads.size() && inGrads.get(k) != null) {
@@ -323,7 +324,7 @@ public final class TrainingGraph {
             Set<Value> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
             forward.outputs().forEach(o -> outputs.add(o.value()));
             for (Node relu : forward.nodes()) {
-                if (!relu.op().equals("Relu")) {
+                if (!relu.is(Op.RELU)) {
                     continue;
                 }
                 Value normalised = relu.inputs().get(0);
@@ -351,7 +352,7 @@ public final class TrainingGraph {
                 List<Value> bnIns = new ArrayList<>();
                 bn.inputs().forEach(x -> bnIns.add(x == null ? null : mapped.get(x)));
                 try (var s = g.scope(relu.layer() + "/recompute")) {
-                    return d.op("Relu", NormRules.recomputeBatchNorm(d, bn, bnIns));
+                    return d.op(Op.RELU, NormRules.recomputeBatchNorm(d, bn, bnIns));
                 }
             });
         }

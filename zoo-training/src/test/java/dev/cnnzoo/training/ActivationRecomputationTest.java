@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
 import dev.cnnzoo.nn.Conv;
@@ -51,17 +52,17 @@ class ActivationRecomputationTest {
     @Test
     void theBackwardPassReadsNoForwardReluOutput() {
         Graph tg = TrainingGraph.build(network(), Loss.crossEntropy(), Set.of(), false, TrainingGraph.Activations.RECOMPUTE).graph();
-        List<Node> forwardRelus = tg.nodes().stream().filter(n -> n.op().equals("Relu") && !n.layer().contains("/")).toList();
+        List<Node> forwardRelus = tg.nodes().stream().filter(n -> n.is(Op.RELU) && !n.layer().contains("/")).toList();
         assertEquals(2, forwardRelus.size());
         for (Node relu : forwardRelus) {
             Value y = relu.outputs().get(0);
             List<String> readers = tg.nodes().stream().filter(n -> n.inputs().contains(y)).map(Node::layer).toList();
             assertTrue(readers.stream().noneMatch(l -> l.contains("/grad")), relu.name() + " is read by " + readers);
         }
-        assertEquals(2, tg.nodes().stream().filter(n -> n.op().equals("Relu") && n.layer().endsWith("/recompute")).count());
+        assertEquals(2, tg.nodes().stream().filter(n -> n.is(Op.RELU) && n.layer().endsWith("/recompute")).count());
         // without recomputation the backward pass reads them
         Graph kept = TrainingGraph.build(network(), Loss.crossEntropy(), Set.of(), false).graph();
-        Node relu = kept.nodes().stream().filter(n -> n.op().equals("Relu")).findFirst().orElseThrow();
+        Node relu = kept.nodes().stream().filter(n -> n.is(Op.RELU)).findFirst().orElseThrow();
         assertTrue(kept.nodes().stream().anyMatch(n -> n.inputs().contains(relu.outputs().get(0)) && n.layer().contains("/grad")));
     }
 

@@ -7,6 +7,7 @@ import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -63,7 +64,7 @@ class GradientRulesTest {
 
     private static long convNodes(Graph g) {
         return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
-                .filter(node -> node.op().equals("Conv")).count();
+                .filter(node -> node.is(Op.CONV)).count();
     }
 
     /**
@@ -90,7 +91,7 @@ class GradientRulesTest {
 
     private static long weightGradientProducts(Graph g) {
         return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
-                .filter(node -> node.op().equals("MatMul") && node.layer().startsWith("c/grad")).count();
+                .filter(node -> node.is(Op.MAT_MUL) && node.layer().startsWith("c/grad")).count();
     }
 
     @Test
@@ -167,13 +168,13 @@ class GradientRulesTest {
         check(probe("matmul", new int[] {4, 2, 3}, (n, x) -> {
             GraphBuilder g = n.graph();
             Value w = g.parameter("w", Shape.of(3, 2), dev.cnnzoo.graph.Init.normal(1));
-            return g.op("MatMul", Attributes.none(), x, w);
+            return g.op(Op.MAT_MUL, Attributes.none(), x, w);
         }));
         check(probe("gemm-transposed", new int[] {3, 1, 1}, (n, x) -> {
             GraphBuilder g = n.graph();
             Value w = g.parameter("w", Shape.of(3, 4), dev.cnnzoo.graph.Init.normal(1));
             Value c = g.parameter("c", Shape.of(4), dev.cnnzoo.graph.Init.normal(1));
-            return g.op("Gemm", Attributes.of("alpha", 0.5f, "beta", 2f), n.flatten(x), w, c);
+            return g.op(Op.GEMM, Attributes.of("alpha", 0.5f, "beta", 2f), n.flatten(x), w, c);
         }));
     }
 
@@ -185,7 +186,7 @@ class GradientRulesTest {
             Value shift = g.parameter("shift", Shape.of(2), dev.cnnzoo.graph.Init.normal(1));
             Value divisor = g.parameter("divisor", Shape.of(1, 2, 1), dev.cnnzoo.graph.Init.constant(2f));
             Value y = n.add(n.mul(x, scale), shift);
-            y = n.sub(y, n.graph().op("Div", Attributes.none(), x, divisor));
+            y = n.sub(y, n.graph().op(Op.DIV, Attributes.none(), x, divisor));
             return n.sub(shift, y);
         }));
     }
@@ -195,11 +196,11 @@ class GradientRulesTest {
         check(probe("concat", new int[] {2, 3, 3}, (n, x) -> n.concat(n.conv("a", x, Conv.of(1, 1)), x, n.tanh(x))));
         check(probe("split", new int[] {4, 2, 2}, (n, x) -> {
             GraphBuilder g = n.graph();
-            List<Value> parts = g.op("Split", 2, Attributes.of("axis", 1), x, g.int64s(1, 3));
+            List<Value> parts = g.op(Op.SPLIT, 2, Attributes.of("axis", 1), x, g.int64s(1, 3));
             return n.mul(n.concat(parts.get(1), parts.get(0)), n.sigmoid(x));
         }));
         check(probe("transpose", new int[] {2, 3, 4}, (n, x) -> {
-            Value t = n.graph().op("Transpose", Attributes.of("perm", new int[] {0, 3, 1, 2}), x);
+            Value t = n.graph().op(Op.TRANSPOSE, Attributes.of("perm", new int[] {0, 3, 1, 2}), x);
             return n.reshape(t, 0, 4, 6);
         }));
     }
@@ -210,12 +211,12 @@ class GradientRulesTest {
         check(probe("softmax", new int[] {5, 1, 1}, (n, x) -> n.softmax(n.scale(n.flatten(x), 3))));
         check(probe("unary", new int[] {4, 1, 1}, (n, x) -> {
             GraphBuilder g = n.graph();
-            Value positive = g.op("Add", Attributes.none(), g.op("Abs", Attributes.none(), n.flatten(x)), g.scalar(0.5f));
-            Value a = g.op("Sqrt", Attributes.none(), positive);
-            Value b = g.op("Log", Attributes.none(), positive);
-            Value c = g.op("Reciprocal", Attributes.none(), positive);
-            Value e = g.op("Exp", Attributes.none(), g.op("Neg", Attributes.none(), positive));
-            Value p = g.op("Pow", Attributes.none(), positive, g.scalar(1.5f));
+            Value positive = g.op(Op.ADD, Attributes.none(), g.op(Op.ABS, Attributes.none(), n.flatten(x)), g.scalar(0.5f));
+            Value a = g.op(Op.SQRT, Attributes.none(), positive);
+            Value b = g.op(Op.LOG, Attributes.none(), positive);
+            Value c = g.op(Op.RECIPROCAL, Attributes.none(), positive);
+            Value e = g.op(Op.EXP, Attributes.none(), g.op(Op.NEG, Attributes.none(), positive));
+            Value p = g.op(Op.POW, Attributes.none(), positive, g.scalar(1.5f));
             return n.add(n.add(n.add(a, b), n.add(c, e)), p);
         }));
     }
@@ -225,17 +226,17 @@ class GradientRulesTest {
         check(probe("pad", new int[] {2, 3, 3}, (n, x) -> n.zeroPad(n.tanh(x), 1)));
         check(probe("slice", new int[] {3, 5, 5}, (n, x) -> {
             GraphBuilder g = n.graph();
-            return g.op("Slice", Attributes.none(), x, g.int64s(1, 1), g.int64s(3, -1), g.int64s(1, 3));
+            return g.op(Op.SLICE, Attributes.none(), x, g.int64s(1, 1), g.int64s(3, -1), g.int64s(1, 3));
         }));
         check(probe("gather", new int[] {4, 2, 2}, (n, x) -> {
             GraphBuilder g = n.graph();
-            return g.op("Gather", Attributes.of("axis", 1), x, g.constant(Tensor.int64s(3, 0, 3, 1, 2)));
+            return g.op(Op.GATHER, Attributes.of("axis", 1), x, g.constant(Tensor.int64s(3, 0, 3, 1, 2)));
         }));
         check(probe("reductions", new int[] {3, 2, 4}, (n, x) -> {
             GraphBuilder g = n.graph();
-            Value s = g.op("ReduceSum", Attributes.of("keepdims", 0), x, g.int64s(3));
-            Value m = g.op("ReduceMean", Attributes.of("axes", new long[] {2}, "keepdims", 1), x);
-            return g.op("Concat", Attributes.of("axis", 1), n.flatten(m), n.flatten(s));
+            Value s = g.op(Op.REDUCE_SUM, Attributes.of("keepdims", 0), x, g.int64s(3));
+            Value m = g.op(Op.REDUCE_MEAN, Attributes.of("axes", new long[] {2}, "keepdims", 1), x);
+            return g.op(Op.CONCAT, Attributes.of("axis", 1), n.flatten(m), n.flatten(s));
         }));
     }
 
@@ -267,7 +268,7 @@ class GradientRulesTest {
         GraphBuilder g = new GraphBuilder("constant-head");
         Value x = g.input("input", DType.FLOAT, Shape.batched(2));
         Value w = g.parameter("w", Shape.of(3, 2), dev.cnnzoo.graph.Init.normal(1));
-        g.output("logits", g.op("Gemm", Attributes.of("transB", 1), x, w));
+        g.output("logits", g.op(Op.GEMM, Attributes.of("transB", 1), x, w));
         TrainingGraph tg = TrainingGraph.build(g.build(), Loss.crossEntropy(), Set.of(), false);
         assertEquals(List.of("w"), tg.trainable());
         assertEquals("loss", tg.graph().outputs().get(0).name());

@@ -5,6 +5,7 @@ import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.GraphBuilder;
 import dev.cnnzoo.graph.Node;
+import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.graph.Value;
@@ -18,10 +19,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The state of one differentiation and the operator vocabulary the gradient rules write in. Every
- * helper emits standard ONNX operators (opset 17) into the training graph.
+ * Emits the nodes the gradient rules write, and holds one differentiation's state: the forward
+ * tensors a node's backward reads ({@link #save}), the new values of running statistics, the dropout
+ * masks the trainer feeds and the run-time batch size. Its helpers ({@link #mul}, {@link #unbroadcast},
+ * {@link #reshapeLike}, ...) are the terms the rules are written in, and the losses and optimizer
+ * updates use them too; each emits standard ONNX operators ({@link Op}, opset 17) into the training
+ * graph. The reverse pass itself, which walks the forward graph and calls each operator's
+ * {@link GradientRule}, is {@link TrainingGraph}'s.
  */
-final class Differentiator {
+final class GradientEmitter {
     final GraphBuilder g;
     private final Set<String> frozen;
     private final Map<Node, Map<String, Value>> saved = new IdentityHashMap<>();
@@ -31,7 +37,7 @@ final class Differentiator {
     private Value batchSource;
     private Value batchSize;
 
-    Differentiator(GraphBuilder g, Set<String> frozen) {
+    GradientEmitter(GraphBuilder g, Set<String> frozen) {
         this.g = g;
         this.frozen = frozen;
     }
@@ -97,15 +103,15 @@ final class Differentiator {
     /** The node as it is, in its own layer. */
     List<Value> copy(Node node, List<Value> inputs) {
         try (var s = g.scope(node.layer())) {
-            return g.op(node.op(), node.outputs().size(), node.attributes(), inputs.toArray(Value[]::new));
+            return g.op(node.operator(), node.outputs().size(), node.attributes(), inputs.toArray(Value[]::new));
         }
     }
 
-    Value op(String op, Attributes attributes, Value... inputs) {
+    Value op(Op op, Attributes attributes, Value... inputs) {
         return g.op(op, attributes, inputs);
     }
 
-    Value op(String op, Value... inputs) {
+    Value op(Op op, Value... inputs) {
         return g.op(op, Attributes.none(), inputs);
     }
 
@@ -122,23 +128,23 @@ final class Differentiator {
     }
 
     Value add(Value a, Value b) {
-        return op("Add", a, b);
+        return op(Op.ADD, a, b);
     }
 
     Value sub(Value a, Value b) {
-        return op("Sub", a, b);
+        return op(Op.SUB, a, b);
     }
 
     Value mul(Value a, Value b) {
-        return op("Mul", a, b);
+        return op(Op.MUL, a, b);
     }
 
     Value div(Value a, Value b) {
-        return op("Div", a, b);
+        return op(Op.DIV, a, b);
     }
 
     Value neg(Value a) {
-        return op("Neg", a);
+        return op(Op.NEG, a);
     }
 
     Value scale(Value a, double factor) {
@@ -147,11 +153,11 @@ final class Differentiator {
 
     /** The sum of the gradient contributions (one needs no node). */
     Value sum(List<Value> terms) {
-        return terms.size() == 1 ? terms.get(0) : op("Sum", terms.toArray(Value[]::new));
+        return terms.size() == 1 ? terms.get(0) : op(Op.SUM, terms.toArray(Value[]::new));
     }
 
     Value transpose(Value v, int... perm) {
-        return op("Transpose", Attributes.of("perm", perm), v);
+        return op(Op.TRANSPOSE, Attributes.of("perm", perm), v);
     }
 
     /**
@@ -162,7 +168,7 @@ final class Differentiator {
      */
     Value shapeOf(Value like) {
         if (like.shape().isStatic() || batchSource == null || !onlyBatchOpen(like.shape())) {
-            return like.shape().isStatic() ? int64s(like.shape().longDims()) : op("Shape", like);
+            return like.shape().isStatic() ? int64s(like.shape().longDims()) : op(Op.SHAPE, like);
         }
         return g.shapeOf(like, batchSource);
     }
@@ -181,12 +187,12 @@ final class Differentiator {
         if (v.shape().equals(like.shape())) {
             return v;
         }
-        return op("Reshape", v, shapeOf(like));
+        return op(Op.RESHAPE, v, shapeOf(like));
     }
 
     /** A static-shape reshape. */
     Value reshape(Value v, long... dims) {
-        return op("Reshape", v, int64s(dims));
+        return op(Op.RESHAPE, v, int64s(dims));
     }
 
     /** Zeros of {@code like}'s shape, batch included. */
@@ -194,7 +200,7 @@ final class Differentiator {
         if (like.shape().isStatic()) {
             return constant(Tensor.zeros(like.shape()));
         }
-        return op("ConstantOfShape", Attributes.of("value", Tensor.of(Shape.of(1), new float[] {0f})), shapeOf(like));
+        return op(Op.CONSTANT_OF_SHAPE, Attributes.of("value", Tensor.of(Shape.of(1), new float[] {0f})), shapeOf(like));
     }
 
     /** {@code v} broadcast to {@code like}'s shape. */
@@ -202,19 +208,19 @@ final class Differentiator {
         if (v.shape().equals(like.shape())) {
             return v;
         }
-        return op("Expand", v, shapeOf(like));
+        return op(Op.EXPAND, v, shapeOf(like));
     }
 
     /** The batch size as a float scalar-like [1] tensor. */
     Value batchSize(Value batched) {
         if (batchSource == null) {
-            Value n = op("Gather", Attributes.of("axis", 0), op("Shape", batched), int64s(0));
-            return op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+            Value n = op(Op.GATHER, Attributes.of("axis", 0), op(Op.SHAPE, batched), int64s(0));
+            return op(Op.CAST, Attributes.of("to", DType.FLOAT.onnxCode()), n);
         }
         if (batchSize == null) {
             try (var s = g.scope("batch")) {
-                Value n = op("Gather", Attributes.of("axis", 0), op("Shape", batchSource), int64s(0));
-                batchSize = op("Cast", Attributes.of("to", DType.FLOAT.onnxCode()), n);
+                Value n = op(Op.GATHER, Attributes.of("axis", 0), op(Op.SHAPE, batchSource), int64s(0));
+                batchSize = op(Op.CAST, Attributes.of("to", DType.FLOAT.onnxCode()), n);
             }
         }
         return batchSize;
@@ -252,17 +258,17 @@ final class Differentiator {
             }
         }
         Value reduced = axes.isEmpty() ? grad
-                : op("ReduceSum", Attributes.of("keepdims", 1), grad, int64s(axes.stream().mapToLong(Long::longValue).toArray()));
+                : op(Op.REDUCE_SUM, Attributes.of("keepdims", 1), grad, int64s(axes.stream().mapToLong(Long::longValue).toArray()));
         return reduced.shape().equals(target) ? reduced : reshape(reduced, target.longDims());
     }
 
     /** ReduceSum over {@code axes}, keeping them. */
     Value reduceSum(Value v, boolean keep, long... axes) {
-        return op("ReduceSum", Attributes.of("keepdims", keep ? 1 : 0), v, int64s(axes));
+        return op(Op.REDUCE_SUM, Attributes.of("keepdims", keep ? 1 : 0), v, int64s(axes));
     }
 
     Value reduceMean(Value v, boolean keep, long... axes) {
-        return op("ReduceMean", Attributes.of("axes", axes, "keepdims", keep ? 1 : 0), v);
+        return op(Op.REDUCE_MEAN, Attributes.of("axes", axes, "keepdims", keep ? 1 : 0), v);
     }
 
     /** Every axis but the channels (1): the axes batch norm averages over. */
