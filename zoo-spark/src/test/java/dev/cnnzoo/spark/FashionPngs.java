@@ -7,6 +7,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,10 @@ public final class FashionPngs {
             for (int p = 0; p < pixels.length; p++) {
                 img.getRaster().setSample(p % 28, p / 28, 0, Math.round(pixels[p] * 255));
             }
-            ImageIO.write(img, "png", file.toFile());
+            // Through a temporary name: a run stopped mid-write must not leave a truncated PNG that later runs keep.
+            Path partial = file.resolveSibling(file.getFileName() + ".partial");
+            ImageIO.write(img, "png", partial.toFile());
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
         return dir;
     }
