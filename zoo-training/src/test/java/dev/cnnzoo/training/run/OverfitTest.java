@@ -52,6 +52,13 @@ class OverfitTest {
      * every rule are the same.
      */
     private static final Set<String> SHRINKING_INIT = Set.of("alexnet", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19");
+    /**
+     * The plain VGGs (no batch norm) take Adam at 1e-4. At 1e-3 their first step from He-normal
+     * weights throws vgg19's loss from 2.47 to 417 and the run turns chaotic: two step graphs equal
+     * to 1e-6 over the first eight steps (before and after the per-tap weight gradients) part after
+     * ten and ended at 0.88 and 1.80. At 1e-4 all four memorise the batch (loss below 1e-3 by step 25).
+     */
+    private static final Set<String> GENTLER_STEP = Set.of("vgg11", "vgg13", "vgg16", "vgg19");
 
     /**
      * Every model, or those matching the comma-separated globs in the system property
@@ -77,11 +84,12 @@ class OverfitTest {
         int[] size = model.config().inputSize();
         Tensor images = tonedImages(4, model.config().inputChannels(), size[0], size[1]);
         long[] labels = new SplittableRandom(3).longs(4, 0, 10).toArray();
+        double lr = GENTLER_STEP.contains(id) ? 1e-4 : 1e-3;
         try (StepEngine e = new StepEngine(a, start, RuntimeOptions.cpu(2), StepEngine.Mode.FUSED, 1)) {
-            double first = e.step(images, labels, 1e-3).loss();
+            double first = e.step(images, labels, lr).loss();
             double lastFive = 0;
             for (int i = 1; i < 30; i++) {
-                double loss = e.step(images, labels, 1e-3).loss();
+                double loss = e.step(images, labels, lr).loss();
                 lastFive += i >= 25 ? loss / 5 : 0;
             }
             System.out.printf("overfit %-22s %4d×%-4d loss %.3f → %.3f in %.1f s%n", id, size[0], size[1], first, lastFive,
