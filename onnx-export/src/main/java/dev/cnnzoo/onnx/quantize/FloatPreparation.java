@@ -15,8 +15,10 @@ import java.util.Map;
  * its weights and bias (what ONNX Runtime's own optimizer does at load time, done before
  * quantization so that the folded weights are the ones quantized), constants are made
  * initializers, {@code Identity} copies of initializers (PyTorch's exporter writes one per shared
- * tensor) are read through, and average pools whose every window divides by the full window
- * become depthwise convolutions.
+ * tensor) are read through, average pools whose every window divides by the full window become
+ * depthwise convolutions, and LRN becomes its formula with the window's sum of squares as a 1×1
+ * convolution (ONNX Runtime has no integer LRN, and its float one is slow: GoogLeNet's two took
+ * about 60 % of the float model's time).
  */
 final class FloatPreparation {
     private FloatPreparation() {
@@ -28,6 +30,7 @@ final class FloatPreparation {
         count(done, "Constant nodes made initializers", constantsToInitializers(g));
         count(done, "Identity copies of initializers read through", identitiesOfInitializers(g));
         count(done, "average pools made depthwise convolutions", averagePoolsAsDepthwiseConvolutions(g));
+        count(done, "local response normalisations written as their formula", localResponseNormsAsFormula(g));
         int batchNorms = 0;
         int affine = 0;
         boolean changed = true;
@@ -120,6 +123,57 @@ final class FloatPreparation {
             attributes.add(intsAttribute("pads", pads != null ? pads : new long[4]));
             attributes.add(AttributeProto.newBuilder().setName("group").setType(AttributeProto.AttributeType.INT).setI(channels).build());
             g.nodes.set(i, new Node(n.name, "Conv", "", List.of(n.input(0), weight), n.outputs, attributes));
+            count++;
+        }
+        return count;
+    }
+
+    /**
+     * LRN as ONNX defines it, y = x / (bias + alpha/size · Σ x²)^beta with the sum over the channel
+     * window [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉], written Mul(x, x) → Conv → Pow → Div: the 1×1
+     * convolution's banded weight (alpha/size inside the window) and bias (bias) give the
+     * denominator's base in one GEMM, which quantizes like any convolution; Pow and Div stay float.
+     */
+    private static int localResponseNormsAsFormula(EditableGraph g) {
+        int count = 0;
+        for (int i = 0; i < g.nodes.size(); i++) {
+            Node n = g.nodes.get(i);
+            int channels = n.isOnnx("LRN") && n.outputs.size() == 1 ? channelsOf(g, n.input(0)) : -1;
+            if (channels <= 0) {
+                continue;
+            }
+            int size = (int) n.intAttribute("size", 0);
+            float alpha = n.floatAttribute("alpha", 1e-4f);
+            float beta = n.floatAttribute("beta", 0.75f);
+            float bias = n.floatAttribute("bias", 1f);
+            int below = (size - 1) / 2;
+            int above = size - 1 - below;
+            float[] w = new float[channels * channels];
+            for (int out = 0; out < channels; out++) {
+                for (int in = Math.max(0, out - below); in <= Math.min(channels - 1, out + above); in++) {
+                    w[out * channels + in] = alpha / size;
+                }
+            }
+            float[] b = new float[channels];
+            java.util.Arrays.fill(b, bias);
+            String x = n.input(0);
+            String weight = g.freshName(n.name + ".window");
+            String shift = g.freshName(n.name + ".bias");
+            String exponent = g.freshName(n.name + ".beta");
+            g.initializers.put(weight, OnnxFiles.floatTensor(weight, new long[] {channels, channels, 1, 1}, w));
+            g.initializers.put(shift, OnnxFiles.floatTensor(shift, new long[] {channels}, b));
+            g.initializers.put(exponent, OnnxFiles.floatTensor(exponent, new long[0], new float[] {beta}));
+            String squares = g.freshName(n.name + ".squares");
+            String base = g.freshName(n.name + ".base");
+            String denominator = g.freshName(n.name + ".denominator");
+            List<Node> formula = List.of(
+                    new Node(g.freshName(n.name + "/squares"), "Mul", "", List.of(x, x), List.of(squares), List.of()),
+                    new Node(g.freshName(n.name + "/window_sum"), "Conv", "", List.of(squares, weight, shift), List.of(base), List.of()),
+                    new Node(g.freshName(n.name + "/power"), "Pow", "", List.of(base, exponent), List.of(denominator), List.of()),
+                    new Node(g.freshName(n.name + "/divide"), "Div", "", List.of(x, denominator), n.outputs, List.of()));
+            g.nodes.remove(i);
+            g.nodes.addAll(i, formula);
+            i += formula.size() - 1;
             count++;
         }
         return count;

@@ -239,7 +239,7 @@ class QdqRewriteTest {
 
     @Test
     void maxPoolsAfterAFloatLayerStayFloatAndReadTheFloatTensor() {
-        // GoogLeNet's stem: conv, LRN (float), max pool, then two readers of the pool: a convolution and another pool.
+        // GoogLeNet's stem: conv, LRN (its formula's Pow and Div float), max pool, then two readers of the pool: a convolution and another pool.
         Net net = new Net("lrn-stem");
         Value x = net.input(3, 16, 16);
         Value c = net.relu(net.conv("conv", x, Conv.of(8, 3).pad(1)));
@@ -249,12 +249,13 @@ class QdqRewriteTest {
         net.output(Net.LOGITS, net.dense("fc", net.flatten(net.globalAvgPool(merged)), 3));
         Graph g = net.build();
         QdqRewrite plan = QdqRewrite.plan(OnnxExporter.toProto(g, Weights.initial(g, 1), ExportOptions.defaults()), List.of());
-        assertEquals(List.of("norm/LRN", "pool/MaxPool", "branch_pool/MaxPool"), plan.fp32Nodes().stream().map(QdqRewrite.Fp32Node::name).toList());
-        assertTrue(plan.fp32Nodes().get(1).reason().startsWith("its input comes from a float layer"), plan.fp32Nodes().get(1).reason());
+        assertEquals(List.of("norm/LRN/power", "norm/LRN/divide", "pool/MaxPool", "branch_pool/MaxPool"),
+                plan.fp32Nodes().stream().map(QdqRewrite.Fp32Node::name).toList());
+        assertTrue(plan.fp32Nodes().get(2).reason().startsWith("its input comes from a float layer"), plan.fp32Nodes().get(2).reason());
         ModelProto q = plan.quantize(ranges(plan), Map.of());
         NodeProto pool = q.getGraph().getNodeList().stream().filter(n -> n.getName().equals("pool/MaxPool")).findFirst().orElseThrow();
         NodeProto branchPool = q.getGraph().getNodeList().stream().filter(n -> n.getName().equals("branch_pool/MaxPool")).findFirst().orElseThrow();
-        assertEquals("LRN", producer(q, pool.getInput(0)).getOpType(), "the pool reads the LRN's float output");
+        assertEquals("Div", producer(q, pool.getInput(0)).getOpType(), "the pool reads the LRN's float output");
         assertEquals("pool/MaxPool", producer(q, branchPool.getInput(0)).getName(), "the second pool reads the first's float output");
         // So the first pool's output has two readers, its QuantizeLinear and the second pool: ONNX Runtime's QDQ
         // propagation, which moves a QuantizeLinear up through a max pool whose output it alone reads, leaves it.
