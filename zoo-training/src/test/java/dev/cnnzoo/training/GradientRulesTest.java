@@ -50,16 +50,34 @@ class GradientRulesTest {
                 Conv.of(3, 3, 2).stride(2, 3).padding(Padding.explicit(new int[] {0, 1}, new int[] {2, 0})))));
     }
 
-    /** ConvRules.gemmOverBatch: small maps with weights of 2^18 elements or more train as one GEMM over the batch. */
+    /**
+     * ConvRules.gemmOverBatch: small maps with weights of 2^18 elements or more train as one GEMM over the batch,
+     * unless the convolution runs on ONNX Runtime's blocked kernels (which the system property turns off here).
+     */
     @Test
     void convolutionAsOneGemmOverTheBatch() {
         BiFunction<Net, Value, Value> wide = (n, x) -> n.conv("c", x, Conv.of(512, 3).same());       // 512×64×3×3 = 294,912
-        check(probe("gemm-same", new int[] {64, 4, 4}, wide));
-        check(probe("gemm-valid-strided", new int[] {64, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(512, 3).stride(2))));
-        assertEquals(0, convNodes(probe("gemm", new int[] {64, 4, 4}, wide)), "a 4×4 map and 294,912 weights: no Conv nodes");
-        assertEquals(2, convNodes(probe("large-map", new int[] {64, 11, 11}, wide)), "an 11×11 map keeps Conv forward and for dX");
-        assertEquals(2, convNodes(probe("small-weights", new int[] {8, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(16, 3).same()))),
-                "1,152 weights keep Conv forward and for dX");
+        boolean blocked = BlockedConvolutions.available();
+        String was = System.setProperty(BlockedConvolutions.ENABLED_PROPERTY, "false");
+        try {
+            check(probe("gemm-same", new int[] {64, 4, 4}, wide));
+            check(probe("gemm-valid-strided", new int[] {64, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(512, 3).stride(2))));
+            assertEquals(0, convNodes(probe("gemm", new int[] {64, 4, 4}, wide)), "a 4×4 map and 294,912 weights: no Conv nodes");
+            assertEquals(2, convNodes(probe("large-map", new int[] {64, 11, 11}, wide)), "an 11×11 map keeps Conv forward and for dX");
+            assertEquals(2, convNodes(probe("small-weights", new int[] {8, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(16, 3).same()))),
+                    "1,152 weights keep Conv forward and for dX");
+        } finally {
+            if (was == null) {
+                System.clearProperty(BlockedConvolutions.ENABLED_PROPERTY);
+            } else {
+                System.setProperty(BlockedConvolutions.ENABLED_PROPERTY, was);
+            }
+        }
+        if (blocked) {
+            assertEquals(2, convNodes(probe("gemm", new int[] {64, 4, 4}, wide)), "on the blocked kernels the Conv nodes stay");
+            assertEquals(0, convNodes(probe("gemm-unblocked", new int[] {60, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(500, 3).same()))),
+                    "60 and 500 maps are no multiples of a block: one GEMM");
+        }
     }
 
     private static long convNodes(Graph g) {

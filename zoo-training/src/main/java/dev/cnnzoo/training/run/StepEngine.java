@@ -108,13 +108,14 @@ public final class StepEngine implements AutoCloseable {
         this.seed = seed;
         this.stepIndex = start.step();
         this.logitsName = artifacts.model().graph().mainOutput().name();
-        this.step = mode == Mode.FUSED ? InferenceSession.openRepeated(artifacts.stepModel(), forSize(artifacts.stepGraph(), runtime), profile)
-                : null;
+        this.step = mode == Mode.FUSED
+                ? InferenceSession.openRepeated(forRuntime(artifacts.stepModel(), runtime), forSize(artifacts.stepGraph(), runtime), profile) : null;
         this.training = mode == Mode.SEPARATE
-                ? InferenceSession.openRepeated(artifacts.trainingModel(), forSize(artifacts.training().graph(), runtime), profile) : null;
+                ? InferenceSession.openRepeated(forRuntime(artifacts.trainingModel(), runtime), forSize(artifacts.training().graph(), runtime),
+                        profile) : null;
         this.optimizerSession = mode == Mode.SEPARATE
                 ? InferenceSession.openRepeated(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime), null) : null;
-        this.eval = InferenceSession.open(artifacts.evalModel(), runtime);
+        this.eval = InferenceSession.open(forRuntime(artifacts.evalModel(), runtime), runtime);
         for (Map.Entry<String, Tensor> e : start.tensors().entrySet()) {
             OnnxTensor t = InferenceSession.nativeTensor(e.getValue());
             owned.add(t);
@@ -159,6 +160,11 @@ public final class StepEngine implements AutoCloseable {
      * without them and had not opened after 4 minutes with the basic level alone.
      */
     static final int LARGEST_OPTIMISED_GRAPH = 50_000;
+
+    /** On the CPU, the model with its convolutions on ONNX Runtime's blocked kernels ({@link dev.cnnzoo.training.BlockedConvolutions}). */
+    private static byte[] forRuntime(byte[] model, RuntimeOptions runtime) {
+        return runtime.device() == dev.cnnzoo.runtime.Device.CPU && runtime.optimize() ? dev.cnnzoo.training.BlockedConvolutions.forThisCpu(model) : model;
+    }
 
     private static RuntimeOptions forSize(Graph graph, RuntimeOptions runtime) {
         return graph.nodes().size() > LARGEST_OPTIMISED_GRAPH ? runtime.optimize(false) : runtime;

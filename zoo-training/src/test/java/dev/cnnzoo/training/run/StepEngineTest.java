@@ -155,7 +155,8 @@ class StepEngineTest {
             }
         }
         try (StepEngine engine = new StepEngine(a, start, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 5);
-                InferenceSession plain = InferenceSession.open(a.stepModel(), RuntimeOptions.cpu(1))) {
+                InferenceSession plain = InferenceSession.open(dev.cnnzoo.training.BlockedConvolutions.forThisCpu(a.stepModel()),
+                        RuntimeOptions.cpu(1))) {
             for (long t = 1; t <= 3; t++) {
                 engine.step(images, labels, 0.01);
                 Map<String, Tensor> feeds = new HashMap<>(state);
