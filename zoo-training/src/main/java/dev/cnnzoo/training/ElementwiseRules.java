@@ -32,6 +32,8 @@ final class ElementwiseRules {
         // y = 1/x: dx = −g·y²
         rules.put(Op.RECIPROCAL, unary((d, x, y, g) -> d.neg(d.mul(g, d.mul(y, y)))));
         rules.put(Op.ABS, unary((d, x, y, g) -> d.mul(g, d.op(Op.SIGN, x))));
+        // sign(x) is constant but at 0: a zero gradient, as PyTorch's
+        rules.put(Op.SIGN, unary((d, x, y, g) -> d.scale(g, 0)));
 
         rules.put(Op.ADD, binary((d, a, b, y, g) -> new Value[] {g, g}));
         rules.put(Op.SUB, binary((d, a, b, y, g) -> new Value[] {g, d.neg(g)}));

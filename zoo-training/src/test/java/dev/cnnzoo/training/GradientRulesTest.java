@@ -235,7 +235,8 @@ class GradientRulesTest {
             Value c = g.op(Op.RECIPROCAL, Attributes.none(), positive);
             Value e = g.op(Op.EXP, Attributes.none(), g.op(Op.NEG, Attributes.none(), positive));
             Value p = g.op(Op.POW, Attributes.none(), positive, g.scalar(1.5f));
-            return n.add(n.add(n.add(a, b), n.add(c, e)), p);
+            Value s = g.op(Op.MUL, Attributes.none(), g.op(Op.SIGN, Attributes.none(), n.flatten(x)), positive);   // sign's gradient is 0
+            return n.add(n.add(n.add(n.add(a, b), n.add(c, e)), p), s);
         }));
     }
 
