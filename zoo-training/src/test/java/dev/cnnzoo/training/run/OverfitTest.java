@@ -53,12 +53,16 @@ class OverfitTest {
      */
     private static final Set<String> SHRINKING_INIT = Set.of("alexnet", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19");
     /**
-     * The plain VGGs (no batch norm) take Adam at 1e-4. At 1e-3 their first step from He-normal
-     * weights throws vgg19's loss from 2.47 to 417 and the run turns chaotic: two step graphs equal
-     * to 1e-6 over the first eight steps (before and after the per-tap weight gradients) part after
-     * ten and ended at 0.88 and 1.80. At 1e-4 all four memorise the batch (loss below 1e-3 by step 25).
+     * The VGGs and the paper's GoogLeNet take Adam at 1e-4. At 1e-3 their first steps throw the loss
+     * far up (vgg19 from 2.47 to 417 from He-normal weights; vgg16-bn from 2.34 to 121 and 710 at
+     * steps 2 and 3) and the run turns chaotic: step graphs whose gradients agree to 1e-5 part within
+     * ten steps and end apart (vgg19 at 0.88 and 1.80 before and after the per-tap weight gradients;
+     * vgg16-bn at 0.89 and 3.10, googlenet at 1.25 and 2.27, on the standard and the blocked
+     * convolutions). At 1e-4 every VGG memorises the batch (loss below 1e-3 by step 25) and googlenet
+     * reaches 0.72 on either.
      */
-    private static final Set<String> GENTLER_STEP = Set.of("vgg11", "vgg13", "vgg16", "vgg19");
+    private static final Set<String> GENTLER_STEP = Set.of("vgg11", "vgg13", "vgg16", "vgg19", "vgg11-bn", "vgg13-bn", "vgg16-bn", "vgg19-bn",
+            "googlenet");
 
     /**
      * Every model, or those matching the comma-separated globs in the system property
