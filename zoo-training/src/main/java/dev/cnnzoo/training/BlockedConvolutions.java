@@ -11,11 +11,17 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.cnnzoo.graph.Attributes;
+import dev.cnnzoo.graph.DType;
+import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Op;
+import dev.cnnzoo.graph.Shape;
+import dev.cnnzoo.graph.Tensor;
+import dev.cnnzoo.graph.Value;
+import dev.cnnzoo.onnx.ExportOptions;
+import dev.cnnzoo.onnx.OnnxExporter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,20 +143,15 @@ public final class BlockedConvolutions {
 
     private static byte[] probeModel() {
         int channels = 32;
-        ByteBuffer weights = ByteBuffer.allocate(channels * 9 * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < channels * 9; i++) {
-            weights.putFloat(0.01f * (i % 7));
+        float[] weights = new float[channels * 9];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = 0.01f * (i % 7);
         }
-        GraphProto g = GraphProto.newBuilder().setName("probe")
-                .addInput(info("x", 1, channels, 8, 8))
-                .addOutput(info("y", 1, 1, 8, 8))
-                .addInitializer(TensorProto.newBuilder().setName("w").setDataType(TensorProto.DataType.FLOAT.getNumber())
-                        .addDims(1).addDims(channels).addDims(3).addDims(3).setRawData(ByteString.copyFrom(weights.array())))
-                .addNode(NodeProto.newBuilder().setOpType("Conv").addInput("x").addInput("w").addOutput("y")
-                        .addAttribute(ints("pads", 1, 1, 1, 1)))
-                .build();
-        return ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
-                .setGraph(g).build().toByteArray();
+        GraphBuilder g = new GraphBuilder("probe");
+        Value x = g.input("x", DType.FLOAT, Shape.of(1, channels, 8, 8));
+        Value w = g.constant(Tensor.of(Shape.of(1, channels, 3, 3), weights));
+        g.output("y", g.op(Op.CONV, Attributes.builder().put("pads", new int[] {1, 1, 1, 1}).build(), x, w));
+        return OnnxExporter.toBytes(g.build(), null, ExportOptions.defaults());
     }
 
     /** {@code model} with every convolution that qualifies on blocks of {@code block} maps. */
@@ -273,15 +274,5 @@ public final class BlockedConvolutions {
             a.addInts(v);
         }
         return a.build();
-    }
-
-    private static ValueInfoProto info(String name, long... dims) {
-        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(ai.onnx.proto.OnnxMl.TypeProto.newBuilder()
-                .setTensorType(ai.onnx.proto.OnnxMl.TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber())
-                        .setShape(s))).build();
     }
 }
