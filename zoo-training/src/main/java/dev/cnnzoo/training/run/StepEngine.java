@@ -9,6 +9,7 @@ import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
 import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
+import dev.cnnzoo.runtime.StagingBuffers;
 import dev.cnnzoo.training.Checkpoint;
 import dev.cnnzoo.training.Optimizer;
 import dev.cnnzoo.training.OptimizerGraph;
@@ -91,6 +92,8 @@ public final class StepEngine implements AutoCloseable {
     private final Map<String, OnnxTensor> inPlace = new LinkedHashMap<>();
     /** The outputs of the updating session (the step, or the optimizer) that come back as new tensors. */
     private final Set<String> updateOutputs;
+    /** Where each step's batch, labels, masks and scalars are written for ONNX Runtime, reused across steps. */
+    private final StagingBuffers staging = new StagingBuffers();
 
     public StepEngine(TrainingArtifacts artifacts, Checkpoint start, RuntimeOptions runtime, Mode mode, long seed) {
         this(artifacts, start, runtime, mode, seed, null);
@@ -202,14 +205,14 @@ public final class StepEngine implements AutoCloseable {
         List<OnnxTensor> inputs = new ArrayList<>();
         Map<String, OnnxTensorLike> feeds = new HashMap<>();
         try {
-            feeds.put("input", track(inputs, InferenceSession.nativeTensor(images)));
-            feeds.put(TrainingGraph.LABELS, track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.of(n), labels))));
+            feeds.put("input", track(inputs, staging.tensor("input", images)));
+            feeds.put(TrainingGraph.LABELS, track(inputs, staging.tensor(TrainingGraph.LABELS, Tensor.ofLongs(Shape.of(n), labels))));
             for (TrainingGraph.DropoutMask m : artifacts.training().masks()) {
                 Tensor mask = shard == null ? mask(m, n, t) : rows(mask(m, shard.globalBatch(), t), shard.firstRow(), n);
-                feeds.put(m.input(), track(inputs, InferenceSession.nativeTensor(mask)));
+                feeds.put(m.input(), track(inputs, staging.tensor(m.input(), mask)));
             }
-            OnnxTensor lr = track(inputs, InferenceSession.nativeTensor(Tensor.scalar((float) learningRate)));
-            OnnxTensor stepTensor = track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.scalar(), new long[] {t})));
+            OnnxTensor lr = track(inputs, staging.tensor("learning rate", Tensor.scalar((float) learningRate)));
+            OnnxTensor stepTensor = track(inputs, staging.tensor("step", Tensor.ofLongs(Shape.scalar(), new long[] {t})));
             StepResult r = mode == Mode.FUSED ? fused(feeds, lr, stepTensor, labels) : separate(feeds, lr, stepTensor, labels, combiner);
             stepIndex = t;
             return r;
@@ -398,8 +401,8 @@ public final class StepEngine implements AutoCloseable {
         List<OnnxTensor> inputs = new ArrayList<>();
         Map<String, OnnxTensorLike> feeds = new HashMap<>();
         try {
-            feeds.put("input", track(inputs, InferenceSession.nativeTensor(images)));
-            feeds.put(TrainingGraph.LABELS, track(inputs, InferenceSession.nativeTensor(Tensor.ofLongs(Shape.of(n), labels))));
+            feeds.put("input", track(inputs, staging.tensor("input", images)));
+            feeds.put(TrainingGraph.LABELS, track(inputs, staging.tensor(TrainingGraph.LABELS, Tensor.ofLongs(Shape.of(n), labels))));
             for (String w : artifacts.weightNames()) {
                 feeds.put(w, carried.get(w));
             }
