@@ -238,9 +238,10 @@ public final class StepEngine implements AutoCloseable {
     public void replace(Map<String, Tensor> tensors) {
         Map<String, OnnxTensor> next = new HashMap<>();
         List<AutoCloseable> created = new ArrayList<>();
+        Set<Object> pinned = identitySet(inPlace.values());
         tensors.forEach((name, value) -> {
             OnnxTensor current = carried.get(name);
-            if (current != null && inPlace.containsValue(current)) {
+            if (current != null && pinned.contains(current)) {
                 // The step writes into this very tensor: it keeps its memory, which takes the new values.
                 overwrite(name, current, value);
                 return;
@@ -371,10 +372,11 @@ public final class StepEngine implements AutoCloseable {
         }
         // Tensors not replaced (frozen parameters) stay in the previous owners; keep those alive.
         List<AutoCloseable> stillNeeded = new ArrayList<>();
+        Set<Object> live = identitySet(carried.values());
         for (AutoCloseable o : owned) {
-            if (o instanceof OnnxTensor t && carried.containsValue(t)) {
+            if (o instanceof OnnxTensor t && live.contains(t)) {
                 stillNeeded.add(o);
-            } else if (o instanceof OrtSession.Result r && holdsCarried(r)) {
+            } else if (o instanceof OrtSession.Result r && holdsAny(r, live)) {
                 stillNeeded.add(o);
             } else {
                 closeQuietly(o);
@@ -385,10 +387,10 @@ public final class StepEngine implements AutoCloseable {
         owned.addAll(newOwners);
     }
 
-    /** Whether closing {@code r} would close a carried tensor (the pinned, in-place ones are not the result's to close). */
-    private boolean holdsCarried(OrtSession.Result r) {
+    /** Whether closing {@code r} would close one of {@code live} (the pinned, in-place tensors are not the result's to close). */
+    private static boolean holdsAny(OrtSession.Result r, Set<Object> live) {
         for (int i = 0; i < r.size(); i++) {
-            if (r.isResultOwner(i) && carried.containsValue(r.get(i))) {
+            if (r.isResultOwner(i) && live.contains(r.get(i))) {
                 return true;
             }
         }
@@ -494,6 +496,13 @@ public final class StepEngine implements AutoCloseable {
     private static OnnxTensor track(List<OnnxTensor> list, OnnxTensor t) {
         list.add(t);
         return t;
+    }
+
+    /** {@code values} as a set compared by identity: a lookup per tensor, where Map.containsValue scans every carried tensor. */
+    private static Set<Object> identitySet(java.util.Collection<?> values) {
+        Set<Object> set = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        set.addAll(values);
+        return set;
     }
 
     private static void closeQuietly(AutoCloseable c) {
