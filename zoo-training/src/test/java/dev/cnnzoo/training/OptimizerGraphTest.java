@@ -28,23 +28,27 @@ class OptimizerGraphTest {
     @TempDir
     Path dir;
 
-    private static final Map<String, Shape> SHAPES = new LinkedHashMap<>(Map.of("a", Shape.of(3, 4)));
+    private static final Map<String, Shape> LAYOUT = new LinkedHashMap<>(Map.of("a", Shape.of(3, 4)));
+    /** With a 1×1 kernel's shape: the update runs on a flattened view of it (OptimizerGraph.withScalar). */
+    private static final Map<String, Shape> SHAPES;
 
     static {
-        SHAPES.put("b", Shape.of(5));
+        LAYOUT.put("b", Shape.of(5));
+        SHAPES = new LinkedHashMap<>(LAYOUT);
+        SHAPES.put("c", Shape.of(4, 3, 1, 1));
     }
 
     @Test
     void inputsAndOutputsFollowTheLayout() {
-        Graph g = OptimizerGraph.build(Optimizer.adam(), SHAPES);
+        Graph g = OptimizerGraph.build(Optimizer.adam(), LAYOUT);
         assertEquals(List.of("learning_rate", "step", "a", "a_grad", "a.exp_avg", "a.exp_avg_sq", "b", "b_grad", "b.exp_avg", "b.exp_avg_sq"),
                 g.inputs().stream().map(v -> v.name()).toList());
         assertEquals(List.of("a_updated", "a.exp_avg_updated", "a.exp_avg_sq_updated", "b_updated", "b.exp_avg_updated", "b.exp_avg_sq_updated"),
                 g.outputs().stream().map(Graph.Output::name).toList());
         assertEquals(List.of("a_updated", "b_updated"),
-                OptimizerGraph.build(Optimizer.sgd(0, false), SHAPES).outputs().stream().map(Graph.Output::name).toList());
+                OptimizerGraph.build(Optimizer.sgd(0, false), LAYOUT).outputs().stream().map(Graph.Output::name).toList());
         assertEquals("optimizer.mu_product_updated",
-                OptimizerGraph.build(Optimizer.nadam(), SHAPES).outputs().get(6).name());
+                OptimizerGraph.build(Optimizer.nadam(), LAYOUT).outputs().get(6).name());
     }
 
     @Conformance

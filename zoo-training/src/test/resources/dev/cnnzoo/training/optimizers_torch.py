@@ -4,7 +4,7 @@
 import torch
 
 torch.manual_seed(0)
-p0 = {"a": torch.randn(3, 4), "b": torch.randn(5)}
+p0 = {"a": torch.randn(3, 4), "b": torch.randn(5), "c": torch.randn(4, 3, 1, 1)}
 grads = [{k: torch.randn_like(v) for k, v in p0.items()} for _ in range(3)]
 rates = [0.1, 0.05, 0.02]
 
