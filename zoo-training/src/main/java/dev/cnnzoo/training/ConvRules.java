@@ -210,7 +210,8 @@ final class ConvRules {
         perm[swapAt + 1] = swapAt;
         Value wt = d.transpose(d.reshape(w, grouped.stream().mapToLong(Long::longValue).toArray()), perm);
         if (area > 1) {
-            wt = d.op(Op.MAT_MUL, wt, d.constant(reversal((int) area)));
+            int taps = (int) area;
+            wt = d.op(Op.MAT_MUL, wt, d.sharedConstant("reversal" + taps, () -> reversal(taps)));
         }
         long[] swapped = new long[n + 2];
         swapped[0] = (long) groups * ws[1];

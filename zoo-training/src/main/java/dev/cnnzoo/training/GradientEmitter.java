@@ -36,6 +36,7 @@ final class GradientEmitter {
     private final Map<String, Integer> maskNames = new HashMap<>();
     private Value batchSource;
     private Value batchSize;
+    private final Map<String, Value> sharedConstants = new HashMap<>();
 
     GradientEmitter(GraphBuilder g, Set<String> frozen) {
         this.g = g;
@@ -148,7 +149,41 @@ final class GradientEmitter {
     }
 
     Value scale(Value a, double factor) {
-        return factor == 1 ? a : mul(a, scalar(factor));
+        return factor == 1 ? a : times(a, scalar(factor));
+    }
+
+    /** {@code x}·{@code s} for a scalar {@code s}; see {@link #withScalar}. */
+    Value times(Value x, Value s) {
+        return withScalar(Op.MUL, x, s);
+    }
+
+    /** {@code x} + {@code s} for a scalar {@code s}; see {@link #withScalar}. */
+    Value plus(Value x, Value s) {
+        return withScalar(Op.ADD, x, s);
+    }
+
+    /**
+     * A tensor and a scalar through a binary operator, the tensor flattened when its shape is static
+     * and has an axis of 1 (1×1, 7×1 and 3×1 kernels). Over such a shape ONNX Runtime broadcasts the
+     * scalar an element at a time: 11 ns an element against 0.3 for the same values flattened, which
+     * made Inception-v3's NAdam update 920 ms of a 3.3 s step (PyTorch's: 117 ms). Reshape copies
+     * nothing in ONNX Runtime, so the detour is free. Shapes with an open batch are left as they are:
+     * the activations that have an axis of 1 ([N, C, 1, 1] after global pooling) are small.
+     */
+    private Value withScalar(Op op, Value x, Value s) {
+        Shape shape = x.shape();
+        if (shape.rank() < 2 || !shape.isStatic() || Arrays.stream(shape.dims()).noneMatch(d -> d == 1)) {
+            return op(op, x, s);
+        }
+        return reshape(op(op, reshape(x, -1), s), shape.longDims());
+    }
+
+    /**
+     * One constant per key for the whole differentiation, {@code data} computed on first use: a
+     * constant many layers read alike (the kernel flip's reversal matrix per kernel size) is stored once.
+     */
+    Value sharedConstant(String key, java.util.function.Supplier<Tensor> data) {
+        return sharedConstants.computeIfAbsent(key, k -> constant(data.get()));
     }
 
     /**
