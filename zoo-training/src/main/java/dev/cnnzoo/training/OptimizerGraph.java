@@ -145,10 +145,10 @@ public final class OptimizerGraph {
 
     /**
      * β·average + (1 − β)·x, the exponential moving average of the optimizers' moments, written
-     * average + (1 − β)·(x − average): one temporary the size of the parameter where the two
-     * products took two. The average is read from a graph input and written in place
-     * ({@link dev.cnnzoo.training.run.StepEngine}), so neither it nor x can hold a temporary; with
-     * VGG-16's 392 MiB first dense layer each temporary fewer is 392 MiB less at the step's peak.
+     * average + (1 − β)·(x − average) as PyTorch's {@code lerp_}. The average is read from a graph
+     * input and written in place ({@link dev.cnnzoo.training.run.StepEngine}). Either form holds two
+     * parameter-sized temporaries at once: ONNX Runtime's element-wise CPU kernels never write over
+     * an input (docs/benchmarks.md, VGG-16's memory).
      */
     private static Value movingAverage(GradientEmitter o, Value average, Value x, double beta) {
         return o.add(average, o.scale(o.sub(x, average), 1 - beta));

@@ -56,9 +56,9 @@ class OptimizerGraphTest {
     }
 
     /**
-     * ONNX Runtime broadcasts a scalar over a shape with an axis of 1 an element at a time (30× as
-     * slow as over the same values flattened): no update may multiply or add a scalar to a 1×1
-     * kernel's shape.
+     * ONNX Runtime broadcasts a scalar over a shape with an axis of 1 an element at a time (11 ns an
+     * element against 0.3 over the same values flattened, docs/benchmarks.md): no update may
+     * multiply or add a scalar to a 1×1 kernel's shape.
      */
     @Test
     void noScalarProductOverAShapeWithAnAxisOfOne() {
