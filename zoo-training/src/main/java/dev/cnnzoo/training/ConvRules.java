@@ -243,13 +243,14 @@ final class ConvRules {
      * tap k, the output gradient times the strided slice of the zero-padded input that tap meets, with
      * the batch inside the contraction (dY and X moved to [maps, N, positions]).
      *
-     * <p>Two forms. With enough input maps per group ({@link #PER_TAP_MIN_MAPS}), one GEMM per tap,
+     * <p>Three forms. With enough input maps per group ({@link #PER_TAP_MIN_MAPS}), one GEMM per tap,
      * dW[:, :, k] = dYᵀ · slice_kᵀ, each slice copied once and freed after its product. With few
-     * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, the
-     * slices are stacked into im2col columns for one GEMM per group. Against the columns, the
-     * per-tap form skips the columns' concatenation, a second copy of K times the input: on
-     * ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the columns' time, one thread
-     * (docs/benchmarks.md, "Where the time goes").
+     * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, one
+     * convolution over the whole batch ({@link #weightGradientAsConv}). Grouped convolutions, 1×1
+     * kernels and a forward pass's saved columns take one GEMM per group over im2col columns, the
+     * slices stacked. Against the columns, the per-tap form skips the columns' concatenation, a second
+     * copy of K times the input: on ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the
+     * columns' time, one thread (docs/benchmarks.md, "Where the time goes").
      */
     static Value weightGradient(GradientEmitter d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
@@ -271,10 +272,46 @@ final class ConvRules {
             }
             return d.reshape(d.op(Op.CONCAT, Attributes.of("axis", 2), perTap), shape);
         }
+        if (savedColumns == null && groups == 1 && taps > 1) {
+            Value dw = weightGradientAsConv(d, x, dyT, geo);
+            if (dw != null) {
+                return dw;
+            }
+        }
         Value cols = savedColumns != null ? savedColumns : columns(d, x, geo, dy.shape().tail(2), groups); // G, C/G·K, N·O
         Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O
         Value dw = d.op(Op.MAT_MUL, dyGroups, d.transpose(cols, 0, 2, 1));                // G, M/G, C/G·K
         return d.reshape(dw, shape);
+    }
+
+    /**
+     * dW[m, c, k] = Σ_n Σ_o dYᵀ[m, n, o] · Xᵀ[c, n, s·o + dil·k − pad]: a convolution of Xᵀ (C images of N
+     * maps) with dYᵀ as M kernels of N maps, dilated by the stride and strided by the dilation, its
+     * output the kernel's extent. ONNX Runtime unfolds the input in its own im2col, one native pass,
+     * where the columns form costs a Slice per tap and their Concat: on LeNet-5 at batch 64 the
+     * backward kernels took 30.6 against 41.5 ms (profiled, docs/benchmarks.md). With many input maps
+     * it loses (C products only as wide as the kernel's taps: ResNet-18's 64-map 3×3 layers 49 against
+     * 27 ms), so it serves the few-map convolutions only. Null where the end padding would have to be
+     * negative (a strided convolution whose floor division skipped more than a stride's rows).
+     */
+    private static Value weightGradientAsConv(GradientEmitter d, Value x, Value dyT, Geometry geo) {
+        int n = geo.spatial;
+        int[] outSpatial = dyT.shape().tail(2);
+        int[] pads = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            int span = geo.strides[i] * (outSpatial[i] - 1) + 1;          // the input rows one kernel tap meets
+            pads[i] = geo.pads[i];
+            // the end padding that makes the output exactly the kernel: in + pads − span = dil·(k − 1)
+            pads[i + n] = geo.dilations[i] * (geo.kernel[i] - 1) + span - x.shape().dim(2 + i) - geo.pads[i];
+            if (pads[i + n] < 0) {
+                return null;
+            }
+        }
+        Attributes at = Attributes.builder().put("kernel_shape", outSpatial).put("strides", geo.dilations).put("pads", pads)
+                .put("dilations", geo.strides).put("group", 1).build();
+        int[] swap = swapFirstTwo(n + 2);
+        Value dwT = d.op(Op.CONV, at, d.transpose(x, swap), dyT);                       // C, M, k...
+        return d.transpose(dwT, swap);
     }
 
     /**

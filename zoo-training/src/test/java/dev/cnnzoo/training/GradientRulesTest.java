@@ -64,8 +64,8 @@ class GradientRulesTest {
             check(probe("gemm-valid-strided", new int[] {64, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(512, 3).stride(2))));
             assertEquals(0, convNodes(probe("gemm", new int[] {64, 4, 4}, wide)), "a 4×4 map and 294,912 weights: no Conv nodes");
             assertEquals(2, convNodes(probe("large-map", new int[] {64, 11, 11}, wide)), "an 11×11 map keeps Conv forward and for dX");
-            assertEquals(2, convNodes(probe("small-weights", new int[] {8, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(16, 3).same()))),
-                    "1,152 weights keep Conv forward and for dX");
+            assertEquals(3, convNodes(probe("small-weights", new int[] {8, 4, 4}, (n, x) -> n.conv("c", x, Conv.of(16, 3).same()))),
+                    "1,152 weights keep Conv forward and for dX (and, with 8 input maps, for dW)");
         } finally {
             if (was == null) {
                 System.clearProperty(BlockedConvolutions.ENABLED_PROPERTY);
@@ -103,8 +103,27 @@ class GradientRulesTest {
         check(probe("tap-deconv", new int[] {3, 3, 3}, (n, x) -> n.convTranspose("t", x, Conv.of(maps, 3).stride(2).same())));
         assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
                 "a 3×3 kernel over 32 maps: nine products");
-        assertEquals(1, weightGradientProducts(probe("columns", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
-                "31 maps: one product over im2col columns");
+        assertEquals(0, weightGradientProducts(probe("few", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "31 maps: no products, the weight gradient is a convolution");
+        assertEquals(1, weightGradientProducts(probe("grouped", new int[] {maps - 2, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(6, 3).groups(2).same()))),
+                "grouped: one product over im2col columns");
+    }
+
+    /**
+     * ConvRules.weightGradientAsConv: below 32 input maps the weight gradient is a convolution of the
+     * input with the output gradient as kernels (dilated by the stride, strided by the dilation); where
+     * the forward pass skipped more rows than it padded, the im2col columns instead.
+     */
+    @Test
+    void convolutionWeightGradientAsAConvolution() {
+        check(probe("few-same", new int[] {3, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 3).same())));
+        check(probe("few-stem", new int[] {3, 15, 15}, (n, x) -> n.conv("c", x, Conv.of(4, 7).stride(2).pad(3))));
+        check(probe("few-dilated-strided", new int[] {2, 11, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).dilation(2).stride(2).pad(1))));
+        check(probe("few-skipping", new int[] {2, 8, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(3))));
+        assertEquals(2, convNodes(probe("stem", new int[] {3, 15, 15}, (n, x) -> n.conv("c", x, Conv.of(4, 7).stride(2).pad(3)))),
+                "stride 2: Conv forward and for dW (the input gradient is a ConvTranspose)");
+        assertEquals(1, convNodes(probe("skipping", new int[] {2, 8, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(3)))),
+                "8 rows, kernel 3, stride 3: the last two rows skipped, so columns");
     }
 
     /** Products of two computed tensors in the layer's gradient (the kernel flip's product with a constant is not one). */
