@@ -7,6 +7,7 @@ import dev.cnnzoo.graph.Attributes;
 import dev.cnnzoo.graph.DType;
 import dev.cnnzoo.graph.Graph;
 import dev.cnnzoo.graph.GraphBuilder;
+import dev.cnnzoo.graph.Node;
 import dev.cnnzoo.graph.Op;
 import dev.cnnzoo.graph.Shape;
 import dev.cnnzoo.graph.Tensor;
@@ -168,6 +169,24 @@ class GradientRulesTest {
         check(probe("avgpool-pad-counted", new int[] {2, 7, 7}, (n, x) -> n.avgPool(x, Pool.of(3).stride(2).pad(1).countIncludePad())));
         check(probe("avgpool-ceil", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(3).stride(2).ceil())));
         check(probe("avgpool-5x5/3", new int[] {2, 14, 14}, (n, x) -> n.avgPool(x, Pool.of(5).stride(3))));
+    }
+
+    /**
+     * At stride 1 (Inception's pool branches) the backward pass is an AveragePool of the scaled
+     * shares, no transposed convolution: same padding counted or not, asymmetric, valid, 1-D.
+     */
+    @Test
+    void averagePoolingAtStrideOneAsAnAveragePool() {
+        check(probe("avgpool-s1", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(3).stride(1).pad(1))));
+        check(probe("avgpool-s1-counted", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(3).stride(1).pad(1).countIncludePad())));
+        check(probe("avgpool-s1-asym", new int[] {2, 5, 6}, (n, x) -> n.avgPool(x,
+                Pool.of(3, 2).stride(1).padding(Padding.explicit(new int[] {2, 0}, new int[] {0, 1})))));
+        check(probe("avgpool-s1-valid", new int[] {2, 5, 5}, (n, x) -> n.avgPool(x, Pool.of(2).stride(1))));
+        check(probe("avgpool-s1-1d", new int[] {2, 7}, (n, x) -> n.avgPool(x, Pool.of(3).stride(1).pad(1))));
+        Graph branch = probe("branch", new int[] {2, 6, 6}, (n, x) -> n.avgPool(x, Pool.of(3).stride(1).pad(1).countIncludePad()));
+        List<Node> nodes = TrainingGraph.build(branch, Loss.crossEntropy(), Set.of(), true).graph().nodes();
+        assertEquals(0, nodes.stream().filter(node -> node.is(Op.CONV_TRANSPOSE)).count(), "no ConvTranspose");
+        assertEquals(2, nodes.stream().filter(node -> node.is(Op.AVERAGE_POOL)).count(), "AveragePool forward and backward");
     }
 
     @Test
