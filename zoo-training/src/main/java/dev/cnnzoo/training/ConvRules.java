@@ -76,7 +76,10 @@ final class ConvRules {
 
     /**
      * A convolution that {@link #gemmOverBatch} picks runs forward as W · im2col(X) with the batch inside the
-     * columns, and the same columns serve the weight gradient; larger maps keep the Conv node.
+     * columns, and the same columns serve the weight gradient; larger maps keep the Conv node. One whose
+     * kernel covers its whole input runs as the dense layer it is (Inception-v3's auxiliary 5×5
+     * convolution: 1.4 ms for the product against 4.6 for reordering its weights into blocks and the
+     * blocked Conv).
      */
     private static final class ConvRule implements GradientRule {
         @Override
@@ -85,10 +88,26 @@ final class ConvRules {
             Value w = inputs.get(1);
             Geometry geo = Geometry.of(node, w.shape().tail(2));
             int[] outSpatial = node.outputs().get(0).shape().tail(2);
+            int n = geo.spatial;
+            if (geo.group == 1 && kernelCoversInput(geo, x.shape().tail(2))) {
+                // a dense layer over the flattened input, as its gradients are (conv below)
+                try (var s = d.g.scope(node.layer())) {
+                    int maps = w.shape().dim(0);
+                    Value flatW = d.reshape(w, maps, -1);                                     // M, C·K
+                    Value y = d.op(Op.MAT_MUL, d.reshape(x, -1, flatW.shape().dim(1)), d.transpose(flatW, 1, 0));   // N, M
+                    if (inputs.size() > 2 && inputs.get(2) != null) {
+                        y = d.add(y, inputs.get(2));
+                    }
+                    long[] dims = new long[n + 2];
+                    Arrays.fill(dims, 1);
+                    dims[0] = -1;
+                    dims[1] = maps;
+                    return List.of(d.reshape(y, dims));
+                }
+            }
             if (geo.group != 1 || !gemmOverBatch(outSpatial, w)) {
                 return d.copy(node, inputs);
             }
-            int n = geo.spatial;
             try (var s = d.g.scope(node.layer())) {
                 Value cols = columns(d, x, geo, outSpatial, 1);                          // 1, C·K, N·O
                 d.save(node, "columns", cols);
@@ -134,6 +153,22 @@ final class ConvRules {
         Value w = in.get(1);
         Value g = grads.get(0);
         Geometry geo = Geometry.of(node, w.shape().tail(2));
+        Value db = in.size() > 2 && in.get(2) != null && needed[2]
+                ? d.reduceSum(g, false, GradientEmitter.allButChannels(g.shape().rank())) : null;
+        if (geo.group == 1 && kernelCoversInput(geo, x.shape().tail(2))) {
+            // One output position: the convolution is a dense layer over the flattened input, and so are its
+            // gradients (the full-padding convolution for dX would multiply mostly padding: Inception-v3's
+            // 5×5 auxiliary convolution took 15.7 ms that way, LeNet-5's C5 4.2 ms).
+            int maps = w.shape().dim(0);
+            Value rows = d.reshape(g, -1, maps);                                          // N, M
+            Value flatW = d.reshape(w, maps, -1);                                         // M, C·K
+            long[] xDims = x.shape().longDims();
+            xDims[0] = -1;
+            Value dxDense = needed[0] ? d.reshape(d.op(Op.MAT_MUL, rows, flatW), xDims) : null;
+            Value dwDense = needed[1] ? d.reshape(d.op(Op.MAT_MUL, d.transpose(rows, 1, 0), d.reshape(x, -1, flatW.shape().dim(1))),
+                    w.shape().longDims()) : null;
+            return Arrays.asList(dxDense, dwDense, db);
+        }
         Value dx = null;
         boolean unitStride = java.util.Arrays.stream(geo.strides).allMatch(v -> v == 1);
         if (needed[0] && unitStride && fullPaddingFits(geo)) {
@@ -150,9 +185,17 @@ final class ConvRules {
             dx = d.op(Op.CONV_TRANSPOSE, geo.attributes(outputPadding), g, w);
         }
         Value dw = needed[1] ? weightGradient(d, x, g, geo, w.shape().dims(), d.savedIfAny(node, "columns")) : null;
-        Value db = in.size() > 2 && in.get(2) != null && needed[2]
-                ? d.reduceSum(g, false, GradientEmitter.allButChannels(g.shape().rank())) : null;
         return Arrays.asList(dx, dw, db);
+    }
+
+    /** Whether the kernel spans the whole unpadded input, undilated: one output position. */
+    private static boolean kernelCoversInput(Geometry geo, int[] inSpatial) {
+        for (int i = 0; i < geo.spatial; i++) {
+            if (geo.kernel[i] != inSpatial[i] || geo.dilations[i] != 1 || geo.pads[i] != 0 || geo.pads[i + geo.spatial] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The n×n matrix that reverses a vector's order: ones on the anti-diagonal. */
@@ -246,9 +289,9 @@ final class ConvRules {
      * <p>Three forms. With enough input maps per group ({@link #PER_TAP_MIN_MAPS}), one GEMM per tap,
      * dW[:, :, k] = dYᵀ · slice_kᵀ, each slice copied once and freed after its product. With few
      * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, one
-     * convolution over the whole batch ({@link #weightGradientAsConv}). Grouped convolutions, 1×1
-     * kernels and a forward pass's saved columns take one GEMM per group over im2col columns, the
-     * slices stacked. Against the columns, the per-tap form skips the columns' concatenation, a second
+     * convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
+     * Depthwise convolutions, groups of 32 maps or more, 1×1 kernels and a forward pass's saved
+     * columns take one GEMM per group over im2col columns, the slices stacked. Against the columns, the per-tap form skips the columns' concatenation, a second
      * copy of K times the input: on ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the
      * columns' time, one thread (docs/benchmarks.md, "Where the time goes").
      */
@@ -272,7 +315,8 @@ final class ConvRules {
             }
             return d.reshape(d.op(Op.CONCAT, Attributes.of("axis", 2), perTap), shape);
         }
-        if (savedColumns == null && groups == 1 && taps > 1) {
+        int perGroup = channels / groups;
+        if (savedColumns == null && taps > 1 && (groups == 1 || perGroup > 1 && perGroup < PER_TAP_MIN_MAPS)) {
             Value dw = weightGradientAsConv(d, x, dyT, geo);
             if (dw != null) {
                 return dw;
@@ -291,11 +335,14 @@ final class ConvRules {
      * where the columns form costs a Slice per tap and their Concat: on LeNet-5 at batch 64 the
      * backward kernels took 30.6 against 41.5 ms (profiled, docs/benchmarks.md). With many input maps
      * it loses (C products only as wide as the kernel's taps: ResNet-18's 64-map 3×3 layers 49 against
-     * 27 ms), so it serves the few-map convolutions only. Null where the end padding would have to be
+     * 27 ms), so it serves the few-map convolutions only. Grouped, each group's input maps are
+     * images of N maps side by side, [C/G, G·N, spatial], and the convolution has the G groups
+     * (LeNet-5's partial connections: 9 groups of 4 maps). Null where the end padding would have to be
      * negative (a strided convolution whose floor division skipped more than a stride's rows).
      */
     private static Value weightGradientAsConv(GradientEmitter d, Value x, Value dyT, Geometry geo) {
         int n = geo.spatial;
+        int groups = geo.group;
         int[] outSpatial = dyT.shape().tail(2);
         int[] pads = new int[2 * n];
         for (int i = 0; i < n; i++) {
@@ -308,9 +355,36 @@ final class ConvRules {
             }
         }
         Attributes at = Attributes.builder().put("kernel_shape", outSpatial).put("strides", geo.dilations).put("pads", pads)
-                .put("dilations", geo.strides).put("group", 1).build();
+                .put("dilations", geo.strides).put("group", groups).build();
         int[] swap = swapFirstTwo(n + 2);
-        Value dwT = d.op(Op.CONV, at, d.transpose(x, swap), dyT);                       // C, M, k...
+        Value images;
+        if (groups == 1) {
+            images = d.transpose(x, swap);                                              // C, N, spatial
+        } else {
+            // Group g's C/G maps as images of N maps each, side by side along the maps: [C/G, G·N, spatial],
+            // so that a convolution with G groups pairs them with group g's M/G kernels only.
+            int[] xs = x.shape().dims();
+            long[] split = new long[n + 3];
+            split[0] = -1;
+            split[1] = groups;
+            split[2] = xs[1] / groups;
+            long[] joined = new long[n + 2];
+            joined[0] = xs[1] / groups;
+            joined[1] = -1;
+            for (int i = 0; i < n; i++) {
+                split[3 + i] = xs[2 + i];
+                joined[2 + i] = xs[2 + i];
+            }
+            int[] perm = new int[n + 3];
+            perm[0] = 2;
+            perm[1] = 1;
+            perm[2] = 0;
+            for (int i = 0; i < n; i++) {
+                perm[3 + i] = 3 + i;
+            }
+            images = d.reshape(d.transpose(d.reshape(x, split), perm), joined);           // C/G, G·N, spatial
+        }
+        Value dwT = d.op(Op.CONV, at, images, dyT);                                       // C/G, M, k...
         return d.transpose(dwT, swap);
     }
 

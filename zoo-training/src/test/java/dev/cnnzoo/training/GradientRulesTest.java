@@ -106,8 +106,10 @@ class GradientRulesTest {
                 "a 3×3 kernel over 32 maps: nine products");
         assertEquals(0, weightGradientProducts(probe("few", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
                 "31 maps: no products, the weight gradient is a convolution");
-        assertEquals(1, weightGradientProducts(probe("grouped", new int[] {maps - 2, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(6, 3).groups(2).same()))),
-                "grouped: one product over im2col columns");
+        assertEquals(0, weightGradientProducts(probe("grouped", new int[] {maps - 2, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(6, 3).groups(2).same()))),
+                "2 groups of 15 maps: no products, a grouped convolution");
+        assertEquals(1, weightGradientProducts(probe("wide-groups", new int[] {2 * maps, 5, 5}, (n, x) -> n.conv("c", x,
+                Conv.of(4, 3).groups(2).same()))), "2 groups of 32 maps: one product over im2col columns");
     }
 
     /**
@@ -121,6 +123,8 @@ class GradientRulesTest {
         check(probe("few-stem", new int[] {3, 15, 15}, (n, x) -> n.conv("c", x, Conv.of(4, 7).stride(2).pad(3))));
         check(probe("few-dilated-strided", new int[] {2, 11, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).dilation(2).stride(2).pad(1))));
         check(probe("few-skipping", new int[] {2, 8, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(3))));
+        check(probe("few-grouped", new int[] {6, 7, 7}, (n, x) -> n.conv("c", x, Conv.of(9, 3).groups(3).stride(2).pad(1))));
+        check(probe("few-grouped-1d", new int[] {4, 9}, (n, x) -> n.conv("c", x, Conv.of(4, 3).groups(2).same())));
         assertEquals(2, convNodes(probe("stem", new int[] {3, 15, 15}, (n, x) -> n.conv("c", x, Conv.of(4, 7).stride(2).pad(3)))),
                 "stride 2: Conv forward and for dW (the input gradient is a ConvTranspose)");
         assertEquals(1, convNodes(probe("skipping", new int[] {2, 8, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(3)))),
@@ -132,6 +136,21 @@ class GradientRulesTest {
         return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
                 .filter(node -> node.is(Op.MAT_MUL) && node.layer().startsWith("c/grad"))
                 .filter(node -> node.inputs().stream().noneMatch(v -> v.kind() == Value.Kind.CONSTANT)).count();
+    }
+
+    /**
+     * A kernel as large as its unpadded input (LeNet-5's C5, Inception-v3's auxiliary 5×5) has one
+     * output position: the layer and its gradients are products, no convolution.
+     */
+    @Test
+    void convolutionOverTheWholeInputAsADenseLayer() {
+        check(probe("whole", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5))));
+        check(probe("whole-strided-1d", new int[] {2, 4}, (n, x) -> n.conv("c", x, Conv.of(3, 4).stride(2))));
+        check(probe("whole-rectangular", new int[] {ConvRules.PER_TAP_MIN_MAPS, 3, 2}, (n, x) -> n.conv("c", x, Conv.of(2, 3, 2))));
+        assertEquals(0, convNodes(probe("dense", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5)))),
+                "no Conv: the forward pass is a product too");
+        assertEquals(2, weightGradientProducts(probe("dense", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5)))),
+                "dX and dW each one product");
     }
 
     @Test
