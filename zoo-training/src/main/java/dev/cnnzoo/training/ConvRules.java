@@ -291,9 +291,10 @@ final class ConvRules {
      * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, one
      * convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
      * Depthwise convolutions, groups of 32 maps or more, 1×1 kernels and a forward pass's saved
-     * columns take one GEMM per group over im2col columns, the slices stacked. Against the columns, the per-tap form skips the columns' concatenation, a second
-     * copy of K times the input: on ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the
-     * columns' time, one thread (docs/benchmarks.md, "Where the time goes").
+     * columns take one GEMM per group over im2col columns, the slices stacked. Against the columns,
+     * the per-tap form skips the columns' concatenation, a second copy of K times the input: on
+     * ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the columns' time, one thread
+     * (docs/benchmarks.md, "Where the time goes").
      */
     static Value weightGradient(GradientEmitter d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
