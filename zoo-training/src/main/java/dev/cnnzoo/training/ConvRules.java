@@ -47,6 +47,22 @@ final class ConvRules {
             return out;
         }
 
+        /**
+         * The padding (k − 1)·dil − pad on each side under which a stride-1 window's adjoint (the
+         * input gradient of a convolution, of an average pooling) is again a plain window over the
+         * output gradient; null where a side would be negative.
+         */
+        int[] complementaryPads() {
+            int[] out = new int[2 * spatial];
+            for (int i = 0; i < 2 * spatial; i++) {
+                out[i] = (kernel[i % spatial] - 1) * dilations[i % spatial] - pads[i];
+                if (out[i] < 0) {
+                    return null;
+                }
+            }
+            return out;
+        }
+
         Attributes attributes(int[] outputPadding) {
             Attributes.Builder b = Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", pads)
                     .put("dilations", dilations).put("group", group);
@@ -171,7 +187,7 @@ final class ConvRules {
         }
         Value dx = null;
         boolean unitStride = java.util.Arrays.stream(geo.strides).allMatch(v -> v == 1);
-        if (needed[0] && unitStride && fullPaddingFits(geo)) {
+        if (needed[0] && unitStride && geo.complementaryPads() != null) {
             dx = inputGradientAsConv(d, g, w, x.shape().tail(2), geo);
         } else if (needed[0]) {
             // Y = conv(X, W) ⇒ dX = convᵀ(dY, W) with the same geometry; output_padding restores the
@@ -205,17 +221,6 @@ final class ConvRules {
             r[i * n + (n - 1 - i)] = 1f;
         }
         return Tensor.of(Shape.of(n, n), r);
-    }
-
-    /** The complementary padding (k − 1)·dil − pad is never negative for the convolutions networks use. */
-    private static boolean fullPaddingFits(Geometry geo) {
-        for (int i = 0; i < geo.spatial; i++) {
-            int reach = (geo.kernel[i] - 1) * geo.dilations[i];
-            if (geo.pads[i] > reach || geo.pads[i + geo.spatial] > reach) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -263,12 +268,7 @@ final class ConvRules {
             swapped[2 + i] = ws[2 + i];
         }
         Value flipped = d.reshape(wt, swapped);    // C, M/G, k... flipped
-        int[] pads = new int[2 * n];
-        for (int i = 0; i < n; i++) {
-            int reach = (geo.kernel[i] - 1) * geo.dilations[i];
-            pads[i] = reach - geo.pads[i];
-            pads[i + n] = reach - geo.pads[i + n];
-        }
+        int[] pads = geo.complementaryPads();
         Attributes at = Attributes.builder().put("kernel_shape", geo.kernel).put("strides", geo.strides).put("pads", pads)
                 .put("dilations", geo.dilations).put("group", groups).build();
         if (groups == 1 && gemmOverBatch(inSpatial, w)) {
@@ -364,26 +364,15 @@ final class ConvRules {
         } else {
             // Group g's C/G maps as images of N maps each, side by side along the maps: [C/G, G·N, spatial],
             // so that a convolution with G groups pairs them with group g's M/G kernels only.
-            int[] xs = x.shape().dims();
-            long[] split = new long[n + 3];
-            split[0] = -1;
-            split[1] = groups;
-            split[2] = xs[1] / groups;
+            int perGroup = x.shape().dim(1) / groups;
             long[] joined = new long[n + 2];
-            joined[0] = xs[1] / groups;
+            joined[0] = perGroup;
             joined[1] = -1;
             for (int i = 0; i < n; i++) {
-                split[3 + i] = xs[2 + i];
-                joined[2 + i] = xs[2 + i];
+                joined[2 + i] = x.shape().dim(2 + i);
             }
-            int[] perm = new int[n + 3];
-            perm[0] = 2;
-            perm[1] = 1;
-            perm[2] = 0;
-            for (int i = 0; i < n; i++) {
-                perm[3 + i] = 3 + i;
-            }
-            images = d.reshape(d.transpose(d.reshape(x, split), perm), joined);           // C/G, G·N, spatial
+            Value split = d.reshape(x, -1, groups, perGroup, Shape.of(x.shape().tail(2)).elements());   // N, G, C/G, positions
+            images = d.reshape(d.transpose(split, 2, 1, 0, 3), joined);                           // C/G, G·N, spatial
         }
         Value dwT = d.op(Op.CONV, at, images, dyT);                                       // C/G, M, k...
         return d.transpose(dwT, swap);

@@ -99,17 +99,17 @@ final class PoolRules {
         int[] outSize = g.shape().tail(2);
 
         Tensor divisors = divisors(inSize, outSize, kernel, strides, pads, includePad);
-        if (Arrays.stream(strides).allMatch(v -> v == 1) && !at.has("dilations") && fullPaddingFits(kernel, pads)) {
+        int[] undilated = new int[n];
+        Arrays.fill(undilated, 1);
+        int[] backPads = Arrays.stream(strides).allMatch(v -> v == 1) && !at.has("dilations")
+                ? new ConvRules.Geometry(n, kernel, strides, pads, undilated, 1).complementaryPads() : null;
+        if (backPads != null) {
             // Stride 1: each input receives the shares of the k outputs whose windows hold it, the
             // outputs it would meet in a window of its own, padded by k − 1 − pad. So the backward
             // pass is an AveragePool counting padding, of the shares scaled by the window's size: a
             // memory-speed pass where the depthwise ConvTranspose took 13 to 22 ms for each of
             // Inception-v3's 35×35 and 17×17 pool branches at batch 4.
-            int[] backPads = new int[2 * n];
             long window = 1;
-            for (int i = 0; i < 2 * n; i++) {
-                backPads[i] = kernel[i % n] - 1 - pads[i];
-            }
             for (int k : kernel) {
                 window *= k;
             }
@@ -145,17 +145,6 @@ final class PoolRules {
         Value dx = d.op(Op.CONV_TRANSPOSE, Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", tPads)
                 .put("output_padding", outputPadding).put("group", channels).build(), shares, ones);
         return Arrays.asList(dx);
-    }
-
-    /** The complementary padding k − 1 − pad is never negative. */
-    private static boolean fullPaddingFits(int[] kernel, int[] pads) {
-        int n = kernel.length;
-        for (int i = 0; i < 2 * n; i++) {
-            if (pads[i] > kernel[i % n] - 1) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
