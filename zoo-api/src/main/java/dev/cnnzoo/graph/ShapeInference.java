@@ -142,8 +142,12 @@ final class ShapeInference {
         out[0] = xs.dim(0);
         out[1] = ws.dim(0);
         for (int i = 0; i < spatial; i++) {
-            int size = xs.dim(i + 2) + pads[i] + pads[i + spatial];
             int window = (kernel[i] - 1) * dilations[i] + 1;
+            if (Shape.isSymbolic(xs.dim(i + 2)) && window == 1 && strides[i] == 1 && pads[i] == 0 && pads[i + spatial] == 0) {
+                out[i + 2] = xs.dim(i + 2);     // a symbolic axis the kernel does not slide along keeps its size
+                continue;
+            }
+            int size = xs.dim(i + 2) + pads[i] + pads[i + spatial];
             if (size < window) {
                 fail("input " + xs + " (padded to " + size + " on axis " + (i + 2) + ") is smaller than the "
                         + window + "-wide kernel window of weight " + ws);

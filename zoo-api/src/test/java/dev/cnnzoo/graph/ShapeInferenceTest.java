@@ -75,6 +75,21 @@ class ShapeInferenceTest {
     }
 
     @Test
+    void symbolicAxisUnderAOneWideKernelKeepsItsSize() {
+        // The batch moved into a spatial axis (a weight gradient's im2col as one convolution): a kernel of
+        // 1 there, unpadded and unstrided, leaves the axis as it was.
+        GraphBuilder g = new Net("columns").graph();
+        Value images = g.input("images", DType.FLOAT, Shape.of(1, 4, Shape.BATCH, 6, 6));
+        Value kernels = g.input("kernels", DType.FLOAT, Shape.of(36, 1, 1, 3, 3));
+        Value cols = g.op(Op.CONV, Attributes.builder().put("kernel_shape", new int[] {1, 3, 3}).put("group", 4)
+                .put("pads", new int[] {0, 1, 1, 0, 1, 1}).build(), images, kernels);
+        assertEquals(Shape.of(1, 36, Shape.BATCH, 6, 6), cols.shape());
+        ShapeException e = assertThrows(ShapeException.class, () -> g.op(Op.CONV, Attributes.builder()
+                .put("kernel_shape", new int[] {2, 3, 3}).put("group", 4).build(), images, g.input("k2", DType.FLOAT, Shape.of(4, 1, 2, 3, 3))));
+        assertTrue(e.getMessage().contains("N"), e.getMessage());
+    }
+
+    @Test
     void dilatedConvolutionWidensTheWindow() {
         Net net = new Net("atrous");
         Value y = net.conv("c", net.input(1, 32, 32), Conv.of(4, 3).dilation(2));

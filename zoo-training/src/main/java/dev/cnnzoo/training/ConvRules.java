@@ -286,15 +286,14 @@ final class ConvRules {
      * tap k, the output gradient times the strided slice of the zero-padded input that tap meets, with
      * the batch inside the contraction (dY and X moved to [maps, N, positions]).
      *
-     * <p>Three forms. With enough input maps per group ({@link #PER_TAP_MIN_MAPS}), one GEMM per tap,
+     * <p>Four forms. With enough input maps ({@link #PER_TAP_MIN_MAPS}), ungrouped, 1-D or 2-D, and
+     * columns of moderate size ({@link #LARGEST_COLUMNS}), one GEMM over im2col columns that one
+     * grouped convolution writes ({@link #columnsByConvolution}). Larger, one GEMM per tap,
      * dW[:, :, k] = dYᵀ · slice_kᵀ, each slice copied once and freed after its product. With few
-     * (LeNet-5's, a stem's three colours), where a tap's product would be too narrow for BLAS, one
-     * convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
+     * input maps (LeNet-5's, a stem's three colours), where a product would be too narrow for BLAS,
+     * one convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
      * Depthwise convolutions, groups of 32 maps or more, 1×1 kernels and a forward pass's saved
-     * columns take one GEMM per group over im2col columns, the slices stacked. Against the columns,
-     * the per-tap form skips the columns' concatenation, a second copy of K times the input: on
-     * ResNet-18's 3×3 convolutions at batch 8 it took 0.6 to 0.8 of the columns' time, one thread
-     * (docs/benchmarks.md, "Where the time goes").
+     * columns take one GEMM per group over im2col columns, the slices stacked.
      */
     static Value weightGradient(GradientEmitter d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
@@ -306,6 +305,19 @@ final class ConvRules {
         Value dyT = d.transpose(dy, swapFirstTwo(dy.shape().rank()));                   // M, N, out spatial
         long[] shape = Arrays.stream(weightShape).asLongStream().toArray();
         int taps = taps(geo);
+        int[] outSpatial = dy.shape().tail(2);
+        if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS && geo.spatial <= 2
+                && (long) channels * taps * positions(outSpatial) <= LARGEST_COLUMNS) {
+            Value cols = columnsByConvolution(d, x, geo);                                 // C·K, N·O
+            Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
+            if (positions(outSpatial) < outChannels) {
+                return d.reshape(d.op(Op.MAT_MUL, dyRows, d.transpose(cols, 1, 0)), shape);
+            }
+            // More positions than output maps: the columns are the larger operand, so they are the one
+            // BLAS streams rather than packs, and the small [C·K, M] product is transposed after.
+            Value dwT = d.op(Op.MAT_MUL, cols, d.transpose(dyRows, 1, 0));                 // C·K, M
+            return d.reshape(d.transpose(dwT, 1, 0), shape);
+        }
         if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS) {
             Value dyRows = d.reshape(dyT, outChannels, -1);                              // M, N·O
             Value[] perTap = new Value[taps];
@@ -376,6 +388,63 @@ final class ConvRules {
         }
         Value dwT = d.op(Op.CONV, at, images, dyT);                                       // C/G, M, k...
         return d.transpose(dwT, swap);
+    }
+
+    /**
+     * Per image, the most im2col column entries (C·K·O) {@link #columnsByConvolution} writes for one
+     * weight gradient: 4 M floats, 16 MB an image, held while its product runs. ResNets', GoogLeNet's
+     * and most of Inception-v3's layers fit; VGG-16's five at 224², 112² and 256 maps at 56², and
+     * Inception-v3's two at 147², keep one product per tap, whose slices are a ninth of that.
+     */
+    static final long LARGEST_COLUMNS = 1L << 22;
+
+    /**
+     * im2col as one convolution, [C·K, N·O]: Xᵀ as one image of C maps over the extent N × spatial,
+     * convolved, grouped by map, with K one-hot kernels per map (kernel 1 along N, the layer's geometry
+     * along the rest), so output map c·K + k is what tap k meets of map c. ONNX Runtime writes the
+     * columns once, in its own unfolding; the Slice per tap and their Concat copied the input twice
+     * over. Then the weight gradient is one product, where one per tap read the output gradient K
+     * times. ResNet-18's 3×3 weight gradients at batch 8, 2 threads, took 0.64 to 0.71 of the per-tap
+     * form's time in its 64- and 128-map stages, 0.74 to 0.85 in the 256- and 512-map ones (two A/B
+     * profiles; docs/benchmarks.md).
+     */
+    static Value columnsByConvolution(GradientEmitter d, Value x, Geometry geo) {
+        int n = geo.spatial;
+        int channels = x.shape().dim(1);
+        int taps = taps(geo);
+        int[] inSpatial = x.shape().tail(2);
+        long[] image = new long[n + 3];                                                  // 1, C, N, spatial
+        image[0] = 1;
+        image[1] = channels;
+        image[2] = -1;
+        int[] kernel = new int[n + 1];
+        int[] strides = new int[n + 1];
+        int[] dilations = new int[n + 1];
+        int[] pads = new int[2 * (n + 1)];
+        kernel[0] = strides[0] = dilations[0] = 1;
+        for (int i = 0; i < n; i++) {
+            image[3 + i] = inSpatial[i];
+            kernel[1 + i] = geo.kernel[i];
+            strides[1 + i] = geo.strides[i];
+            dilations[1 + i] = geo.dilations[i];
+            pads[1 + i] = geo.pads[i];
+            pads[n + 2 + i] = geo.pads[n + i];
+        }
+        Value images = d.reshape(d.transpose(x, swapFirstTwo(n + 2)), image);
+        int[] kernelDims = new int[n + 3];
+        kernelDims[0] = channels * taps;
+        kernelDims[1] = 1;
+        System.arraycopy(kernel, 0, kernelDims, 2, n + 1);
+        Value oneHot = d.sharedConstant("one-hot-taps/" + Arrays.toString(kernelDims), () -> {
+            float[] w = new float[channels * taps * taps];
+            for (int i = 0; i < channels * taps; i++) {
+                w[i * taps + i % taps] = 1f;
+            }
+            return Tensor.of(Shape.of(kernelDims), w);
+        });
+        Attributes at = Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", pads)
+                .put("dilations", dilations).put("group", channels).build();
+        return d.reshape(d.op(Op.CONV, at, images, oneHot), (long) channels * taps, -1);
     }
 
     /**

@@ -81,17 +81,25 @@ class GradientRulesTest {
         }
     }
 
+    /** Conv nodes, but for those that write a weight gradient's im2col columns (with constant one-hot kernels). */
     private static long convNodes(Graph g) {
         return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
-                .filter(node -> node.is(Op.CONV)).count();
+                .filter(node -> node.is(Op.CONV) && node.inputs().get(1).kind() != Value.Kind.CONSTANT).count();
+    }
+
+    private static long columnConvolutions(Graph g) {
+        return TrainingGraph.build(g, Loss.crossEntropy(), Set.of(), true).graph().nodes().stream()
+                .filter(node -> node.is(Op.CONV) && node.inputs().get(1).kind() == Value.Kind.CONSTANT).count();
     }
 
     /**
-     * ConvRules.weightGradient: from 32 input maps the weight gradient is one GEMM per kernel tap, and a
-     * strided convolution's taps read phases of the padded input; any stride, padding, dilation, rank.
+     * ConvRules.weightGradient: from 32 input maps the weight gradient is one GEMM over im2col columns
+     * that a grouped convolution writes (1-D and 2-D, up to ConvRules.LARGEST_COLUMNS an image), else
+     * one GEMM per kernel tap, a strided convolution's taps reading phases of the padded input; any
+     * stride, padding, dilation, rank.
      */
     @Test
-    void convolutionWeightGradientOneGemmPerTap() {
+    void convolutionWeightGradientOverColumnsOrPerTap() {
         int maps = ConvRules.PER_TAP_MIN_MAPS;
         check(probe("tap-same", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same())));
         check(probe("tap-strided", new int[] {maps, 7, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).pad(1))));
@@ -102,8 +110,15 @@ class GradientRulesTest {
         check(probe("tap-1d", new int[] {maps, 11}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).same())));
         check(probe("tap-3d", new int[] {maps, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1).stride(2))));
         check(probe("tap-deconv", new int[] {3, 3, 3}, (n, x) -> n.convTranspose("t", x, Conv.of(maps, 3).stride(2).same())));
-        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
-                "a 3×3 kernel over 32 maps: nine products");
+        check(probe("tap-wide", new int[] {maps + 8, 6, 5}, (n, x) -> n.conv("c", x, Conv.of(48, 3).same())));
+        assertEquals(1, weightGradientProducts(probe("columns", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "a 3×3 kernel over 32 maps of 5×5: one product over the columns");
+        assertEquals(1, columnConvolutions(probe("columns", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "the columns written by one convolution");
+        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 121, 121}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
+                "32·9·121·121 column entries an image, above 4 M: nine products");
+        assertEquals(27, weightGradientProducts(probe("taps-3d", new int[] {maps, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1)))),
+                "3-D: no 4-D convolution for the columns, so 27 products");
         assertEquals(0, weightGradientProducts(probe("few", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
                 "31 maps: no products, the weight gradient is a convolution");
         assertEquals(0, weightGradientProducts(probe("grouped", new int[] {maps - 2, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(6, 3).groups(2).same()))),
