@@ -287,8 +287,9 @@ final class ConvRules {
      * the batch inside the contraction (dY and X moved to [maps, N, positions]).
      *
      * <p>Four forms. With enough input maps ({@link #PER_TAP_MIN_MAPS}), ungrouped, 1-D or 2-D, and
-     * columns of moderate size ({@link #LARGEST_COLUMNS}), one GEMM over im2col columns that one
-     * grouped convolution writes ({@link #columnsByConvolution}). Larger, one GEMM per tap,
+     * columns of moderate size ({@link #LARGEST_COLUMNS}), one GEMM over im2col columns that a grouped
+     * convolution writes ({@link #columnsByConvolution}), or up to three, each over some taps'
+     * columns. Larger, one GEMM per tap,
      * dW[:, :, k] = dYᵀ · slice_kᵀ, each slice copied once and freed after its product. With few
      * input maps (LeNet-5's, a stem's three colours), where a product would be too narrow for BLAS,
      * one convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
@@ -306,17 +307,28 @@ final class ConvRules {
         long[] shape = Arrays.stream(weightShape).asLongStream().toArray();
         int taps = taps(geo);
         int[] outSpatial = dy.shape().tail(2);
+        long perTapColumns = channels * positions(outSpatial);                          // C·O, one tap's columns an image
+        int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / perTapColumns);
         if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS && geo.spatial <= 2
-                && (long) channels * taps * positions(outSpatial) <= LARGEST_COLUMNS) {
-            Value cols = columnsByConvolution(d, x, geo);                                 // C·K, N·O
+                && tapsPerProduct > 1 && (taps + tapsPerProduct - 1) / tapsPerProduct <= MOST_COLUMN_PRODUCTS) {
             Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
-            if (positions(outSpatial) < outChannels) {
-                return d.reshape(d.op(Op.MAT_MUL, dyRows, d.transpose(cols, 1, 0)), shape);
+            boolean positionsOutnumberMaps = positions(outSpatial) >= outChannels;
+            Value dyCols = positionsOutnumberMaps ? d.transpose(dyRows, 1, 0) : null;     // N·O, M
+            List<Value> parts = new ArrayList<>();
+            for (int first = 0; first < taps; first += tapsPerProduct) {
+                int count = Math.min(tapsPerProduct, taps - first);
+                Value cols = columnsByConvolution(d, x, geo, first, count);              // C·count, N·O
+                if (positionsOutnumberMaps) {
+                    // The columns are the larger operand: BLAS streams the first operand and packs the
+                    // second, so they go first and the small [C·count, M] product is transposed after.
+                    parts.add(d.reshape(d.op(Op.MAT_MUL, cols, dyCols), channels, count, outChannels));
+                } else {
+                    parts.add(d.reshape(d.op(Op.MAT_MUL, dyRows, d.transpose(cols, 1, 0)), outChannels, channels, count));
+                }
             }
-            // More positions than output maps: the columns are the larger operand, so they are the one
-            // BLAS streams rather than packs, and the small [C·K, M] product is transposed after.
-            Value dwT = d.op(Op.MAT_MUL, cols, d.transpose(dyRows, 1, 0));                 // C·K, M
-            return d.reshape(d.transpose(dwT, 1, 0), shape);
+            Value dw = parts.size() == 1 ? parts.get(0) : d.op(Op.CONCAT, Attributes.of("axis", positionsOutnumberMaps ? 1 : 2),
+                    parts.toArray(Value[]::new));
+            return d.reshape(positionsOutnumberMaps ? d.transpose(dw, 2, 0, 1) : dw, shape);             // M, C, K
         }
         if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS) {
             Value dyRows = d.reshape(dyT, outChannels, -1);                              // M, N·O
@@ -391,24 +403,35 @@ final class ConvRules {
     }
 
     /**
-     * Per image, the most im2col column entries (C·K·O) {@link #columnsByConvolution} writes for one
-     * weight gradient: 4 M floats, 16 MB an image, held while its product runs. ResNets', GoogLeNet's
-     * and most of Inception-v3's layers fit; VGG-16's five at 224², 112² and 256 maps at 56², and
-     * Inception-v3's two at 147², keep one product per tap, whose slices are a ninth of that.
+     * Per image, the most im2col column entries one product of {@link #columnsByConvolution} takes,
+     * 1 M floats (4 MB an image): a layer with more takes its taps in up to
+     * {@link #MOST_COLUMN_PRODUCTS} products, each over the columns of some taps, and beyond that one
+     * product per tap. GoogLeNet's 64-map 56×56 layer (1.8 M an image) in one product raised its
+     * step's peak from 924 MiB (per tap) to 959–961; in two products, 904 (20 steps at batch 8 each).
+     * ResNet-18's four such layers took about as long in two products as in one (22.8 against 19.5 to
+     * 24.2 ms a layer, two A/B profiles).
      */
-    static final long LARGEST_COLUMNS = 1L << 22;
+    static final long LARGEST_COLUMNS = 1L << 20;
 
     /**
-     * im2col as one convolution, [C·K, N·O]: Xᵀ as one image of C maps over the extent N × spatial,
-     * convolved, grouped by map, with K one-hot kernels per map (kernel 1 along N, the layer's geometry
-     * along the rest), so output map c·K + k is what tap k meets of map c. ONNX Runtime writes the
-     * columns once, in its own unfolding; the Slice per tap and their Concat copied the input twice
-     * over. Then the weight gradient is one product, where one per tap read the output gradient K
-     * times. ResNet-18's 3×3 weight gradients at batch 8, 2 threads, took 0.64 to 0.71 of the per-tap
+     * The most products a weight gradient over columns is split into, each reading X and dY once
+     * more. Five would take in VGG-16's 512-map 28×28 layers too: its step 17 % faster in one A/B
+     * pair, but its peak 4.58 against 4.46 GiB, where VGG is already the zoo's largest against PyTorch.
+     */
+    static final int MOST_COLUMN_PRODUCTS = 3;
+
+    /**
+     * im2col as one convolution, [C·count, N·O]: Xᵀ as one image of C maps over the extent N × spatial,
+     * convolved, grouped by map, with one-hot kernels for taps first … first + count − 1 of each map
+     * (kernel 1 along N, the layer's geometry along the rest), so output map c·count + j is what tap
+     * first + j meets of map c. ONNX Runtime writes the columns once, in its own unfolding; the Slice
+     * per tap and their Concat copied the input twice over. Then the weight gradient is one product
+     * for these taps, where one per tap read the output gradient once each. ResNet-18's 3×3 weight
+     * gradients at batch 8, 2 threads, all taps in one product, took 0.64 to 0.71 of the per-tap
      * form's time in its 64- and 128-map stages, 0.74 to 0.85 in the 256- and 512-map ones (two A/B
      * profiles; docs/benchmarks.md).
      */
-    static Value columnsByConvolution(GradientEmitter d, Value x, Geometry geo) {
+    static Value columnsByConvolution(GradientEmitter d, Value x, Geometry geo, int first, int count) {
         int n = geo.spatial;
         int channels = x.shape().dim(1);
         int taps = taps(geo);
@@ -432,19 +455,19 @@ final class ConvRules {
         }
         Value images = d.reshape(d.transpose(x, swapFirstTwo(n + 2)), image);
         int[] kernelDims = new int[n + 3];
-        kernelDims[0] = channels * taps;
+        kernelDims[0] = channels * count;
         kernelDims[1] = 1;
         System.arraycopy(kernel, 0, kernelDims, 2, n + 1);
-        Value oneHot = d.sharedConstant("one-hot-taps/" + Arrays.toString(kernelDims), () -> {
-            float[] w = new float[channels * taps * taps];
-            for (int i = 0; i < channels * taps; i++) {
-                w[i * taps + i % taps] = 1f;
+        Value oneHot = d.sharedConstant("one-hot-taps/" + first + "/" + Arrays.toString(kernelDims), () -> {
+            float[] w = new float[channels * count * taps];
+            for (int i = 0; i < channels * count; i++) {
+                w[i * taps + first + i % count] = 1f;
             }
             return Tensor.of(Shape.of(kernelDims), w);
         });
         Attributes at = Attributes.builder().put("kernel_shape", kernel).put("strides", strides).put("pads", pads)
                 .put("dilations", dilations).put("group", channels).build();
-        return d.reshape(d.op(Op.CONV, at, images, oneHot), (long) channels * taps, -1);
+        return d.reshape(d.op(Op.CONV, at, images, oneHot), (long) channels * count, -1);
     }
 
     /**

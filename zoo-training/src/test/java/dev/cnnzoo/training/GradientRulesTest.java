@@ -115,8 +115,15 @@ class GradientRulesTest {
                 "a 3×3 kernel over 32 maps of 5×5: one product over the columns");
         assertEquals(1, columnConvolutions(probe("columns", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
                 "the columns written by one convolution");
-        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 121, 121}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
-                "32·9·121·121 column entries an image, above 4 M: nine products");
+        BiFunction<Net, Value, Value> threeByThree = (n, x) -> n.conv("c", x, Conv.of(3, 3).same());
+        // averaged before the probe's dense layer: its logits over 3·90·90 raw features would be far from
+        // the softmax's linear range, where central differences lose the second digit
+        check(probe("columns-in-parts", new int[] {maps, 90, 90}, (n, x) -> n.globalAvgPool(threeByThree.apply(n, x))));
+        assertEquals(3, weightGradientProducts(probe("parts", new int[] {maps, 90, 90}, threeByThree)),
+                "32·90·90 column entries a tap an image: four taps under 1 M, so products over taps 0-3, 4-7 and 8");
+        assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 90, 90}, threeByThree)));
+        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 121, 121}, threeByThree)),
+                "32·121·121 column entries a tap: two under 1 M, five products are too many, so nine");
         assertEquals(27, weightGradientProducts(probe("taps-3d", new int[] {maps, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1)))),
                 "3-D: no 4-D convolution for the columns, so 27 products");
         assertEquals(0, weightGradientProducts(probe("few", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
