@@ -110,6 +110,20 @@ final class GradientCheck {
         return checked;
     }
 
+    /** The training graph's gradients of every trainable parameter and of the inputs, by name, on the check's feeds. */
+    Map<String, Tensor> gradients() {
+        TrainingGraph tg = TrainingGraph.build(forward, loss, frozen, true, activations);
+        byte[] model = OnnxExporter.toBytes(tg.graph(), null, ExportOptions.defaults().asBuilt().weightsAsInputs(true));
+        Map<String, Tensor> grads = new LinkedHashMap<>();
+        try (InferenceSession s = InferenceSession.open(model, RuntimeOptions.cpu(1))) {
+            Map<String, Tensor> out = s.run(feeds(tg));
+            List<String> targets = new ArrayList<>(tg.trainable());
+            targets.addAll(tg.inputGradients());
+            targets.forEach(name -> grads.put(name, out.get(name + TrainingGraph.GRAD)));
+        }
+        return grads;
+    }
+
     private void compare(InferenceSession s, Map<String, Tensor> feeds, String name, Tensor analytic) {
         Tensor original = feeds.get(name);
         float[] values = original.floats();
