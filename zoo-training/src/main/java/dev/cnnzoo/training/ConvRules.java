@@ -294,7 +294,8 @@ final class ConvRules {
      * input maps (LeNet-5's, a stem's three colours), where a product would be too narrow for BLAS,
      * one convolution over the whole batch ({@link #weightGradientAsConv}), grouped ones included.
      * Depthwise convolutions, groups of 32 maps or more, 1×1 kernels and a forward pass's saved
-     * columns take one GEMM per group over im2col columns, the slices stacked.
+     * columns take one GEMM per group over im2col columns, the slices stacked; a pointwise layer on
+     * large maps, one product per image.
      */
     static Value weightGradient(GradientEmitter d, Value x, Value dy, Geometry geo, int[] weightShape, Value savedColumns) {
         int groups = geo.group;
@@ -346,6 +347,16 @@ final class ConvRules {
             if (dw != null) {
                 return dw;
             }
+        }
+        long o = positions(outSpatial);
+        if (savedColumns == null && groups == 1 && taps == 1 && Arrays.stream(geo.strides).allMatch(v -> v == 1)
+                && Arrays.stream(geo.pads).allMatch(v -> v == 0) && 4L * outChannels * channels <= (outChannels + channels) * o) {
+            // A pointwise layer on large maps: dW = Σ_n dY_n · X_nᵀ, one product per image on the tensors as
+            // they lie, summed, where moving X and dY to [maps, N·O] copied both; the per-image products
+            // [N, M, C] are at most a quarter of those copies. ResNet-50's 1×1 weight gradients in
+            // layer1 and layer2 took 0.72 to 0.91 of the moved form's time (two A/B profiles, batch 8).
+            Value perImage = d.op(Op.MAT_MUL, d.reshape(dy, -1, outChannels, o), d.transpose(d.reshape(x, -1, channels, o), 0, 2, 1));
+            return d.reshape(d.reduceSum(perImage, false, 0), shape);                    // Σ_n [M, C]
         }
         Value cols = savedColumns != null ? savedColumns : columns(d, x, geo, dy.shape().tail(2), groups); // G, C/G·K, N·O
         Value dyGroups = d.reshape(dyT, groups, outChannels / groups, -1);              // G, M/G, N·O

@@ -125,6 +125,11 @@ class GradientRulesTest {
         assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 90, 90}, threeByThree)));
         assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 121, 121}, threeByThree)),
                 "32·121·121 column entries a tap: two under 1 M, five products are too many, so nine");
+        check(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))));
+        Graph pointwise = TrainingGraph.build(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))),
+                Loss.crossEntropy(), Set.of(), true).graph();
+        assertEquals(0, pointwise.nodes().stream().filter(node -> node.is(Op.TRANSPOSE) && node.layer().startsWith("c/grad")
+                && node.inputs().get(0).shape().rank() == 4).count(), "a 1×1 layer on 6×6 maps: dW per image, X and dY not moved");
         assertEquals(27, weightGradientProducts(probe("taps-3d", new int[] {maps, 4, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(2, 3).pad(1)))),
                 "3-D: no 4-D convolution for the columns, so 27 products");
         assertEquals(0, weightGradientProducts(probe("few", new int[] {maps - 1, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same()))),
