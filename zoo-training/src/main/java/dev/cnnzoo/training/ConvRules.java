@@ -286,7 +286,7 @@ final class ConvRules {
      * tap k, the output gradient times the strided slice of the zero-padded input that tap meets, with
      * the batch inside the contraction (dY and X moved to [maps, N, positions]).
      *
-     * <p>Four forms. With enough input maps ({@link #PER_TAP_MIN_MAPS}), ungrouped, 1-D or 2-D, and
+     * <p>Four forms. With enough input maps ({@link #PRODUCT_MIN_MAPS}), ungrouped, 1-D or 2-D, and
      * columns of moderate size ({@link #LARGEST_COLUMNS}), one GEMM over im2col columns that a grouped
      * convolution writes ({@link #columnsByConvolution}), or up to three, each over some taps'
      * columns. Larger, one GEMM per tap,
@@ -308,33 +308,15 @@ final class ConvRules {
         long[] shape = Arrays.stream(weightShape).asLongStream().toArray();
         int taps = taps(geo);
         int[] outSpatial = dy.shape().tail(2);
-        long perTapColumns = channels * positions(outSpatial);                          // C·O, one tap's columns an image
-        int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / perTapColumns);
-        if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS && geo.spatial <= 2
-                && tapsPerProduct > 1 && (taps + tapsPerProduct - 1) / tapsPerProduct <= MOST_COLUMN_PRODUCTS) {
+        if (savedColumns == null && groups == 1 && taps > 1 && channels >= PRODUCT_MIN_MAPS) {
             Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
-            boolean positionsOutnumberMaps = positions(outSpatial) >= outChannels;
-            Value dyCols = positionsOutnumberMaps ? d.transpose(dyRows, 1, 0) : null;     // N·O, M
-            List<Value> parts = new ArrayList<>();
-            for (int first = 0; first < taps; first += tapsPerProduct) {
-                int count = Math.min(tapsPerProduct, taps - first);
-                Value cols = columnsByConvolution(d, x, geo, first, count);              // C·count, N·O
-                if (positionsOutnumberMaps) {
-                    // The columns are the larger operand: BLAS streams the first operand and packs the
-                    // second, so they go first and the small [C·count, M] product is transposed after.
-                    parts.add(d.reshape(d.op(Op.MAT_MUL, cols, dyCols), channels, count, outChannels));
-                } else {
-                    parts.add(d.reshape(d.op(Op.MAT_MUL, dyRows, d.transpose(cols, 1, 0)), outChannels, channels, count));
-                }
+            long perTapColumns = channels * positions(outSpatial);                       // C·O, one tap's columns an image
+            int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / perTapColumns);
+            if (geo.spatial <= 2 && tapsPerProduct > 1 && (taps + tapsPerProduct - 1) / tapsPerProduct <= MOST_COLUMN_PRODUCTS) {
+                return weightGradientOverColumns(d, x, dyRows, geo, tapsPerProduct, positions(outSpatial), shape);
             }
-            Value dw = parts.size() == 1 ? parts.get(0) : d.op(Op.CONCAT, Attributes.of("axis", positionsOutnumberMaps ? 1 : 2),
-                    parts.toArray(Value[]::new));
-            return d.reshape(positionsOutnumberMaps ? d.transpose(dw, 2, 0, 1) : dw, shape);             // M, C, K
-        }
-        if (savedColumns == null && groups == 1 && taps > 1 && channels >= PER_TAP_MIN_MAPS) {
-            Value dyRows = d.reshape(dyT, outChannels, -1);                              // M, N·O
             Value[] perTap = new Value[taps];
-            Taps slices = new Taps(d, x, geo, dy.shape().tail(2));
+            Taps slices = new Taps(d, x, geo, outSpatial);
             for (int k = 0; k < taps; k++) {
                 Value slice = d.reshape(slices.slice(k), channels, -1);                    // C, N·O
                 perTap[k] = d.op(Op.UNSQUEEZE, d.op(Op.MAT_MUL, dyRows, d.transpose(slice, 1, 0)), d.int64s(2));  // M, C, 1
@@ -342,7 +324,7 @@ final class ConvRules {
             return d.reshape(d.op(Op.CONCAT, Attributes.of("axis", 2), perTap), shape);
         }
         int perGroup = channels / groups;
-        if (savedColumns == null && taps > 1 && (groups == 1 || perGroup > 1 && perGroup < PER_TAP_MIN_MAPS)) {
+        if (savedColumns == null && taps > 1 && (groups == 1 || perGroup > 1 && perGroup < PRODUCT_MIN_MAPS)) {
             Value dw = weightGradientAsConv(d, x, dyT, geo);
             if (dw != null) {
                 return dw;
@@ -414,6 +396,30 @@ final class ConvRules {
     }
 
     /**
+     * dW from the columns {@link #columnsByConvolution} writes, the taps taken {@code tapsPerProduct}
+     * at a time: a product each, [C·count, M] or [M, C·count], joined along the taps.
+     */
+    private static Value weightGradientOverColumns(GradientEmitter d, Value x, Value dyRows, Geometry geo, int tapsPerProduct,
+            long positions, long[] shape) {
+        int channels = x.shape().dim(1);
+        int outChannels = dyRows.shape().dim(0);
+        int taps = taps(geo);
+        // BLAS streams its first operand and packs the second: the larger goes first, so with more
+        // positions than output maps the columns do, and the small [C·count, M] products are moved after.
+        boolean columnsFirst = positions >= outChannels;
+        Value dyCols = columnsFirst ? d.transpose(dyRows, 1, 0) : null;                  // N·O, M
+        List<Value> parts = new ArrayList<>();
+        for (int first = 0; first < taps; first += tapsPerProduct) {
+            int count = Math.min(tapsPerProduct, taps - first);
+            Value cols = columnsByConvolution(d, x, geo, first, count);                  // C·count, N·O
+            parts.add(columnsFirst ? d.reshape(d.op(Op.MAT_MUL, cols, dyCols), channels, count, outChannels)
+                    : d.reshape(d.op(Op.MAT_MUL, dyRows, d.transpose(cols, 1, 0)), outChannels, channels, count));
+        }
+        Value dw = parts.size() == 1 ? parts.get(0) : d.op(Op.CONCAT, Attributes.of("axis", columnsFirst ? 1 : 2), parts.toArray(Value[]::new));
+        return d.reshape(columnsFirst ? d.transpose(dw, 2, 0, 1) : dw, shape);           // M, C, K
+    }
+
+    /**
      * Per image, the most im2col column entries one product of {@link #columnsByConvolution} takes,
      * 1 M floats (4 MB an image): a layer with more takes its taps in up to
      * {@link #MOST_COLUMN_PRODUCTS} products, each over the columns of some taps, and beyond that one
@@ -482,11 +488,12 @@ final class ConvRules {
     }
 
     /**
-     * Input maps per group from which a weight gradient takes one GEMM per kernel tap rather than one
-     * over im2col columns: a tap's product is M×C, and below 32 columns BLAS runs it at a fraction of
-     * its speed (ResNet's 3-map stem and LeNet-5's 1- and 6-map convolutions keep the columns).
+     * Input maps from which an ungrouped weight gradient is products, over the columns or per tap,
+     * rather than a convolution with the output gradient as kernels ({@link #weightGradientAsConv}):
+     * a product has C columns a tap, and below 32 BLAS runs it at a fraction of its speed (ResNet's
+     * 3-map stem and LeNet-5's 1- and 6-map convolutions take the convolution).
      */
-    static final int PER_TAP_MIN_MAPS = 32;
+    static final int PRODUCT_MIN_MAPS = 32;
 
     private static int taps(Geometry geo) {
         int taps = 1;

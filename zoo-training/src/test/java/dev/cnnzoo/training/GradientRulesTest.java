@@ -101,7 +101,7 @@ class GradientRulesTest {
      */
     @Test
     void convolutionWeightGradientOverColumnsOrPerTap() {
-        int maps = ConvRules.PER_TAP_MIN_MAPS;
+        int maps = ConvRules.PRODUCT_MIN_MAPS;
         check(probe("tap-same", new int[] {maps, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(3, 3).same())));
         check(probe("tap-strided", new int[] {maps, 7, 8}, (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).pad(1))));
         check(probe("tap-dilated-strided", new int[] {maps, 9, 9}, (n, x) -> n.conv("c", x, Conv.of(2, 3).dilation(2).stride(2).pad(1))));
@@ -174,7 +174,7 @@ class GradientRulesTest {
     void convolutionOverTheWholeInputAsADenseLayer() {
         check(probe("whole", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5))));
         check(probe("whole-strided-1d", new int[] {2, 4}, (n, x) -> n.conv("c", x, Conv.of(3, 4).stride(2))));
-        check(probe("whole-rectangular", new int[] {ConvRules.PER_TAP_MIN_MAPS, 3, 2}, (n, x) -> n.conv("c", x, Conv.of(2, 3, 2))));
+        check(probe("whole-rectangular", new int[] {ConvRules.PRODUCT_MIN_MAPS, 3, 2}, (n, x) -> n.conv("c", x, Conv.of(2, 3, 2))));
         assertEquals(0, convNodes(probe("dense", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5)))),
                 "no Conv: the forward pass is a product too");
         assertEquals(2, weightGradientProducts(probe("dense", new int[] {3, 5, 5}, (n, x) -> n.conv("c", x, Conv.of(4, 5)))),
