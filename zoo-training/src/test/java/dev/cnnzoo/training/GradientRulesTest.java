@@ -18,6 +18,7 @@ import dev.cnnzoo.nn.Lrn;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Padding;
 import dev.cnnzoo.nn.Pool;
+import dev.cnnzoo.testkit.Close;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -267,15 +268,7 @@ class GradientRulesTest {
         Map<String, Tensor> shifted = GradientCheck.of(shiftedBatchNorm(100f)).gradients();
         assertEquals(plain.keySet(), shifted.keySet());
         for (String name : plain.keySet()) {
-            float[] a = plain.get(name).floats();
-            float[] b = shifted.get(name).floats();
-            double scale = 0;
-            double worst = 0;
-            for (int i = 0; i < a.length; i++) {
-                scale = Math.max(scale, Math.abs(a[i]));
-                worst = Math.max(worst, Math.abs(a[i] - b[i]));
-            }
-            assertTrue(worst <= 1e-4 * scale, name + ": " + worst + " against a scale of " + scale);
+            Close.assertRelative(name, plain.get(name).floats(), shifted.get(name).floats(), 1e-4);
         }
     }
 
