@@ -308,12 +308,12 @@ final class ConvRules {
         long[] shape = Arrays.stream(weightShape).asLongStream().toArray();
         int taps = taps(geo);
         int[] outSpatial = dy.shape().tail(2);
+        long o = positions(outSpatial);                                                  // output positions an image
         if (savedColumns == null && groups == 1 && taps > 1 && channels >= PRODUCT_MIN_MAPS) {
             Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
-            long perTapColumns = channels * positions(outSpatial);                       // C·O, one tap's columns an image
-            int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / perTapColumns);
+            int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / (channels * o));     // C·O: one tap's columns an image
             if (geo.spatial <= 2 && tapsPerProduct > 1 && (taps + tapsPerProduct - 1) / tapsPerProduct <= MOST_COLUMN_PRODUCTS) {
-                return weightGradientOverColumns(d, x, dyRows, geo, tapsPerProduct, positions(outSpatial), shape);
+                return weightGradientOverColumns(d, x, dyRows, geo, tapsPerProduct, o, shape);
             }
             Value[] perTap = new Value[taps];
             Taps slices = new Taps(d, x, geo, outSpatial);
@@ -330,7 +330,6 @@ final class ConvRules {
                 return dw;
             }
         }
-        long o = positions(outSpatial);
         if (savedColumns == null && groups == 1 && taps == 1 && Arrays.stream(geo.strides).allMatch(v -> v == 1)
                 && Arrays.stream(geo.pads).allMatch(v -> v == 0) && 4L * outChannels * channels <= (outChannels + channels) * o) {
             // A pointwise layer on large maps: dW = Σ_n dY_n · X_nᵀ, one product per image on the tensors as

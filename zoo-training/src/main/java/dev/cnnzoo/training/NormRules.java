@@ -108,7 +108,7 @@ final class NormRules {
             // cancels where the mean is many standard deviations from zero; at 170 the gradients still
             // agree with the unshifted input's to 1.3e-5 of their scale (GradientRulesTest), as x̂'s did.
             Value sumG = d.reduceSum(g, true, axes);
-            Value mean = d.reshape(d.saved(node, "mean"), keepShape(x));
+            Value mean = d.reshape(d.saved(node, "mean"), channelShape);
             Value sumGx = d.mul(invStd, d.sub(d.reduceSum(d.mul(g, x), true, axes), d.mul(mean, sumG)));
             Value dx = null;
             if (needed[0]) {
@@ -140,14 +140,6 @@ final class NormRules {
             float eps = node.attributes().getFloat("epsilon", 1e-5f);
             return d.op(Op.BATCH_NORMALIZATION, Attributes.of("epsilon", 0f), in.get(0), in.get(1), in.get(2), d.saved(node, "mean"),
                     d.add(d.saved(node, "var"), d.scalar(eps)));
-        }
-
-        /** [1, C, 1, ...]: a per-channel vector as a reduction over all axes but the channels keeps it. */
-        private static long[] keepShape(Value x) {
-            long[] s = new long[x.shape().rank()];
-            Arrays.fill(s, 1);
-            s[1] = x.shape().dim(1);
-            return s;
         }
 
         /** [C, 1, 1, ...]: a per-channel vector shaped to broadcast over N×C×spatial. */

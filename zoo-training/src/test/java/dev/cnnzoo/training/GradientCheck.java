@@ -88,17 +88,12 @@ final class GradientCheck {
 
     /** Runs the check; returns the names of the gradients checked. */
     List<String> run() {
-        TrainingGraph tg = TrainingGraph.build(forward, loss, frozen, true, activations);
-        byte[] model = OnnxExporter.toBytes(tg.graph(), null, ExportOptions.defaults().asBuilt().weightsAsInputs(true));
-        Map<String, Tensor> feeds = feeds(tg);
-        List<String> checked = new ArrayList<>();
-        try (InferenceSession s = InferenceSession.open(model, RuntimeOptions.cpu(1))) {
+        return onSession((tg, s) -> {
+            Map<String, Tensor> feeds = feeds(tg);
             Map<String, Tensor> out = s.run(feeds);
-            List<String> targets = new ArrayList<>(tg.trainable());
-            targets.addAll(tg.inputGradients());
-            for (String name : targets) {
-                Tensor analytic = out.get(name + TrainingGraph.GRAD);
-                compare(s, feeds, name, analytic);
+            List<String> checked = new ArrayList<>();
+            for (String name : targets(tg)) {
+                compare(s, feeds, name, out.get(name + TrainingGraph.GRAD));
                 checked.add(name);
             }
             for (String f : tg.frozen()) {
@@ -106,22 +101,34 @@ final class GradientCheck {
                     throw new AssertionError("frozen parameter " + f + " has a gradient output");
                 }
             }
-        }
-        return checked;
+            return checked;
+        });
     }
 
     /** The training graph's gradients of every trainable parameter and of the inputs, by name, on the check's feeds. */
     Map<String, Tensor> gradients() {
+        return onSession((tg, s) -> {
+            Map<String, Tensor> out = s.run(feeds(tg));
+            Map<String, Tensor> grads = new LinkedHashMap<>();
+            targets(tg).forEach(name -> grads.put(name, out.get(name + TrainingGraph.GRAD)));
+            return grads;
+        });
+    }
+
+    /** {@code body} on a one-thread session of the checked network's training graph. */
+    private <T> T onSession(java.util.function.BiFunction<TrainingGraph, InferenceSession, T> body) {
         TrainingGraph tg = TrainingGraph.build(forward, loss, frozen, true, activations);
         byte[] model = OnnxExporter.toBytes(tg.graph(), null, ExportOptions.defaults().asBuilt().weightsAsInputs(true));
-        Map<String, Tensor> grads = new LinkedHashMap<>();
         try (InferenceSession s = InferenceSession.open(model, RuntimeOptions.cpu(1))) {
-            Map<String, Tensor> out = s.run(feeds(tg));
-            List<String> targets = new ArrayList<>(tg.trainable());
-            targets.addAll(tg.inputGradients());
-            targets.forEach(name -> grads.put(name, out.get(name + TrainingGraph.GRAD)));
+            return body.apply(tg, s);
         }
-        return grads;
+    }
+
+    /** The trainable parameters and the inputs with gradients. */
+    private static List<String> targets(TrainingGraph tg) {
+        List<String> targets = new ArrayList<>(tg.trainable());
+        targets.addAll(tg.inputGradients());
+        return targets;
     }
 
     private void compare(InferenceSession s, Map<String, Tensor> feeds, String name, Tensor analytic) {
