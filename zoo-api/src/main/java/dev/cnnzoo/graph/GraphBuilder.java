@@ -174,6 +174,16 @@ public final class GraphBuilder {
         return v;
     }
 
+    /**
+     * Declares that the INT64 vector {@code v}, computed in the graph, holds {@code shape} at run time,
+     * as {@link #shapeOf}'s do: a Reshape to it then has that shape. For a shape that depends on
+     * other values only for ordering ({@code Where(c, s, s)}).
+     */
+    public Value holdingShape(Value v, Shape shape) {
+        shapeVectors.put(v, shape);
+        return v;
+    }
+
     /** The data of a constant value, or null if {@code v} is not constant. */
     public Tensor constantData(Value v) {
         return v != null && v.kind() == Value.Kind.CONSTANT ? constants.get(v.name()) : null;

@@ -94,9 +94,22 @@ public final class InferenceSession implements AutoCloseable {
      *                {@code .json}), or null for none; {@link #endProfiling} finishes it
      */
     public static InferenceSession openRepeated(byte[] model, RuntimeOptions options, Path profile) {
+        return openRepeated(model, options, profile, true);
+    }
+
+    /**
+     * As {@link #openRepeated(byte[], RuntimeOptions, Path)}, with ONNX Runtime's CPU arena on or
+     * off. Off, each tensor is allocated from the C library and given back when freed (the large ones
+     * are mapped and unmapped): slower where a run allocates much, but a late request larger than any
+     * block the run freed does not make the arena take a new region that it keeps.
+     */
+    public static InferenceSession openRepeated(byte[] model, RuntimeOptions options, Path profile, boolean cpuArena) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = sessionOptions(options)) {
             so.setMemoryPatternOptimization(false);
+            if (!cpuArena) {
+                so.setCPUArenaAllocator(false);
+            }
             if (profile != null) {
                 so.enableProfiling(profile.toString());
             }

@@ -184,8 +184,7 @@ public final class TrainingArtifacts {
                         if (MOVES.contains(reader.operator())) {
                             moved.addAll(reader.outputs());
                         } else if (reader.outputs().get(0).dtype() == DType.FLOAT) {
-                            Value ran = g.op(Op.IS_NAN, dev.cnnzoo.graph.Attributes.none(), firstElement(g, reader.outputs().get(0)));
-                            all.add(ran);
+                            all.add(OptimizerGraph.computed(g, reader.outputs().get(0)));
                         }
                     }
                 }
@@ -195,12 +194,6 @@ public final class TrainingArtifacts {
             });
         }
         return done;
-    }
-
-    /** One element of {@code v} as a scalar: a view of it flattened, then a gather of one value. */
-    private static Value firstElement(GraphBuilder g, Value v) {
-        Value flat = v.shape().rank() == 1 ? v : g.op(Op.RESHAPE, dev.cnnzoo.graph.Attributes.none(), v, g.int64s(-1));
-        return g.op(Op.GATHER, dev.cnnzoo.graph.Attributes.of("axis", 0), flat, g.constant(dev.cnnzoo.graph.Tensor.ofLongs(Shape.scalar(), new long[] {0})));
     }
 
     private static Value output(Graph g, String name) {

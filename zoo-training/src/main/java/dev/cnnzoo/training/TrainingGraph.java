@@ -137,6 +137,14 @@ public final class TrainingGraph {
         private final Map<Value, Value> mapped = new IdentityHashMap<>();
         private final Set<Value> requiresGrad = Collections.newSetFromMap(new IdentityHashMap<>());
         private final Map<Value, List<Value>> contributions = new IdentityHashMap<>();
+        /** Dense weights of at least this many values (64 MiB: VGG's and AlexNet's first two) wait for the rest of the backward pass. */
+        static final long DEFERRED_DENSE_WEIGHTS = 1L << 24;
+        /** The forward graph's parameters that are trained (not frozen). */
+        private final Set<Value> trainableParameters = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Dense weight gradients, emitted after the rest of the backward pass ({@link #denseWeights}). */
+        private final List<Runnable> deferred = new ArrayList<>();
+        /** A scalar 1 that exists once every gradient emitted before the deferred ones does. */
+        private Value theRestDone;
         private final Activations activations;
         /** ReLU nodes after a batch norm, by output, whose outputs the backward pass recomputes; and the recomputed values. */
         private final Map<Value, Node> recomputable = new IdentityHashMap<>();
@@ -173,6 +181,7 @@ public final class TrainingGraph {
                     } else {
                         trainable.add(p.name());
                         requiresGrad.add(p.value());
+                        trainableParameters.add(p.value());
                     }
                 } else {
                     mapped.put(p.value(), g.state(p.name(), p.shape(), p.init()));
@@ -293,16 +302,91 @@ public final class TrainingGraph {
                 n.inputs().forEach(v -> ins.add(v == null ? null : forBackward(v)));
                 List<Value> outs = new ArrayList<>();
                 n.outputs().forEach(v -> outs.add(forBackward(v)));
-                List<Value> inGrads;
-                try (var s = g.scope(n.layer() + "/grad")) {
-                    inGrads = Rules.of(n.operator()).backward(d, n, ins, outs, outGrads, needed);
+                boolean[] later = denseWeights(n, needed);
+                if (later != null) {
+                    deferred.add(() -> {
+                        List<Value> waited;
+                        try (var s = g.scope(n.layer() + "/grad")) {
+                            waited = afterTheRest(outGrads);
+                        }
+                        emitBackward(n, ins, outs, waited, later);
+                    });
                 }
-                for (int k = 0; k < needed.length; k++) {
-                    if (needed[k] && k < inGrads.size() && inGrads.get(k) != null) {
-                        contributions.computeIfAbsent(n.inputs().get(k), x -> new ArrayList<>()).add(inGrads.get(k));
-                    }
+                emitBackward(n, ins, outs, outGrads, needed);
+            }
+            deferred.forEach(Runnable::run);
+        }
+
+        private void emitBackward(Node n, List<Value> ins, List<Value> outs, List<Value> outGrads, boolean[] needed) {
+            boolean anyNeeded = false;
+            for (boolean b : needed) {
+                anyNeeded |= b;
+            }
+            if (!anyNeeded) {
+                return;
+            }
+            List<Value> inGrads;
+            try (var s = g.scope(n.layer() + "/grad")) {
+                inGrads = Rules.of(n.operator()).backward(d, n, ins, outs, outGrads, needed);
+            }
+            for (int k = 0; k < needed.length; k++) {
+                if (needed[k] && k < inGrads.size() && inGrads.get(k) != null) {
+                    contributions.computeIfAbsent(n.inputs().get(k), x -> new ArrayList<>()).add(inGrads.get(k));
                 }
             }
+        }
+
+        /**
+         * A dense layer's weight gradient waits for the rest of the backward pass. Computed where
+         * the backward pass reaches the layer, that gradient and its update's temporaries (in the fused
+         * step the update follows at once) come on top of every activation the convolutions' backward
+         * pass still needs: VGG-16's first dense layer, 392 MiB of weights, held three such tensors
+         * besides ~1 GB of activations at the step's peak (live 2,143 MiB there; deferred, 1,307 MiB at
+         * most anywhere). Its inputs (the layer's input and output gradient) are small, so waiting
+         * costs nothing but their memory; see StepEngine for the arena that the late blocks need off. Returns the needed
+         * flags taken out of {@code needed} (the weights), or null when {@code n} is no dense layer.
+         */
+        private boolean[] denseWeights(Node n, boolean[] needed) {
+            // Only large ones: moving a gradient changes the order ONNX Runtime picks for the whole
+            // backward pass, and for networks whose dense layers are small that order held more
+            // (ResNet-18's peak 617–625 → 740 MiB, googlenet-bn's 919 MiB → 1.06 GiB with every dense
+            // layer deferred, measured in the benchmark).
+            if (!n.is(Op.GEMM) && !n.is(Op.MAT_MUL)) {
+                return null;
+            }
+            boolean[] later = new boolean[needed.length];
+            boolean any = false;
+            for (int k = 0; k < needed.length; k++) {
+                Value v = n.inputs().get(k);
+                if (needed[k] && v.shape().rank() == 2 && trainableParameters.contains(v) && v.shape().elements() >= DEFERRED_DENSE_WEIGHTS) {
+                    later[k] = true;
+                    needed[k] = false;
+                    any = true;
+                }
+            }
+            return any ? later : null;
+        }
+
+        /**
+         * {@code grads} multiplied by a scalar 1 that exists once every other parameter's gradient
+         * does (see {@link OptimizerGraph#computed}): a data dependency on the rest of the backward pass.
+         */
+        private List<Value> afterTheRest(List<Value> grads) {
+            if (theRestDone == null) {
+                Value one = d.scalar(1);
+                try (var s = g.scope("dense.wait")) {
+                    for (Value p : trainableParameters) {
+                        for (Value term : contributions.getOrDefault(p, List.of())) {
+                            Value c = OptimizerGraph.computed(g, term);
+                            one = d.op(Op.WHERE, c, one, one);
+                        }
+                    }
+                }
+                theRestDone = one;
+            }
+            List<Value> out = new ArrayList<>();
+            grads.forEach(v -> out.add(v == null ? null : d.mul(v, theRestDone)));
+            return out;
         }
 
         /**

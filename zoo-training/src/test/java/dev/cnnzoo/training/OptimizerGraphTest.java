@@ -126,4 +126,112 @@ class OptimizerGraphTest {
             }
         }
     }
+
+    /**
+     * However ONNX Runtime orders an update's nodes, a parameter's update holds at most its gradient
+     * and two more parameter-sized temporaries at once (plain SGD one): the largest number live over
+     * every order the graph's data dependencies allow, searched exhaustively over the nodes that read
+     * or write such a temporary. Its outputs are written in place and ONNX Runtime's Reshape is a view,
+     * so neither counts. Without the update's ordering conditions NAdam and AdamW reach 4 (NAdam's
+     * gradient, read again by its step, alive through both moments' chains interleaved, or the
+     * denominator computed before the numerator; AdamW's decayed weights computed first).
+     */
+    @Test
+    void anUpdateHoldsAtMostTwoParameterSizedTemporariesBesidesItsGradient() {
+        Shape shape = Shape.of(64, 64);
+        assertEquals(3, mostLiveTemporaries(Optimizer.adam(), shape));
+        assertEquals(3, mostLiveTemporaries(Optimizer.adamw(0.01), shape));
+        assertEquals(3, mostLiveTemporaries(Optimizer.nadam(), shape));
+        assertEquals(3, mostLiveTemporaries(Optimizer.sgd(0.9, true), shape));
+        assertEquals(2, mostLiveTemporaries(Optimizer.sgd(0, false), shape));
+    }
+
+    /** The most parameter-sized temporaries (the gradient included) live at once over every valid order. */
+    private static int mostLiveTemporaries(Optimizer opt, Shape shape) {
+        Graph g = OptimizerGraph.build(opt, Map.of("w", shape));
+        java.util.Set<Value> outputs = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        g.outputs().forEach(o -> outputs.add(o.value()));
+        // a Reshape's output is a view: its readers read its input
+        Map<Value, Value> base = new java.util.IdentityHashMap<>();
+        java.util.function.Function<Value, Value> root = v -> {
+            Value r = v;
+            while (base.containsKey(r)) {
+                r = base.get(r);
+            }
+            return r;
+        };
+        for (Node n : g.nodes()) {
+            if (n.is(Op.RESHAPE)) {
+                base.put(n.outputs().get(0), n.inputs().get(0));
+            }
+        }
+        java.util.function.Predicate<Value> temporary = v -> v != null && !outputs.contains(v) && v.shape().isStatic()
+                && v.shape().elements() == shape.elements() && (g.producer(v) != null || v.name().equals("w" + TrainingGraph.GRAD));
+        List<Node> nodes = g.nodes().stream().filter(n -> !n.is(Op.RESHAPE)
+                && (n.outputs().stream().anyMatch(temporary) || n.inputs().stream().map(v -> v == null ? null : root.apply(v)).anyMatch(temporary)))
+                .toList();
+        int count = nodes.size();
+        assertTrue(count < 24, "a search over 2^" + count + " sets");
+        // ancestors among the searched nodes, through every node of the graph
+        long[] before = new long[count];
+        for (int i = 0; i < count; i++) {
+            java.util.Deque<Node> todo = new java.util.ArrayDeque<>(List.of(nodes.get(i)));
+            java.util.Set<Node> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            while (!todo.isEmpty()) {
+                for (Value in : todo.pop().inputs()) {
+                    Node p = in == null ? null : g.producer(in);
+                    if (p != null && seen.add(p)) {
+                        todo.push(p);
+                        int j = nodes.indexOf(p);
+                        if (j >= 0) {
+                            before[i] |= 1L << j;
+                        }
+                    }
+                }
+            }
+        }
+        Map<Value, Long> readers = new java.util.IdentityHashMap<>();
+        Map<Value, Integer> writer = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < count; i++) {
+            for (Value in : nodes.get(i).inputs()) {
+                Value r = in == null ? null : root.apply(in);
+                if (temporary.test(r)) {
+                    readers.merge(r, 1L << i, (a, b) -> a | b);
+                }
+            }
+            for (Value out : nodes.get(i).outputs()) {
+                if (temporary.test(out)) {
+                    writer.put(out, i);
+                }
+            }
+        }
+        return most(0L, count, before, readers, writer, new HashMap<>());
+    }
+
+    private static int most(long done, int count, long[] before, Map<Value, Long> readers, Map<Value, Integer> writer, Map<Long, Integer> memo) {
+        Integer known = memo.get(done);
+        if (known != null) {
+            return known;
+        }
+        int live = 0;
+        for (Map.Entry<Value, Long> r : readers.entrySet()) {
+            Integer w = writer.get(r.getKey());
+            boolean written = w == null || (done & (1L << w)) != 0;       // the gradient exists from the start
+            if (written && (r.getValue() & ~done) != 0) {
+                live++;
+            }
+        }
+        int most = live;
+        for (int i = 0; i < count; i++) {
+            if ((done & (1L << i)) == 0 && (before[i] & ~done) == 0) {
+                int made = 0;
+                for (Map.Entry<Value, Integer> w : writer.entrySet()) {
+                    made += w.getValue() == i ? 1 : 0;
+                }
+                most = Math.max(most, Math.max(live + made, most(done | (1L << i), count, before, readers, writer, memo)));
+            }
+        }
+        memo.put(done, most);
+        return most;
+    }
 }

@@ -111,11 +111,13 @@ public final class StepEngine implements AutoCloseable {
         this.seed = seed;
         this.stepIndex = start.step();
         this.logitsName = artifacts.model().graph().mainOutput().name();
+        boolean arena = cpuArena(artifacts);
         this.step = mode == Mode.FUSED
-                ? InferenceSession.openRepeated(forRuntime(artifacts.stepModel(), runtime), forSize(artifacts.stepGraph(), runtime), profile) : null;
+                ? InferenceSession.openRepeated(forRuntime(artifacts.stepModel(), runtime), forSize(artifacts.stepGraph(), runtime), profile, arena)
+                : null;
         this.training = mode == Mode.SEPARATE
                 ? InferenceSession.openRepeated(forRuntime(artifacts.trainingModel(), runtime), forSize(artifacts.training().graph(), runtime),
-                        profile) : null;
+                        profile, arena) : null;
         this.optimizerSession = mode == Mode.SEPARATE
                 ? InferenceSession.openRepeated(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime), null) : null;
         this.eval = InferenceSession.open(forRuntime(artifacts.evalModel(), runtime), runtime);
@@ -167,6 +169,22 @@ public final class StepEngine implements AutoCloseable {
     /** On the CPU, the model with its convolutions on ONNX Runtime's blocked kernels ({@link dev.cnnzoo.training.BlockedConvolutions}). */
     private static byte[] forRuntime(byte[] model, RuntimeOptions runtime) {
         return runtime.device() == dev.cnnzoo.runtime.Device.CPU && runtime.optimize() ? dev.cnnzoo.training.BlockedConvolutions.forThisCpu(model) : model;
+    }
+
+    /**
+     * Trainable tensors of this many values or more (64 MiB) turn ONNX Runtime's CPU arena off for
+     * the step. Their gradients and updates come at the end of the backward pass (dense layers' weight
+     * gradients wait for it, {@code TrainingGraph}), in blocks larger than anything the pass freed;
+     * the arena then takes new regions and keeps them. VGG-16-BN at batch 8 (fc1 102 M values, fc2 16.8 M):
+     * peak 4.26 GiB with the arena, 3.79 without, steps 5.3–5.7 against 5.7–6.0 s (docs/benchmarks.md).
+     * Below it (every other network of the zoo's benchmark) the arena holds less than malloc does.
+     */
+    static final long LARGEST_PARAMETER_WITH_ARENA = (1L << 24) - 1;
+
+    static boolean cpuArena(TrainingArtifacts artifacts) {
+        var parameters = artifacts.model().graph().parameters();
+        return artifacts.training().trainable().stream()
+                .noneMatch(p -> parameters.get(p).shape().elements() > LARGEST_PARAMETER_WITH_ARENA);
     }
 
     private static RuntimeOptions forSize(Graph graph, RuntimeOptions runtime) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cnnzoo.api.Model;
+import dev.cnnzoo.api.ModelConfig;
 import dev.cnnzoo.api.ModelZoo;
 import dev.cnnzoo.api.ZooException;
 import dev.cnnzoo.graph.Shape;
@@ -219,5 +220,21 @@ class StepEngineTest {
         ZooException refused = org.junit.jupiter.api.Assertions.assertThrows(ZooException.class,
                 () -> new StepEngine(a, later, RuntimeOptions.cpu(1), StepEngine.Mode.FUSED, 1).close());
         assertTrue(refused.getMessage().contains("lacks the optimizer state"), refused.getMessage());
+    }
+
+    /**
+     * ONNX Runtime's arena is off for a network with a trainable tensor of 2^24 values or more
+     * (VGG-16-BN's two first dense layers) and on for the others (ResNet-18's largest, its classifier,
+     * has 512,000).
+     */
+    @Test
+    void theArenaIsOffOnlyForTrainableTensorsOf64MiB() {
+        ModelConfig small = ModelConfig.builder().inputSize(32, 32).build();
+        TrainingSpec spec = TrainingSpec.of(Loss.crossEntropy(), Optimizer.nadam());
+        assertEquals(false, StepEngine.cpuArena(TrainingArtifacts.generate(ModelZoo.load().build("vgg16-bn", small), spec)));
+        assertEquals(true, StepEngine.cpuArena(TrainingArtifacts.generate(ModelZoo.load().build("resnet18", small), spec)));
+        // frozen, the dense layers are not trained: the arena stays on
+        assertEquals(true, StepEngine.cpuArena(TrainingArtifacts.generate(ModelZoo.load().build("vgg16-bn", small),
+                spec.freezing(TrainingGraph.parametersUpTo(ModelZoo.load().build("vgg16-bn", small).graph(), "classifier.3")))));
     }
 }
