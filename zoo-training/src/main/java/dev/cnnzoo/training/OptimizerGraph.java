@@ -162,7 +162,7 @@ public final class OptimizerGraph {
     }
 
     /** {@code v} once every condition of {@code when} is computed (the same value; {@code v} itself when there is none). */
-    private static Value after(GradientEmitter o, List<Value> when, Value v) {
+    static Value after(GradientEmitter o, List<Value> when, Value v) {
         Value out = v;
         for (Value w : v == null ? List.<Value>of() : when) {
             out = o.op(Op.WHERE, w, out, out);

@@ -373,16 +373,13 @@ public final class TrainingGraph {
          */
         private List<Value> afterTheRest(List<Value> grads) {
             if (theRestDone == null) {
-                Value one = d.scalar(1);
                 try (var s = g.scope("dense.wait")) {
+                    List<Value> done = new ArrayList<>();
                     for (Value p : trainableParameters) {
-                        for (Value term : contributions.getOrDefault(p, List.of())) {
-                            Value c = OptimizerGraph.computed(g, term);
-                            one = d.op(Op.WHERE, c, one, one);
-                        }
+                        contributions.getOrDefault(p, List.of()).forEach(term -> done.add(OptimizerGraph.computed(g, term)));
                     }
+                    theRestDone = OptimizerGraph.after(d, done, d.scalar(1));
                 }
-                theRestDone = one;
             }
             List<Value> out = new ArrayList<>();
             grads.forEach(v -> out.add(v == null ? null : d.mul(v, theRestDone)));
