@@ -55,15 +55,17 @@ public final class TrainingGraph {
     private final List<String> state;
     private final List<DropoutMask> masks;
     private final List<String> inputGradients;
+    private final List<String> deferredGradients;
 
     private TrainingGraph(Graph graph, List<String> trainable, List<String> frozen, List<String> state, List<DropoutMask> masks,
-            List<String> inputGradients) {
+            List<String> inputGradients, List<String> deferredGradients) {
         this.graph = graph;
         this.trainable = List.copyOf(trainable);
         this.frozen = List.copyOf(frozen);
         this.state = List.copyOf(state);
         this.masks = List.copyOf(masks);
         this.inputGradients = List.copyOf(inputGradients);
+        this.deferredGradients = List.copyOf(deferredGradients);
     }
 
     public Graph graph() {
@@ -91,6 +93,16 @@ public final class TrainingGraph {
     /** Network inputs whose gradient is an output too ({@code input_grad}), when asked for. */
     public List<String> inputGradients() {
         return inputGradients;
+    }
+
+    /**
+     * Trainable parameters whose gradient waits for every other gradient: dense weights of
+     * 2<sup>24</sup> values or more (VGG's and AlexNet's first two dense layers), whose gradient and
+     * update would otherwise come on top of the convolutions' activations. Their late, large blocks
+     * are what make the step engine turn ONNX Runtime's arena off.
+     */
+    public List<String> deferredGradients() {
+        return deferredGradients;
     }
 
     /**
@@ -143,6 +155,7 @@ public final class TrainingGraph {
         private final Set<Value> trainableParameters = Collections.newSetFromMap(new IdentityHashMap<>());
         /** Dense weight gradients, emitted after the rest of the backward pass ({@link #denseWeights}). */
         private final List<Runnable> deferred = new ArrayList<>();
+        private final Set<Value> deferredWeights = Collections.newSetFromMap(new IdentityHashMap<>());
         /** A scalar 1 that exists once every gradient emitted before the deferred ones does. */
         private Value theRestDone;
         private final Activations activations;
@@ -222,7 +235,9 @@ public final class TrainingGraph {
             for (Graph.Output o : forward.outputs()) {
                 g.output(o.name(), mapped.get(o.value()));
             }
-            return new TrainingGraph(g.build(), trainable, frozenList, updatedState, d.masks(), inputGrads);
+            List<String> deferredNames = forward.parameters().values().stream()
+                    .filter(p -> deferredWeights.contains(p.value())).map(Parameter::name).toList();
+            return new TrainingGraph(g.build(), trainable, frozenList, updatedState, d.masks(), inputGrads, deferredNames);
         }
 
         private void forwardPass() {
@@ -361,6 +376,7 @@ public final class TrainingGraph {
                 if (needed[k] && v.shape().rank() == 2 && trainableParameters.contains(v) && v.shape().elements() >= DEFERRED_DENSE_WEIGHTS) {
                     later[k] = true;
                     needed[k] = false;
+                    deferredWeights.add(v);
                     any = true;
                 }
             }

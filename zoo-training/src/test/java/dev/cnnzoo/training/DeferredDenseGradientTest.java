@@ -25,7 +25,9 @@ class DeferredDenseGradientTest {
         Value h = net.relu(net.batchNorm("bn1", net.conv("conv1", x, Conv.of(64, 3).pad(1))));
         h = net.relu(net.dense("fc1", net.flatten(h), 4096));        // 4,096 × 4,096 weights: 2^24 (only shapes are built)
         net.output(Net.LOGITS, net.dense("fc2", h, 3));
-        Graph tg = TrainingGraph.build(net.build(), Loss.crossEntropy(), Set.of(), false, TrainingGraph.Activations.KEEP).graph();
+        TrainingGraph training = TrainingGraph.build(net.build(), Loss.crossEntropy(), Set.of(), false, TrainingGraph.Activations.KEEP);
+        assertEquals(java.util.List.of("fc1.weight"), training.deferredGradients());
+        Graph tg = training.graph();
 
         Set<Value> before = ancestors(tg, output(tg, "fc1.weight" + TrainingGraph.GRAD));
         for (String other : new String[] {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "fc1.bias", "fc2.weight", "fc2.bias"}) {

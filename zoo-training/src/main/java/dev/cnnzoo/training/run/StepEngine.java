@@ -172,19 +172,15 @@ public final class StepEngine implements AutoCloseable {
     }
 
     /**
-     * Trainable tensors of this many values or more (64 MiB) turn ONNX Runtime's CPU arena off for
-     * the step. Their gradients and updates come at the end of the backward pass (dense layers' weight
-     * gradients wait for it, {@code TrainingGraph}), in blocks larger than anything the pass freed;
-     * the arena then takes new regions and keeps them. VGG-16-BN at batch 8 (fc1 102 M values, fc2 16.8 M):
-     * peak 4.26 GiB with the arena, 3.79 without, steps 5.3–5.7 against 5.7–6.0 s (docs/benchmarks.md).
-     * Below it (every other network of the zoo's benchmark) the arena holds less than malloc does.
+     * ONNX Runtime's CPU arena stays on unless the training graph defers gradients
+     * ({@link TrainingGraph#deferredGradients}). Those gradients and their updates come at the end of
+     * the backward pass in blocks larger than anything the pass freed (VGG-16's fc1, 392 MiB); the
+     * arena then takes new regions and keeps them. VGG-16-BN at batch 8: peak 4.26 GiB with the arena,
+     * 3.79 without, steps 5.3–5.7 against 5.7–6.0 s (docs/benchmarks.md). For every other network of
+     * the zoo's benchmark the arena holds less than malloc does.
      */
-    static final long LARGEST_PARAMETER_WITH_ARENA = (1L << 24) - 1;
-
     static boolean cpuArena(TrainingArtifacts artifacts) {
-        var parameters = artifacts.model().graph().parameters();
-        return artifacts.training().trainable().stream()
-                .noneMatch(p -> parameters.get(p).shape().elements() > LARGEST_PARAMETER_WITH_ARENA);
+        return artifacts.training().deferredGradients().isEmpty();
     }
 
     private static RuntimeOptions forSize(Graph graph, RuntimeOptions runtime) {

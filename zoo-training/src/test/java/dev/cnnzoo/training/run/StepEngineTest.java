@@ -223,9 +223,9 @@ class StepEngineTest {
     }
 
     /**
-     * ONNX Runtime's arena is off for a network with a trainable tensor of 2^24 values or more
-     * (VGG-16-BN's two first dense layers) and on for the others (ResNet-18's largest, a 512×512×3×3
-     * kernel, has 2.36 M values).
+     * ONNX Runtime's arena is off where the training graph defers gradients (VGG-16-BN's two first
+     * dense layers, of 2^24 values or more) and on for the others (ResNet-18's largest trainable
+     * tensor, a 512×512×3×3 kernel, has 2.36 M values).
      */
     @Test
     void theArenaIsOffOnlyForTrainableTensorsOf64MiB() {
