@@ -88,8 +88,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--separate", description = "With --train: run the training model then the optimizer model instead of the fused step.")
     boolean separate;
 
-    @Option(names = "--recompute", description = "With --train: recompute each ReLU output after a batch norm in the backward pass (less memory).")
-    boolean recompute;
+    @Option(names = "--recompute", negatable = true, description = {"With --train: recompute each ReLU output after a batch norm in the backward "
+            + "pass instead of keeping it (the default, as `zoo train`: less memory, the same weights); --no-recompute keeps every activation."})
+    Boolean recompute;
+
+    private boolean recomputes() {
+        return recompute == null || recompute;
+    }
 
     @Option(names = "--profile", paramLabel = "DIR", description = {"With --train: ONNX Runtime's profile of the timed steps, per model and batch, "
             + "into DIR (MODEL-bB_DATE.json), with where the time goes by phase, operator and layer (MODEL-bB.txt)."})
@@ -182,7 +187,9 @@ final class BenchCommand implements Callable<Integer> {
         settings.put("timed runs", iterations);
         settings.put("budget seconds", budget > 0 ? budget : null);
         settings.put("optimizer", train ? opt.describe() : null);
-        settings.put("activations", train && recompute ? "recomputed after batch norms" : null);
+        settings.put("activations", train ? recomputes() ? "recomputed after batch norms" : "all kept" : null);
+        // glibc's mmap threshold moves a peak resident memory by hundreds of MiB (the zoo launcher sets it)
+        settings.put("glibc mmap threshold", System.getenv("MALLOC_MMAP_THRESHOLD_"));
         int width = resolved.stream().mapToInt(t -> t.name().length()).max().orElse(12);
         if (vs != null) {
             width = Math.max(width, vs.getFileName().toString().length() + 5);
@@ -271,7 +278,7 @@ final class BenchCommand implements Callable<Integer> {
         if (vs != null && train) {
             throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
         }
-        if (!train && (separate || recompute || !optimizer.equals("nadam") || profile != null)) {
+        if (!train && (separate || recompute != null || !optimizer.equals("nadam") || profile != null)) {
             throw new ZooException("--optimizer, --separate, --recompute and --profile apply to --train only");
         }
         if (profile != null) {
@@ -397,7 +404,7 @@ final class BenchCommand implements Callable<Integer> {
                 Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
                 try (TrainingStepRunner step = new TrainingStepRunner(model, startingWeights, opt, learningRate, b, options,
                         separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED,
-                        recompute ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
+                        recomputes() ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
                     if (prefix != null) {
@@ -474,8 +481,8 @@ final class BenchCommand implements Callable<Integer> {
         if (profile != null) {
             args.addAll(List.of("--profile", profile.toString()));
         }
-        if (recompute) {
-            args.add("--recompute");
+        if (recompute != null) {
+            args.add(recompute ? "--recompute" : "--no-recompute");
         }
         if (weights.given()) {
             args.addAll(List.of("--weights", weights.weights));

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -70,7 +71,9 @@ final class PyTorchBench {
             err = Files.createTempFile("zoo-pytorch-bench-", ".err");
             Process p;
             try {
-                p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+                withDefaultMalloc(pb.environment());
+                p = pb.start();
             } catch (IOException e) {
                 throw new ZooException("cannot start " + python + " for --vs-pytorch (" + e.getMessage() + "); give the interpreter that has "
                         + "torch and torchvision with --python");
@@ -116,6 +119,17 @@ final class PyTorchBench {
             } catch (IOException ignored) {
                 // a temporary file left behind is harmless
             }
+        }
+    }
+
+    /**
+     * Takes out the glibc mmap threshold the {@code zoo} launcher set for the zoo's own process
+     * (its ZOO_SET_MALLOC_MMAP_THRESHOLD says it did), so that PyTorch runs with glibc's default,
+     * as its users run it. A threshold the user set stays, for both sides.
+     */
+    static void withDefaultMalloc(Map<String, String> environment) {
+        if ("1".equals(environment.remove("ZOO_SET_MALLOC_MMAP_THRESHOLD"))) {
+            environment.remove("MALLOC_MMAP_THRESHOLD_");
         }
     }
 }

@@ -108,8 +108,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     RuntimeMixin runtime;
 
-    @Option(names = "--recompute", description = {"Recompute each ReLU output after a batch norm in the backward pass instead of keeping it: "
-            + "about half the activation memory of a batch-norm network for a few percent more time; the same weights."})
+    @Option(names = "--recompute", negatable = true, defaultValue = "true", fallbackValue = "true", description = {"Recompute each ReLU output after "
+            + "a batch norm in the backward pass instead of keeping it (the default): less activation memory for a few percent more time, "
+            + "the same weights. --no-recompute keeps every activation, as PyTorch does."})
     boolean recompute;
 
     @Option(names = "--separate", description = "Run ONNX Runtime's layout (training then optimizer model) instead of the fused step model.")

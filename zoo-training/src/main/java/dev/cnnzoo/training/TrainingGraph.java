@@ -42,6 +42,10 @@ public final class TrainingGraph {
      * computed again in the backward pass, where the layers after it need it, from the batch norm's
      * input and statistics (kept anyway): two cheap passes per layer for one activation less, about
      * half of what a conv–batch-norm–ReLU network keeps. The gradients are the same, bit for bit.
+     * {@link TrainingSpec} and the trainer recompute by default: on a 2-core AMD EPYC at the
+     * benchmark's batches, ResNet-50's step peaked at 1.37 against 1.51 GiB and Inception-v3's at
+     * 1.12 against 1.18, each about 5 % slower; ResNet-18, GoogLeNet-BN and fashion-cnn the same in
+     * both (docs/benchmarks.md). This graph's own {@link #build(Graph, Loss, Set, boolean)} keeps them.
      */
     public enum Activations { KEEP, RECOMPUTE }
 

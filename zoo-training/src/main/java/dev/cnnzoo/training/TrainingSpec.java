@@ -13,9 +13,9 @@ public record TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen, T
         Objects.requireNonNull(activations, "activations");
     }
 
-    /** Every activation kept. */
+    /** The cheap activations recomputed ({@link TrainingGraph.Activations#RECOMPUTE}, the default). */
     public TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen) {
-        this(loss, optimizer, frozen, TrainingGraph.Activations.KEEP);
+        this(loss, optimizer, frozen, TrainingGraph.Activations.RECOMPUTE);
     }
 
     public static TrainingSpec of(Loss loss, Optimizer optimizer) {

@@ -79,7 +79,9 @@ public final class StepEngine implements AutoCloseable {
     private final InferenceSession step;
     private final InferenceSession training;
     private final InferenceSession optimizerSession;
-    private final InferenceSession eval;
+    /** The evaluation model's session, opened by the first evaluation: a benchmark or a run without one never pays for it. */
+    private InferenceSession eval;
+    private final RuntimeOptions runtime;
     private final Optimizer optimizer;
     private final long seed;
     /** Every tensor carried from step to step, by input name. */
@@ -120,7 +122,7 @@ public final class StepEngine implements AutoCloseable {
                         profile, arena) : null;
         this.optimizerSession = mode == Mode.SEPARATE
                 ? InferenceSession.openRepeated(artifacts.optimizerModel(), forSize(artifacts.optimizerGraph(), runtime), null) : null;
-        this.eval = InferenceSession.open(forRuntime(artifacts.evalModel(), runtime), runtime);
+        this.runtime = runtime;
         for (Map.Entry<String, Tensor> e : start.tensors().entrySet()) {
             OnnxTensor t = InferenceSession.nativeTensor(e.getValue());
             owned.add(t);
@@ -421,6 +423,9 @@ public final class StepEngine implements AutoCloseable {
             feeds.put(TrainingGraph.LABELS, track(inputs, staging.tensor(TrainingGraph.LABELS, Tensor.ofLongs(Shape.of(n), labels))));
             for (String w : artifacts.weightNames()) {
                 feeds.put(w, carried.get(w));
+            }
+            if (eval == null) {
+                eval = InferenceSession.open(forRuntime(artifacts.evalModel(), runtime), runtime);
             }
             try (OrtSession.Result r = eval.runNative(feeds, null)) {
                 return new StepResult(scalar(r, TrainingGraph.LOSS), correct(r, labels), n);

@@ -70,12 +70,12 @@ public final class Trainer {
             }
         }
 
-        /** Every activation kept. */
+        /** The cheap activations recomputed ({@link TrainingGraph.Activations#RECOMPUTE}, the default). */
         public Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
-            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.KEEP);
+            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.RECOMPUTE);
         }
 
-        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, every activation kept. */
+        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, the cheap activations recomputed. */
         public static Settings defaults() {
             return new Settings(RuntimeOptions.cpu(), StepEngine.Mode.FUSED, 20, 2);
         }
