@@ -58,4 +58,41 @@ class LauncherTest {
         assertFalse(r.err().contains("\u001b"), r.err().replace("\u001b", "ESC"));
         assertFalse(r.out().contains("ran zoo"), "nothing runs after a failed build");
     }
+
+    /** What the launcher's JVM is started with, the variables given added to this environment and MALLOC_MMAP_THRESHOLD_ removed from it. */
+    private String launchedEnvironment(Map<String, String> env) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("checkout"));
+        Files.copy(Path.of(System.getProperty("user.dir")).getParent().resolve("zoo"), root.resolve("zoo"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.createDirectories(root.resolve("zoo-cli/src"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        script(bin, "mvn", "mkdir -p zoo-cli/target && touch zoo-cli/target/zoo-cli.jar");
+        script(bin, "java", "echo \"threshold=${MALLOC_MMAP_THRESHOLD_:-unset} marker=${ZOO_SET_MALLOC_MMAP_THRESHOLD:-unset}\"");
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("zoo").toString(), "list").redirectErrorStream(true);
+        pb.environment().remove("MALLOC_MMAP_THRESHOLD_");
+        pb.environment().remove("ZOO_SET_MALLOC_MMAP_THRESHOLD");
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out.lines().filter(l -> l.startsWith("threshold=")).findFirst().orElseThrow(() -> new AssertionError(out));
+    }
+
+    /**
+     * The launcher pins glibc's mmap threshold for the zoo and says it did; `--vs-pytorch` then starts
+     * PyTorch without it. A threshold the user set is theirs, for both sides.
+     */
+    @Test
+    void theLauncherPinsTheMmapThresholdForTheZooOnly() throws Exception {
+        assertEquals("threshold=4194304 marker=1", launchedEnvironment(Map.of()));
+        Map<String, String> python = new java.util.HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "4194304", "ZOO_SET_MALLOC_MMAP_THRESHOLD", "1",
+                "PATH", "/usr/bin"));
+        PyTorchBench.withDefaultMalloc(python);
+        assertEquals(Map.of("PATH", "/usr/bin"), python);
+
+        assertEquals("threshold=65536 marker=unset", launchedEnvironment(Map.of("MALLOC_MMAP_THRESHOLD_", "65536")));
+        Map<String, String> users = new java.util.HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"));
+        PyTorchBench.withDefaultMalloc(users);
+        assertEquals(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"), users);
+    }
 }
