@@ -279,7 +279,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new ZooException("--vs times inference only; a foreign ONNX file has no training step");
         }
         if (!train && (separate || recompute != null || !optimizer.equals("nadam") || profile != null)) {
-            throw new ZooException("--optimizer, --separate, --recompute and --profile apply to --train only");
+            throw new ZooException("--optimizer, --separate, --[no-]recompute and --profile apply to --train only");
         }
         if (profile != null) {
             try {

@@ -185,6 +185,7 @@ class BenchCommandTest {
         assertEquals("zoo: ONNX file " + dir.resolve("absent.onnx") + " does not exist", zoo("bench", dir.resolve("absent.onnx").toString()).err().strip());
         assertTrue(zoo("bench", "lenet5", "--optimizer", "sgd").err().contains("apply to --train only"));
         assertTrue(zoo("bench", "lenet5", "--profile", dir.toString()).err().contains("apply to --train only"));
+        assertTrue(zoo("bench", "lenet5", "--no-recompute").err().contains("apply to --train only"));
     }
 
     /** A saved report of these models and images per second, batch 1, in the order given. */
