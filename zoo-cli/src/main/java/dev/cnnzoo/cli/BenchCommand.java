@@ -92,10 +92,6 @@ final class BenchCommand implements Callable<Integer> {
             + "pass instead of keeping it (the default, as `zoo train`: less memory, the same weights); --no-recompute keeps every activation."})
     Boolean recompute;
 
-    private boolean recomputes() {
-        return recompute == null || recompute;
-    }
-
     @Option(names = "--profile", paramLabel = "DIR", description = {"With --train: ONNX Runtime's profile of the timed steps, per model and batch, "
             + "into DIR (MODEL-bB_DATE.json), with where the time goes by phase, operator and layer (MODEL-bB.txt)."})
     Path profile;
@@ -187,7 +183,8 @@ final class BenchCommand implements Callable<Integer> {
         settings.put("timed runs", iterations);
         settings.put("budget seconds", budget > 0 ? budget : null);
         settings.put("optimizer", train ? opt.describe() : null);
-        settings.put("activations", train ? recomputes() ? "recomputed after batch norms" : "all kept" : null);
+        settings.put("activations", !train ? null
+                : TrainingGraph.Activations.recomputing(recompute) == TrainingGraph.Activations.RECOMPUTE ? "recomputed after batch norms" : "all kept");
         // glibc's mmap threshold moves a peak resident memory by hundreds of MiB (the zoo launcher sets it)
         settings.put("glibc mmap threshold", System.getenv("MALLOC_MMAP_THRESHOLD_"));
         int width = resolved.stream().mapToInt(t -> t.name().length()).max().orElse(12);
@@ -404,7 +401,7 @@ final class BenchCommand implements Callable<Integer> {
                 Path prefix = profile == null ? null : profile.resolve(id + "-b" + b);
                 try (TrainingStepRunner step = new TrainingStepRunner(model, startingWeights, opt, learningRate, b, options,
                         separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED,
-                        recomputes() ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP, prefix)) {
+                        TrainingGraph.Activations.recomputing(recompute), prefix)) {
                     Latencies l = time(id + " b" + b, List.of(step), plan).get(0);
                     rows.add(new BenchReport.Row(id, "zoo", null, mode, b, l, flops, peak(), null, null));
                     if (prefix != null) {

@@ -108,10 +108,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     RuntimeMixin runtime;
 
-    @Option(names = "--recompute", negatable = true, defaultValue = "true", fallbackValue = "true", description = {"Recompute each ReLU output after "
+    @Option(names = "--recompute", negatable = true, description = {"Recompute each ReLU output after "
             + "a batch norm in the backward pass instead of keeping it (the default): less activation memory for a few percent more time, "
             + "the same weights. --no-recompute keeps every activation, as PyTorch does."})
-    boolean recompute;
+    Boolean recompute;
 
     @Option(names = "--separate", description = "Run ONNX Runtime's layout (training then optimizer model) instead of the fused step model.")
     boolean separate;
@@ -176,7 +176,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         Trainer.Settings settings = new Trainer.Settings(options, separate ? StepEngine.Mode.SEPARATE : StepEngine.Mode.FUSED, LOG_EVERY, 2,
-                recompute ? TrainingGraph.Activations.RECOMPUTE : TrainingGraph.Activations.KEEP);
+                TrainingGraph.Activations.recomputing(recompute));
         return Optional.of(new Prepared(run, settings));
     }
 

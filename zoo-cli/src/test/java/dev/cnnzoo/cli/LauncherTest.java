@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -29,15 +32,23 @@ class LauncherTest {
         return f;
     }
 
-    private ZooProcess.Result launch(String mvnBody) throws Exception {
+    /**
+     * A checkout holding the launcher, with stand-ins for mvn and java in a bin folder first on the
+     * PATH: returns `bash zoo list` on it and the PATH to run it with.
+     */
+    private Map.Entry<List<String>, String> checkout(String mvnBody, String javaBody) throws IOException {
         Path root = Files.createDirectories(dir.resolve("checkout"));
-        Files.copy(Path.of(System.getProperty("user.dir")).getParent().resolve("zoo"), root.resolve("zoo"));
+        Files.copy(Path.of(System.getProperty("user.dir")).getParent().resolve("zoo"), root.resolve("zoo"), StandardCopyOption.REPLACE_EXISTING);
         Files.createDirectories(root.resolve("zoo-cli/src"));
         Path bin = Files.createDirectories(dir.resolve("bin"));
         script(bin, "mvn", mvnBody);
-        script(bin, "java", "echo \"ran zoo $*\"");
-        return ZooProcess.run(List.of("bash", root.resolve("zoo").toString(), "list"),
-                Map.of("PATH", bin + ":" + System.getenv("PATH")));
+        script(bin, "java", javaBody);
+        return Map.entry(List.of("bash", root.resolve("zoo").toString(), "list"), bin + ":" + System.getenv("PATH"));
+    }
+
+    private ZooProcess.Result launch(String mvnBody) throws Exception {
+        Map.Entry<List<String>, String> zoo = checkout(mvnBody, "echo \"ran zoo $*\"");
+        return ZooProcess.run(zoo.getKey(), Map.of("PATH", zoo.getValue()));
     }
 
     @Test
@@ -61,19 +72,15 @@ class LauncherTest {
 
     /** What the launcher's JVM is started with, the variables given added to this environment and MALLOC_MMAP_THRESHOLD_ removed from it. */
     private String launchedEnvironment(Map<String, String> env) throws Exception {
-        Path root = Files.createDirectories(dir.resolve("checkout"));
-        Files.copy(Path.of(System.getProperty("user.dir")).getParent().resolve("zoo"), root.resolve("zoo"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.createDirectories(root.resolve("zoo-cli/src"));
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        script(bin, "mvn", "mkdir -p zoo-cli/target && touch zoo-cli/target/zoo-cli.jar");
-        script(bin, "java", "echo \"threshold=${MALLOC_MMAP_THRESHOLD_:-unset} marker=${ZOO_SET_MALLOC_MMAP_THRESHOLD:-unset}\"");
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("zoo").toString(), "list").redirectErrorStream(true);
+        Map.Entry<List<String>, String> zoo = checkout("mkdir -p zoo-cli/target && touch zoo-cli/target/zoo-cli.jar",
+                "echo \"threshold=${MALLOC_MMAP_THRESHOLD_:-unset} marker=${ZOO_SET_MALLOC_MMAP_THRESHOLD:-unset}\"");
+        ProcessBuilder pb = new ProcessBuilder(zoo.getKey()).redirectErrorStream(true);
         pb.environment().remove("MALLOC_MMAP_THRESHOLD_");
         pb.environment().remove("ZOO_SET_MALLOC_MMAP_THRESHOLD");
-        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().put("PATH", zoo.getValue());
         pb.environment().putAll(env);
         Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
         return out.lines().filter(l -> l.startsWith("threshold=")).findFirst().orElseThrow(() -> new AssertionError(out));
     }
@@ -85,13 +92,13 @@ class LauncherTest {
     @Test
     void theLauncherPinsTheMmapThresholdForTheZooOnly() throws Exception {
         assertEquals("threshold=4194304 marker=1", launchedEnvironment(Map.of()));
-        Map<String, String> python = new java.util.HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "4194304", "ZOO_SET_MALLOC_MMAP_THRESHOLD", "1",
+        Map<String, String> python = new HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "4194304", "ZOO_SET_MALLOC_MMAP_THRESHOLD", "1",
                 "PATH", "/usr/bin"));
         PyTorchBench.withDefaultMalloc(python);
         assertEquals(Map.of("PATH", "/usr/bin"), python);
 
         assertEquals("threshold=65536 marker=unset", launchedEnvironment(Map.of("MALLOC_MMAP_THRESHOLD_", "65536")));
-        Map<String, String> users = new java.util.HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"));
+        Map<String, String> users = new HashMap<>(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"));
         PyTorchBench.withDefaultMalloc(users);
         assertEquals(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"), users);
     }

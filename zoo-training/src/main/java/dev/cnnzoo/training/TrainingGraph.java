@@ -42,12 +42,22 @@ public final class TrainingGraph {
      * computed again in the backward pass, where the layers after it need it, from the batch norm's
      * input and statistics (kept anyway): two cheap passes per layer for one activation less, about
      * half of what a conv–batch-norm–ReLU network keeps. The gradients are the same, bit for bit.
-     * {@link TrainingSpec} and the trainer recompute by default: on a 2-core AMD EPYC at the
+     * {@link #DEFAULT} (what {@link TrainingSpec}, the trainer and the command line use unless told)
+     * is to recompute: on a 2-core AMD EPYC at the
      * benchmark's batches, ResNet-50's step peaked at 1.37 against 1.51 GiB and Inception-v3's at
      * 1.12 against 1.18, each about 5 % slower; ResNet-18, GoogLeNet-BN and fashion-cnn the same in
      * both (docs/benchmarks.md). This graph's own {@link #build(Graph, Loss, Set, boolean)} keeps them.
      */
-    public enum Activations { KEEP, RECOMPUTE }
+    public enum Activations {
+        KEEP, RECOMPUTE;
+
+        public static final Activations DEFAULT = RECOMPUTE;
+
+        /** {@link #RECOMPUTE} or {@link #KEEP} as a user chose (a {@code --[no-]recompute} flag), {@link #DEFAULT} when they did not (null). */
+        public static Activations recomputing(Boolean choice) {
+            return choice == null ? DEFAULT : choice ? RECOMPUTE : KEEP;
+        }
+    }
 
     /** A dropout layer's mask input: zeros and 1/(1 − rate), shaped like the layer's input. */
     public record DropoutMask(String input, Shape shape, double rate) {

@@ -13,9 +13,9 @@ public record TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen, T
         Objects.requireNonNull(activations, "activations");
     }
 
-    /** The cheap activations recomputed ({@link TrainingGraph.Activations#RECOMPUTE}, the default). */
+    /** Activations kept or recomputed as {@link TrainingGraph.Activations#DEFAULT} says. */
     public TrainingSpec(Loss loss, Optimizer optimizer, Set<String> frozen) {
-        this(loss, optimizer, frozen, TrainingGraph.Activations.RECOMPUTE);
+        this(loss, optimizer, frozen, TrainingGraph.Activations.DEFAULT);
     }
 
     public static TrainingSpec of(Loss loss, Optimizer optimizer) {

@@ -70,12 +70,12 @@ public final class Trainer {
             }
         }
 
-        /** The cheap activations recomputed ({@link TrainingGraph.Activations#RECOMPUTE}, the default). */
+        /** Activations kept or recomputed as {@link TrainingGraph.Activations#DEFAULT} says. */
         public Settings(RuntimeOptions runtime, StepEngine.Mode mode, int logEvery, int loaderThreads) {
-            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.RECOMPUTE);
+            this(runtime, mode, logEvery, loaderThreads, TrainingGraph.Activations.DEFAULT);
         }
 
-        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, the cheap activations recomputed. */
+        /** The CPU with ONNX Runtime's threads, the fused step, a metrics line every 20 steps, two loader threads, {@link TrainingGraph.Activations#DEFAULT}. */
         public static Settings defaults() {
             return new Settings(RuntimeOptions.cpu(), StepEngine.Mode.FUSED, 20, 2);
         }
