@@ -43,7 +43,7 @@ import java.util.Set;
  * standard ONNX), does per step what ONNX Runtime does once: each such convolution becomes
  * {@code ReorderInput → com.microsoft.nchwc.Conv → ReorderOutput}, its weights reordered in the graph
  * from [O, C, kh, kw] into the kernel's [O/b, C/b, kh, kw, b(C), b(O)] blocks by Reshapes and
- * two products with the identity (two copies of the weights, small beside the activations).
+ * two of the kernel's own input reorders (two copies of the weights, small beside the activations).
  *
  * <p>The block size b is the CPU's (16 with AVX-512, 8 with AVX2), read from the model ONNX Runtime
  * itself optimises for a probe convolution; where it makes no NCHWc nodes (other CPUs, other
@@ -173,7 +173,6 @@ public final class BlockedConvolutions {
         g.getInitializerList().forEach(t -> constants.add(t.getName()));
         GraphProto.Builder out = g.toBuilder().clearNode();
         int rewritten = 0;
-        String identity = null;
         for (NodeProto n : g.getNodeList()) {
             List<Long> w = n.getInputCount() > 1 ? shapes.get(n.getInput(1)) : null;
             List<Long> x = shapes.get(n.getInput(0));
@@ -185,33 +184,10 @@ public final class BlockedConvolutions {
                 out.addNode(n);
                 continue;
             }
-            long o = w.get(0);
-            long c = w.get(1);
             String p = n.getName() + "/nchwc/";
-            // [O, C, kh, kw] → [O/b, C/b, kh, kw, b(C), b(O)] in two swaps of a matrix's last two axes, each
-            // a product with the b×b identity (exact), which ONNX Runtime runs as one GEMM of A transposed:
-            // first each map's [b(C), kh·kw] blocks, then each [b(O), C·kh·kw] block. ResNet-50's step at
-            // batch 8 spent 72 ms blocking weights as two Transposes, 36 as two products (profiled; one
-            // six-dimensional Transpose had taken 3.8× as long as the two).
-            long taps = w.get(2) * w.get(3);
-            if (identity == null) {
-                identity = "nchwc/identity" + block;
-                out.addInitializer(identityMatrix(identity, block));
-            }
-            String plain = p + "weight_shape";
-            out.addInitializer(int64s(plain, o, c, w.get(2), w.get(3)));
-            String weight = n.getInput(1);
-            if (taps > 1) {
-                String innerBlocks = p + "weight_inner_blocks";
-                out.addInitializer(int64s(innerBlocks, o * (c / block), block, taps));
-                weight = swapLastTwo(out, p + "inner", weight, innerBlocks, identity);                // O·C/b, kh·kw, b(C)
-            }
-            String outerBlocks = p + "weight_outer_blocks";
-            out.addInitializer(int64s(outerBlocks, o / block, block, c * taps));
-            weight = swapLastTwo(out, p + "outer", weight, outerBlocks, identity);                   // O/b, C/b·kh·kw·b(C), b(O)
-            out.addNode(node(p + "weight", "Reshape", "", List.of(weight, plain), p + "weight"));
+            String weight = blockedWeights(out, p, n.getInput(1), w, block);
             out.addNode(node(p + "input", "ReorderInput", DOMAIN, List.of(n.getInput(0)), p + "input"));
-            List<String> convInputs = new ArrayList<>(List.of(p + "input", p + "weight"));
+            List<String> convInputs = new ArrayList<>(List.of(p + "input", weight));
             if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
                 convInputs.add(n.getInput(2));
             }
@@ -221,7 +197,7 @@ public final class BlockedConvolutions {
             }
             out.addNode(conv.build());
             out.addNode(node(n.getName(), "ReorderOutput", DOMAIN, List.of(p + "output"), n.getOutput(0)).toBuilder()
-                    .addAttribute(AttributeProto.newBuilder().setName("channels").setType(AttributeProto.AttributeType.INT).setI(o))
+                    .addAttribute(AttributeProto.newBuilder().setName("channels").setType(AttributeProto.AttributeType.INT).setI(w.get(0)))
                     .build());
             rewritten++;
         }
@@ -230,6 +206,39 @@ public final class BlockedConvolutions {
         }
         return m.toBuilder().setGraph(out)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(DOMAIN).setVersion(1)).build().toByteArray();
+    }
+
+    /**
+     * [O, C, kh, kw] weights reordered into the blocked kernel's [O/b, C/b, kh, kw, b(C), b(O)], as
+     * two of the kernel's own input reorders (NCHW to NCHWc, which moves a tensor's second axis, in
+     * blocks of b, to the end): the weights read as O images of C maps over kh×kw give
+     * [O, C/b, kh·kw, b(C)], and that read as O/b images of b maps over the rest gives the blocks.
+     * ResNet-18's step spent 20 ms blocking its forward weights as two products with the identity
+     * (a transpose each), 512×512×3×3 weights 2.9 ms in the step where the two reorders take 0.3 in
+     * isolation against 1.4 for the products (docs/benchmarks.md).
+     */
+    private static String blockedWeights(GraphProto.Builder out, String p, String weight, List<Long> w, int block) {
+        long o = w.get(0);
+        long c = w.get(1);
+        long taps = w.get(2) * w.get(3);
+        String v = weight;
+        if (taps > 1) {
+            v = reorder(out, p + "inner", v);                                                     // O, C/b, kh·kw, b(C)
+        }
+        v = reorder(out, p + "outer", reshape(out, p + "outer_images", v, o / block, block, c * taps, 1));   // O/b, C/b·kh·kw·b(C), b(O)
+        return reshape(out, p + "weight", v, o, c, w.get(2), w.get(3));
+    }
+
+    /** NCHW to the blocked NCHWc layout, the kernel's own reorder: [N, C, H, W] as [N, C/b, H, W, b]. */
+    private static String reorder(GraphProto.Builder out, String name, String value) {
+        out.addNode(node(name, "ReorderInput", DOMAIN, List.of(value), name));
+        return name;
+    }
+
+    private static String reshape(GraphProto.Builder out, String name, String value, long... dims) {
+        out.addInitializer(int64s(name + "_shape", dims));
+        out.addNode(node(name, "Reshape", "", List.of(value, name + "_shape"), name));
+        return name;
     }
 
     /**
@@ -278,28 +287,4 @@ public final class BlockedConvolutions {
         return t.build();
     }
 
-    /** {@code value} reshaped to {@code shape} [batch, b, k] and moved to [batch, k, b] as (·)ᵀ times the identity. */
-    private static String swapLastTwo(GraphProto.Builder out, String prefix, String value, String shape, String identity) {
-        out.addNode(node(prefix + "_rows", "Reshape", "", List.of(value, shape), prefix + "_rows"));
-        out.addNode(node(prefix + "_t", "Transpose", "", List.of(prefix + "_rows"), prefix + "_t").toBuilder()
-                .addAttribute(ints("perm", 0, 2, 1)).build());
-        out.addNode(node(prefix + "_swapped", "MatMul", "", List.of(prefix + "_t", identity), prefix + "_swapped"));
-        return prefix + "_swapped";
-    }
-
-    private static TensorProto identityMatrix(String name, int n) {
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber()).addDims(n).addDims(n);
-        for (int i = 0; i < n * n; i++) {
-            t.addFloatData(i / n == i % n ? 1f : 0f);
-        }
-        return t.build();
-    }
-
-    private static AttributeProto ints(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
-    }
 }
