@@ -420,14 +420,15 @@ final class ConvRules {
 
     /**
      * Per image, the most im2col column entries one product of {@link #columnsByConvolution} takes,
-     * 1 M floats (4 MB an image): a layer with more takes its taps in up to
+     * 2 M floats (8 MB an image): a layer with more takes its taps in up to
      * {@link #MOST_COLUMN_PRODUCTS} products, each over the columns of some taps, and beyond that one
-     * product per tap. GoogLeNet's 64-map 56×56 layer (1.8 M an image) in one product raised its
-     * step's peak from 924 MiB (per tap) to 959–961; in two products, 904 (20 steps at batch 8 each).
-     * ResNet-18's four such layers took about as long in two products as in one (22.8 against 19.5 to
-     * 24.2 ms a layer, two A/B profiles).
+     * product per tap. At 1 M, GoogLeNet's 64-map 56×56 layer (1.8 M an image) in one product had
+     * raised its step's peak from 904 to 959–961 MiB (12-01); with the activations recomputed and
+     * glibc's mmap threshold set (12-02) its peak was 889–899 MiB either way, and the one product took
+     * ResNet-18's step 0.96 of the two products' time (four alternated pairs on a Xeon, 600, 617, 576,
+     * 561 against 593, 581, 538, 552 ms), ResNet-50's 0.99.
      */
-    static final long LARGEST_COLUMNS = 1L << 20;
+    static final long LARGEST_COLUMNS = 1L << 21;
 
     /**
      * The most products a weight gradient over columns is split into, each reading X and dY once

@@ -121,11 +121,13 @@ class GradientRulesTest {
         // averaged before the probe's dense layer: its logits over 3·90·90 raw features would be far from
         // the softmax's linear range, where central differences lose the second digit
         check(probe("columns-in-parts", new int[] {maps, 90, 90}, (n, x) -> n.globalAvgPool(threeByThree.apply(n, x))));
-        assertEquals(3, weightGradientProducts(probe("parts", new int[] {maps, 90, 90}, threeByThree)),
-                "32·90·90 column entries a tap an image: four taps under 1 M, so products over taps 0-3, 4-7 and 8");
-        assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 90, 90}, threeByThree)));
-        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 121, 121}, threeByThree)),
-                "32·121·121 column entries a tap: two under 1 M, five products are too many, so nine");
+        assertEquals(2, weightGradientProducts(probe("columns-in-parts", new int[] {maps, 90, 90}, threeByThree)),
+                "32·90·90 column entries a tap an image: seven taps under 2 M, so products over taps 0-6 and 7-8");
+        assertEquals(3, weightGradientProducts(probe("parts", new int[] {maps, 120, 120}, threeByThree)),
+                "32·120·120 column entries a tap an image: four taps under 2 M, so products over taps 0-3, 4-7 and 8");
+        assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 120, 120}, threeByThree)));
+        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 150, 150}, threeByThree)),
+                "32·150·150 column entries a tap: two under 2 M, five products are too many, so nine");
         check(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))));
         Graph pointwise = TrainingGraph.build(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))),
                 Loss.crossEntropy(), Set.of(), true).graph();
