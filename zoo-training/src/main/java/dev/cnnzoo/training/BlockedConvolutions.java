@@ -213,9 +213,9 @@ public final class BlockedConvolutions {
      * two of the kernel's own input reorders (NCHW to NCHWc, which moves a tensor's second axis, in
      * blocks of b, to the end): the weights read as O images of C maps over kh×kw give
      * [O, C/b, kh·kw, b(C)], and that read as O/b images of b maps over the rest gives the blocks.
-     * ResNet-18's step spent 20 ms blocking its forward weights as two products with the identity
-     * (a transpose each), 512×512×3×3 weights 2.9 ms in the step where the two reorders take 0.3 in
-     * isolation against 1.4 for the products (docs/benchmarks.md).
+     * As two products with the identity (a transpose each), ResNet-18's profiled step spent 20 ms
+     * blocking its forward weights, about 7 this way; 512×512×3×3 weights 2.9 against 1.6 ms in the
+     * step, 2.0 against 0.9 in isolation (docs/benchmarks.md, "A Xeon with AMX").
      */
     private static String blockedWeights(GraphProto.Builder out, String p, String weight, List<Long> w, int block) {
         long o = w.get(0);
