@@ -186,8 +186,7 @@ public final class BlockedConvolutions {
             }
             String p = n.getName() + "/nchwc/";
             String weight = blockedWeights(out, p, n.getInput(1), w, block);
-            out.addNode(node(p + "input", "ReorderInput", DOMAIN, List.of(n.getInput(0)), p + "input"));
-            List<String> convInputs = new ArrayList<>(List.of(p + "input", weight));
+            List<String> convInputs = new ArrayList<>(List.of(reorder(out, p + "input", n.getInput(0)), weight));
             if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
                 convInputs.add(n.getInput(2));
             }
@@ -214,7 +213,7 @@ public final class BlockedConvolutions {
      * blocks of b, to the end): the weights read as O images of C maps over kh×kw give
      * [O, C/b, kh·kw, b(C)], and that read as O/b images of b maps over the rest gives the blocks.
      * As two products with the identity (a transpose each), ResNet-18's profiled step spent 20 ms
-     * blocking its forward weights, about 7 this way; 512×512×3×3 weights 2.9 against 1.6 ms in the
+     * blocking its forward weights, 8 this way; 512×512×3×3 weights 2.9 against 1.5 ms in the
      * step, 2.0 against 0.9 in isolation (docs/benchmarks.md, "A Xeon with AMX").
      */
     private static String blockedWeights(GraphProto.Builder out, String p, String weight, List<Long> w, int block) {

@@ -122,7 +122,7 @@ class GradientRulesTest {
         // the softmax's linear range, where central differences lose the second digit
         check(probe("columns-in-parts", new int[] {maps, 90, 90}, (n, x) -> n.globalAvgPool(threeByThree.apply(n, x))));
         assertEquals(2, weightGradientProducts(probe("columns-in-parts", new int[] {maps, 90, 90}, threeByThree)),
-                "32·90·90 column entries a tap an image: seven taps under 2 M, so products over taps 0-6 and 7-8");
+                "32·90·90 column entries a tap an image: eight taps under 2 M, so products over taps 0-7 and 8");
         assertEquals(3, weightGradientProducts(probe("parts", new int[] {maps, 120, 120}, threeByThree)),
                 "32·120·120 column entries a tap an image: four taps under 2 M, so products over taps 0-3, 4-7 and 8");
         assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 120, 120}, threeByThree)));
