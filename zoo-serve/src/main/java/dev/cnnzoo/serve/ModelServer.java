@@ -37,8 +37,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Promise;
-import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -84,6 +82,8 @@ public final class ModelServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> STATIC = Set.of("app.js", "style.css");
+    /** How much of a too-large body is read and dropped before the 413, as Tomcat's default swallow size. */
+    static final long DRAINED_PAST_LIMIT = 2L << 20;
 
     private final ServeOptions options;
     private final Map<String, ServedModel> models;
@@ -301,29 +301,73 @@ public final class ModelServer implements AutoCloseable {
         }
 
         /** The body, at most the size limit, then {@code then} on it (on whichever thread the body completes). */
+        /**
+         * Reads the body and hands it on, on a pool thread (what follows parses JSON or decodes an image).
+         * A body over the limit is answered 413; up to {@link #DRAINED_PAST_LIMIT} bytes past the limit are read
+         * and dropped first, since closing a connection with unread bytes resets it, and the reset can
+         * destroy the 413 before a client still sending has read it.
+         */
         void body(Consumer<byte[]> then) {
             long declared = request.getLength();
             long limit = options.maxRequestBytes();
-            if (declared > limit) {
+            if (declared > limit + DRAINED_PAST_LIMIT) {
                 throw new RequestException(413, "the body has " + declared + " bytes; this server takes at most " + limit);
             }
-            // BLOCKING: what follows parses JSON or decodes an image, work for a pool thread, not Jetty's selector.
-            Content.Source.asByteArrayAsync(request, (int) Math.min(limit, Integer.MAX_VALUE - 16), Promise.Invocable.from(
-                    Invocable.InvocationType.BLOCKING, (byte[] bytes, Throwable failure) -> {
-                bodyRead = failure == null;
+            new BodyReader(declared, limit, then).run();
+        }
+
+        /** Jetty's read-or-demand loop over the body; {@code run} is also the demand callback (a blocking one). */
+        private final class BodyReader implements Runnable {
+            private final long declared;
+            private final long limit;
+            private final Consumer<byte[]> then;
+            private final ByteArrayOutputStream kept;
+            private long seen;
+
+            BodyReader(long declared, long limit, Consumer<byte[]> then) {
+                this.declared = declared;
+                this.limit = limit;
+                this.then = then;
+                this.kept = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 1024), limit));
+            }
+
+            @Override
+            public void run() {
                 try {
-                    if (failure != null) {
-                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                        // Jetty 12.1 fails the read with IllegalStateException("Max size (N) exceeded") past the limit.
-                        throw cause instanceof IllegalStateException
-                                ? new RequestException(413, "the body exceeds this server's limit of " + limit + " bytes")
-                                : new RequestException(400, "cannot read the body: " + cause.getMessage());
+                    while (true) {
+                        Content.Chunk chunk = request.read();
+                        if (chunk == null) {
+                            request.demand(this);
+                            return;
+                        }
+                        if (Content.Chunk.isFailure(chunk)) {
+                            throw new RequestException(400, "cannot read the body: " + chunk.getFailure().getMessage());
+                        }
+                        ByteBuffer bytes = chunk.getByteBuffer();
+                        seen += bytes.remaining();
+                        if (seen <= limit) {
+                            byte[] copy = new byte[bytes.remaining()];
+                            bytes.get(copy);
+                            kept.writeBytes(copy);
+                        }
+                        boolean last = chunk.isLast();
+                        chunk.release();
+                        if (seen > limit + DRAINED_PAST_LIMIT || (last && seen > limit)) {
+                            bodyRead = last;
+                            throw new RequestException(413, declared > limit
+                                    ? "the body has " + declared + " bytes; this server takes at most " + limit
+                                    : "the body exceeds this server's limit of " + limit + " bytes");
+                        }
+                        if (last) {
+                            bodyRead = true;
+                            then.accept(kept.toByteArray());
+                            return;
+                        }
                     }
-                    then.accept(bytes);
                 } catch (RuntimeException e) {
                     fail(e);
                 }
-            }));
+            }
         }
     }
 

@@ -16,9 +16,14 @@ import dev.cnnzoo.runtime.InferenceSession;
 import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.runtime.ZooSessions;
 import dev.cnnzoo.testkit.Close;
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -214,6 +219,35 @@ class V2EndpointsTest {
         assertEquals(Set.of("error"), fields(o), r.body());
         assertTrue(o.get("error").asText().contains(says), "'" + says + "' not in: " + o.get("error").asText());
         assertEquals(200, postJson(base.resolve("v2/models/fashion-cnn/infer"), goodRequest()).status(), "the server keeps serving");
+    }
+
+    @Test
+    void aTooLargeBodySentWholeStillGetsItsAnswerOnAConnectionThatStaysOpen() throws Exception {
+        // A client that writes all of its body before reading (as most do) must see the 413, not a reset;
+        // the server reads and drops the excess, so the connection can carry the next request.
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            byte[] body = new byte[(int) LIMIT + (1 << 20)];
+            out.write(("POST /v2/models/fashion-cnn/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.write("GET /v2/health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            assertEquals("HTTP/1.1 413 Payload Too Large", in.readLine());
+            long length = -1;
+            for (String line = in.readLine(); !line.isEmpty(); line = in.readLine()) {
+                assertFalse(line.equalsIgnoreCase("Connection: close"), "the drained connection is kept");
+                if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                    length = Long.parseLong(line.substring(15).trim());
+                }
+            }
+            char[] message = new char[(int) length];
+            assertEquals(length, in.read(message, 0, message.length));
+            assertTrue(new String(message).contains("at most " + LIMIT), new String(message));
+            assertEquals("HTTP/1.1 200 OK", in.readLine(), "the next request on the same connection");
+        }
     }
 
     @Test
