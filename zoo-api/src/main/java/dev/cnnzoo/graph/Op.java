@@ -19,11 +19,9 @@ import java.util.stream.Collectors;
 public enum Op {
     // ---- element-wise, one input
     ABS("Abs"),
-    /** Rounds up; with {@link #CLIP} to at most 1, ReLU's backward mask [y > 0] in two cheap passes. */
-    CEIL("Ceil"),
-    /** Bounds the first input by the optional second (minimum) and third (maximum). */
-    CLIP("Clip"),
     EXP("Exp"),
+    /** max(0, min(1, α·x + β)); with α the largest float, ReLU's backward mask [y > 0] in one pass. */
+    HARD_SIGMOID("HardSigmoid"),
     LOG("Log"),
     NEG("Neg"),
     RECIPROCAL("Reciprocal"),

@@ -54,7 +54,7 @@ final class ShapeInference {
 
     private List<Out> rule(int outputs) {
         return switch (op) {
-            case ABS, CEIL, CLIP, EXP, LOG, NEG, RECIPROCAL, RELU, SIGMOID, SIGN, SQRT, TANH, IDENTITY, SOFTMAX, LOG_SOFTMAX, LRN, DROPOUT,
+            case ABS, HARD_SIGMOID, EXP, LOG, NEG, RECIPROCAL, RELU, SIGMOID, SIGN, SQRT, TANH, IDENTITY, SOFTMAX, LOG_SOFTMAX, LRN, DROPOUT,
                     SCATTER_ND -> List.of(same(0));
             case CAST -> List.of(new Out(DType.fromOnnxCode((int) at.getInt("to", 1)), x(0).shape()));
             case ADD, SUB, MUL, DIV, POW, SUM -> {
