@@ -19,7 +19,7 @@ final class ElementwiseRules {
     static void register(Map<Op, GradientRule> rules) {
         // y = relu(x): dx = g·[y > 0], the mask HardSigmoid(y) = max(0, min(1, α·y)) with α the largest float: 0 stays
         // 0 and every positive y down to 2.9e-39 (all normal floats) becomes exactly 1. One vectorised pass: mask and
-        // product took 0.55–0.65 of Ceil(Clip(y, ·, 1))·g's time, which took 0.4 of Sign·g's (docs/benchmarks.md).
+        // product took 0.51–0.71 of Ceil(Clip(y, ·, 1))·g's time, which took 0.4 of Sign·g's (docs/benchmarks.md).
         rules.put(Op.RELU, unary((d, x, y, g) -> d.mul(g, d.op(Op.HARD_SIGMOID, Attributes.of("alpha", Float.MAX_VALUE, "beta", 0f), y))));
         // y = tanh(x): dx = g·(1 − y²)
         rules.put(Op.TANH, unary((d, x, y, g) -> d.mul(g, d.sub(d.scalar(1), d.mul(y, y)))));
