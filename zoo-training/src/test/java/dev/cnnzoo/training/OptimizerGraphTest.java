@@ -138,12 +138,27 @@ class OptimizerGraphTest {
      */
     @Test
     void anUpdateHoldsAtMostTwoParameterSizedTemporariesBesidesItsGradient() {
-        Shape shape = Shape.of(64, 64);
+        Shape shape = Shape.of(256, 256);                   // OptimizerGraph.ORDERED_MIN_ELEMENTS: ordered
         assertEquals(3, mostLiveTemporaries(Optimizer.adam(), shape));
         assertEquals(3, mostLiveTemporaries(Optimizer.adamw(0.01), shape));
         assertEquals(3, mostLiveTemporaries(Optimizer.nadam(), shape));
         assertEquals(3, mostLiveTemporaries(Optimizer.sgd(0.9, true), shape));
         assertEquals(2, mostLiveTemporaries(Optimizer.sgd(0, false), shape));
+    }
+
+    /**
+     * The ordering conditions (IsNaN of one element, Where) are for parameters large enough that a
+     * temporary matters; a batch norm's scale or a small kernel updates without them.
+     */
+    @Test
+    void onlyLargeParametersHaveTheirUpdatesOrdered() {
+        long side = (long) Math.sqrt(OptimizerGraph.ORDERED_MIN_ELEMENTS);
+        for (Optimizer opt : List.of(Optimizer.adam(), Optimizer.adamw(0.01), Optimizer.nadam())) {
+            long large = OptimizerGraph.build(opt, Map.of("w", Shape.of((int) side, (int) side))).nodes().stream().filter(n -> n.is(Op.IS_NAN)).count();
+            long small = OptimizerGraph.build(opt, Map.of("w", Shape.of((int) side, (int) side - 1))).nodes().stream().filter(n -> n.is(Op.IS_NAN)).count();
+            assertTrue(large >= 3, opt + ": " + large + " conditions on a parameter of " + side * side + " values");
+            assertEquals(0, small, opt + ": conditions on a parameter of " + side * (side - 1) + " values");
+        }
     }
 
     /** The most parameter-sized temporaries (the gradient included) live at once over every valid order. */
