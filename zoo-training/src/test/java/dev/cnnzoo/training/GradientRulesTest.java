@@ -333,6 +333,32 @@ class GradientRulesTest {
         }));
     }
 
+    /**
+     * ReLU's mask is exactly 0 or 1: the output gradient passes unchanged wherever the output is
+     * positive, down to the smallest normal float, and stops where it is 0. (Finite differences cannot
+     * see this: a mask of 0.5 at an output of 1e-30 changes no loss they resolve.)
+     */
+    @Test
+    void reluPassesTheGradientExactlyAtTinyPositiveOutputs() {
+        float[] x = {Float.MIN_NORMAL, 3e-38f, 1e-30f, 1e-7f, 0f, -1e-30f, -2f, 5f};
+        float[] upstream = {0.3f, -1.7f, 2.5f, 1e-3f, 4f, 4f, -4f, -0.25f};
+        GraphBuilder g = new GraphBuilder("relu-mask");
+        Value in = g.input("x", DType.FLOAT, Shape.of(x.length));
+        Value grad = g.input("g", DType.FLOAT, Shape.of(x.length));
+        Value y = g.op(Op.RELU, Attributes.none(), in);
+        GradientEmitter d = new GradientEmitter(g, Set.of());
+        Value dx = Rules.of(Op.RELU).backward(d, null, List.of(in), List.of(y), List.of(grad), new boolean[] {true}).get(0);
+        g.output("dx", dx);
+        byte[] model = dev.cnnzoo.onnx.OnnxExporter.toBytes(g.build(), null, dev.cnnzoo.onnx.ExportOptions.defaults().asBuilt());
+        try (var s = dev.cnnzoo.runtime.InferenceSession.open(model, dev.cnnzoo.runtime.RuntimeOptions.cpu(1))) {
+            float[] got = s.run(Map.of("x", Tensor.of(Shape.of(x.length), x), "g", Tensor.of(Shape.of(x.length), upstream)))
+                    .get("dx").floats();
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i] > 0 ? upstream[i] : 0f, got[i], 0f, "d relu at x = " + x[i]);
+            }
+        }
+    }
+
     @Test
     void activationsAndSoftmax() {
         check(probe("relu-tanh-sigmoid", new int[] {6, 1, 1}, (n, x) -> n.sigmoid(n.tanh(n.relu(n.flatten(x))))));
