@@ -300,7 +300,6 @@ public final class ModelServer implements AutoCloseable {
             response.write(true, ByteBuffer.wrap(body), callback);
         }
 
-        /** The body, at most the size limit, then {@code then} on it (on whichever thread the body completes). */
         /**
          * Reads the body and hands it on, on a pool thread (what follows parses JSON or decodes an image).
          * A body over the limit is answered 413; up to {@link #DRAINED_PAST_LIMIT} bytes past the limit are read
@@ -309,7 +308,7 @@ public final class ModelServer implements AutoCloseable {
          */
         void body(Consumer<byte[]> then) {
             long declared = request.getLength();
-            long limit = options.maxRequestBytes();
+            long limit = Math.min(options.maxRequestBytes(), Integer.MAX_VALUE - 16);       // what one byte[] holds
             if (declared > limit + DRAINED_PAST_LIMIT) {
                 throw new RequestException(413, "the body has " + declared + " bytes; this server takes at most " + limit);
             }
@@ -328,7 +327,7 @@ public final class ModelServer implements AutoCloseable {
                 this.declared = declared;
                 this.limit = limit;
                 this.then = then;
-                this.kept = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 1024), limit));
+                this.kept = new ByteArrayOutputStream((int) Math.min(declared >= 0 ? declared : 8192, limit));
             }
 
             @Override
