@@ -310,9 +310,16 @@ public final class ModelServer implements AutoCloseable {
             long declared = request.getLength();
             long limit = Math.min(options.maxRequestBytes(), Integer.MAX_VALUE - 16);       // what one byte[] holds
             if (declared > limit + DRAINED_PAST_LIMIT) {
-                throw new RequestException(413, "the body has " + declared + " bytes; this server takes at most " + limit);
+                throw tooLarge(declared, limit);
             }
             new BodyReader(declared, limit, then).run();
+        }
+
+        /** The 413, naming the declared length where there is one (not for a chunked body). */
+        private RequestException tooLarge(long declared, long limit) {
+            return new RequestException(413, declared > limit
+                    ? "the body has " + declared + " bytes; this server takes at most " + limit
+                    : "the body exceeds this server's limit of " + limit + " bytes");
         }
 
         /** Jetty's read-or-demand loop over the body; {@code run} is also the demand callback (a blocking one). */
@@ -353,9 +360,7 @@ public final class ModelServer implements AutoCloseable {
                         chunk.release();
                         if (seen > limit + DRAINED_PAST_LIMIT || (last && seen > limit)) {
                             bodyRead = last;
-                            throw new RequestException(413, declared > limit
-                                    ? "the body has " + declared + " bytes; this server takes at most " + limit
-                                    : "the body exceeds this server's limit of " + limit + " bytes");
+                            throw tooLarge(declared, limit);
                         }
                         if (last) {
                             bodyRead = true;

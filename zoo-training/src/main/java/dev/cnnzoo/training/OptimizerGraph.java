@@ -116,14 +116,11 @@ public final class OptimizerGraph {
                         // In any order ONNX Runtime may choose, the update then holds at most two parameter-sized
                         // temporaries besides the gradient, where the free order held three (VGG-16's first dense
                         // layer: 392 MiB each, at the step's peak; OptimizerGraphTest).
-                        // A small parameter's temporaries cost nothing worth ordering, and the conditions' tiny nodes
-                        // cost time: without them for small parameters Inception-v3's update ran 7,077 nodes instead of
-                        // 10,136, its kernels 116 ms instead of 138 (profiled, batch 4).
-                        boolean ordered = p.shape().elements() >= ORDERED_MIN_ELEMENTS;
+                        // A small parameter's update has no conditions (orderingConditions).
                         Value m = movingAverage(o, states.get(name + ".exp_avg"), grad, opt.beta1());
-                        Value gradAfterM = ordered ? viewAfter(o, computed(g, m), grad) : grad;
+                        Value gradAfterM = viewAfter(o, orderingConditions(g, p, m), grad);
                         Value v = movingAverage(o, states.get(name + ".exp_avg_sq"), o.mul(gradAfterM, gradAfterM), opt.beta2());
-                        List<Value> moments = ordered ? List.of(computed(g, m), computed(g, v)) : List.of();
+                        List<Value> moments = orderingConditions(g, p, m, v);
                         Value update;
                         if (opt.kind() == Optimizer.Kind.NADAM) {
                             // p ← p − lr·(1 − μ_t)/(1 − Πμ) · g/denom − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/denom with
@@ -133,12 +130,11 @@ public final class OptimizerGraph {
                             // p ← p − lr/(1 − β₁ᵗ) · m / (√(v/(1 − β₂ᵗ)) + ε) = p − s·m/(√v + ε'), s and ε' scaled by √(1 − β₂ᵗ)
                             update = o.times(m, after(o, moments, adamStep));
                         }
-                        Value change = o.div(update, o.plus(o.op(Op.SQRT, ordered ? viewAfter(o, computed(g, update), v) : v), k.epsilon));
+                        Value change = o.div(update, o.plus(o.op(Op.SQRT, viewAfter(o, orderingConditions(g, p, update), v)), k.epsilon));
                         Value pd = p;
                         if (opt.kind() == Optimizer.Kind.ADAMW && opt.weightDecay() > 0) {
                             // p ← p(1 − lr·λ), computed last so that it is not held through the moments
-                            Value decay = o.sub(o.scalar(1), o.scale(lr, opt.weightDecay()));
-                            pd = o.times(p, ordered ? after(o, List.of(computed(g, change)), decay) : decay);
+                            pd = o.times(p, after(o, orderingConditions(g, p, change), o.sub(o.scalar(1), o.scale(lr, opt.weightDecay()))));
                         }
                         out.put(name, o.sub(pd, change));
                         out.put(name + ".exp_avg", m);
@@ -164,13 +160,30 @@ public final class OptimizerGraph {
     }
 
     /**
-     * {@code v} (a tensor of static shape) as a view that exists only once {@code when} is computed:
-     * a Reshape to its own shape, the shape passed through {@code Where(when, s, s)}. ONNX Runtime's
-     * Reshape copies nothing, so this orders the readers of {@code v} after {@code when} for free.
+     * The conditions that order {@code parameter}'s update after each of {@code values}, or none for a
+     * parameter under {@link #ORDERED_MIN_ELEMENTS}: its temporaries cost nothing worth ordering, and
+     * the conditions' tiny nodes cost time (without them for small parameters Inception-v3's update ran
+     * 7,077 nodes instead of 10,136, its kernels 116 ms instead of 138; profiled, batch 4).
      */
-    private static Value viewAfter(GradientEmitter o, Value when, Value v) {
+    private static List<Value> orderingConditions(GraphBuilder g, Value parameter, Value... values) {
+        if (parameter.shape().elements() < ORDERED_MIN_ELEMENTS) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(values).map(v -> computed(g, v)).toList();
+    }
+
+    /**
+     * {@code v} (a tensor of static shape) as a view that exists only once every condition of
+     * {@code when} is computed: a Reshape to its own shape, the shape passed through
+     * {@code Where(when, s, s)}; {@code v} itself when there is none. ONNX Runtime's Reshape copies
+     * nothing, so this orders the readers of {@code v} after {@code when} for free.
+     */
+    private static Value viewAfter(GradientEmitter o, List<Value> when, Value v) {
+        if (when.isEmpty()) {
+            return v;
+        }
         Value shape = o.int64s(v.shape().longDims());
-        return o.op(Op.RESHAPE, v, o.g.holdingShape(o.op(Op.WHERE, when, shape, shape), v.shape()));
+        return o.op(Op.RESHAPE, v, o.g.holdingShape(after(o, when, shape), v.shape()));
     }
 
     /** {@code v} once every condition of {@code when} is computed (the same value; {@code v} itself when there is none). */

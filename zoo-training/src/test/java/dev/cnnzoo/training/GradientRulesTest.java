@@ -18,6 +18,10 @@ import dev.cnnzoo.nn.Lrn;
 import dev.cnnzoo.nn.Net;
 import dev.cnnzoo.nn.Padding;
 import dev.cnnzoo.nn.Pool;
+import dev.cnnzoo.onnx.ExportOptions;
+import dev.cnnzoo.onnx.OnnxExporter;
+import dev.cnnzoo.runtime.InferenceSession;
+import dev.cnnzoo.runtime.RuntimeOptions;
 import dev.cnnzoo.testkit.Close;
 import java.util.List;
 import java.util.Map;
@@ -349,8 +353,8 @@ class GradientRulesTest {
         GradientEmitter d = new GradientEmitter(g, Set.of());
         Value dx = Rules.of(Op.RELU).backward(d, null, List.of(in), List.of(y), List.of(grad), new boolean[] {true}).get(0);
         g.output("dx", dx);
-        byte[] model = dev.cnnzoo.onnx.OnnxExporter.toBytes(g.build(), null, dev.cnnzoo.onnx.ExportOptions.defaults().asBuilt());
-        try (var s = dev.cnnzoo.runtime.InferenceSession.open(model, dev.cnnzoo.runtime.RuntimeOptions.cpu(1))) {
+        byte[] model = OnnxExporter.toBytes(g.build(), null, ExportOptions.defaults().asBuilt());
+        try (InferenceSession s = InferenceSession.open(model, RuntimeOptions.cpu(1))) {
             float[] got = s.run(Map.of("x", Tensor.of(Shape.of(x.length), x), "g", Tensor.of(Shape.of(x.length), upstream)))
                     .get("dx").floats();
             for (int i = 0; i < x.length; i++) {
