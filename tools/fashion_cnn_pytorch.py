@@ -14,7 +14,8 @@ excluded, as `zoo train` reports its epochs), the test accuracy after the last e
     tools/fashion_cnn_pytorch.py --threads 2 --epochs 1 --limit 2000   # a smoke run
     ./zoo train fashion-cnn --epochs 12 --batch 64 --optimizer nadam --lr 1e-3 --schedule cosine --threads 2
 
-Runs with Debian's /usr/bin/python3 (python3-torch, numpy).
+Runs with Debian's /usr/bin/python3 (python3-torch, numpy) and, for a fair comparison, libopenblas0-openmp:
+without it Debian's torch runs its dense layers on the netlib reference BLAS.
 """
 import argparse
 import gzip
@@ -35,12 +36,17 @@ BENCH = os.path.join(HERE, "..", "zoo-cli", "src", "main", "resources", "dev", "
 MEAN, STD = 0.2860, 0.3530   # the zoo's Fashion-MNIST preprocessing (LeNetProvider.FASHION_MNIST)
 
 
-def fashion_cnn():
-    """The network of zoo-cli's benchmark script, so both comparisons run one definition."""
+def bench_script():
+    """zoo-cli's benchmark script, whose network and BLAS check both comparisons share."""
     spec = importlib.util.spec_from_file_location("pytorch_bench", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    model = bench.FashionCnn()
+    return bench
+
+
+def fashion_cnn():
+    """The network of zoo-cli's benchmark script, so both comparisons run one definition."""
+    model = bench_script().FashionCnn()
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -94,6 +100,10 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    blas = bench_script().blas_in_use()
+    if blas == "reference BLAS":
+        print("warning: torch's dense layers call the netlib reference BLAS, tens of times slower than an optimised one; "
+              "install libopenblas0-openmp (Debian) for a fair comparison", file=sys.stderr, flush=True)
     torch.manual_seed(args.seed)
     train_x, train_y = split(args.data, "train", args.limit)
     test_x, test_y = split(args.data, "t10k", args.limit)
@@ -124,7 +134,7 @@ def main():
         accuracies.append(acc)
         print("epoch %d/%d: train loss %.4f, test accuracy %.2f %%, %.1f s (%.0f images/s)"
               % (epoch, args.epochs, loss_sum / per_epoch, 100 * acc, elapsed, per_epoch * args.batch / elapsed), flush=True)
-    print(json.dumps({"framework": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "epochs": args.epochs,
+    print(json.dumps({"framework": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "epochs": args.epochs,
                       "steps": step, "training_seconds": round(seconds, 1), "test_accuracy": accuracies[-1],
                       "best_test_accuracy": max(accuracies), "test_images": len(test_x)}))
 

@@ -128,6 +128,9 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** The reference-BLAS warning is said once a run, not once a model. */
+    private boolean warnedOfReferenceBlas;
+
     private sealed interface Target permits ZooTarget, FileTarget {
         String name();
 
@@ -192,7 +195,7 @@ final class BenchCommand implements Callable<Integer> {
             width = Math.max(width, vs.getFileName().toString().length() + 5);
         }
         if (vsPyTorch) {
-            width = Math.max(width, 28);        // "  pytorch torch 1.13.0a0, 2t"
+            width = Math.max(width, 44);        // "  pytorch torch 1.13.0a0, 2t, reference BLAS"
         }
         BenchReport report = new BenchReport(Machine.current(), settings, width + 2);
         PrintWriter stdout = spec.commandLine().getOut();
@@ -501,7 +504,12 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchReport.Row> rows = new ArrayList<>();
         for (PyTorchBench.Result r : results) {
             BenchReport.Row zooRow = zooRows.stream().filter(z -> z.source().equals("zoo") && z.batch() == r.batch()).findFirst().orElseThrow();
-            rows.add(new BenchReport.Row(id, "pytorch", "torch " + r.torchVersion() + ", " + r.threads() + "t", zooRow.mode(),
+            if (r.handicapped() && !warnedOfReferenceBlas) {
+                spec.commandLine().getErr().println("zoo: --vs-pytorch: " + PyTorchBench.REFERENCE_BLAS_WARNING);
+                spec.commandLine().getErr().flush();
+                warnedOfReferenceBlas = true;
+            }
+            rows.add(new BenchReport.Row(id, "pytorch", r.detail(), zooRow.mode(),
                     r.batch(), r.latencies(), zooRow.flopsPerImage(), r.peakResident(), zooRow.latencies().p50() / r.latencies().p50(),
                     zooRow.latencies().p50() / r.latencies().p50()));
         }

@@ -25,9 +25,29 @@ final class PyTorchBench {
     static final Path DEBIAN_PYTHON = Path.of("/usr/bin/python3");
     private static final String SCRIPT = "pytorch_bench.py";
 
-    /** One model at one batch in PyTorch; its process's peak resident bytes (null where Linux's VmHWM is not at hand). */
-    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads, Long peakResident) {
+    /**
+     * One model at one batch in PyTorch; its process's peak resident bytes (null where Linux's VmHWM is
+     * not at hand); the BLAS its dense layers called ("OpenBLAS", "MKL", "reference BLAS", ...).
+     */
+    record Result(String model, int batch, Latencies latencies, String torchVersion, int threads, String blas, Long peakResident) {
+        /** What the comparison row names: version, threads and BLAS. */
+        String detail() {
+            return "torch " + torchVersion + ", " + threads + "t, " + blas;
+        }
+
+        /**
+         * Debian's torch calls whatever libblas.so.3 points at, the netlib reference BLAS unless an
+         * optimised one is installed: its dense layers then run at a thirtieth of their speed, and a
+         * comparison with it flatters the zoo.
+         */
+        boolean handicapped() {
+            return blas.equals("reference BLAS");
+        }
     }
+
+    /** The line {@code zoo bench} prints when PyTorch's side ran on the reference BLAS. */
+    static final String REFERENCE_BLAS_WARNING = "PyTorch's dense layers ran on the reference BLAS (netlib libblas3, tens of times slower than "
+            + "an optimised one), which flatters the zoo; install libopenblas0-openmp (Debian) for a fair comparison";
 
     private PyTorchBench() {
     }
@@ -98,7 +118,7 @@ final class PyTorchBench {
                 }
                 JsonNode peak = n.path("peak_resident_bytes");
                 results.add(new Result(n.get("model").asText(), n.get("batch").asInt(), new Latencies(millis), n.get("torch").asText(),
-                        n.get("threads").asInt(), peak.isNumber() ? peak.asLong() : null));
+                        n.get("threads").asInt(), n.path("blas").asText("BLAS unknown"), peak.isNumber() ? peak.asLong() : null));
             }
             return results;
         } catch (IOException e) {

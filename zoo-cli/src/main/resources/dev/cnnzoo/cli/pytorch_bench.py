@@ -1,6 +1,6 @@
 # PyTorch's side of `zoo bench --vs-pytorch`: times the same network in PyTorch (eager, CPU) with
 # the zoo's thread count, warm-up and run counts, and prints one JSON line per batch:
-# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N, "peak_resident_bytes": BYTES},
+# {"model": ID, "batch": B, "millis": [...], "torch": VERSION, "threads": N, "blas": NAME, "peak_resident_bytes": BYTES},
 # or {"model": ID, "missing": WHY} for a model it has no counterpart of. The peak is the process's
 # (Linux's VmHWM), reset to the resident size before each batch, as the zoo's side measures its own:
 # Python, torch and the model built, then whatever the timed runs add.
@@ -15,6 +15,7 @@
 # --profile DIR: after the timed runs, torch.autograd.profiler over as many more runs (at most 5), its
 # per-operator table written to DIR/ID-bB-pytorch.txt (the zoo's side writes DIR/ID-bB.txt).
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -200,6 +201,37 @@ def peak_resident():
     return None
 
 
+def blas_in_use():
+    """Which BLAS torch's dense layers (aten::mm, addmm) call. Debian's torch is built against the
+    generic libblas.so.3, so it gets whatever the alternatives system (or LD_LIBRARY_PATH) points that
+    at: the netlib reference BLAS (libblas3, about 3 GFLOP/s on two cores) unless an optimised one is
+    installed (libopenblas0-openmp, 20 times that). Several may be mapped at once (OpenBLAS's LAPACK
+    beside the reference BLAS), so the one that counts is the library holding the sgemm_ that
+    torch's own library resolves."""
+    if torch.backends.mkl.is_available():
+        return "MKL"
+    a = torch.ones(8, 8)
+    a @ a                                         # the BLAS is loaded by now, wherever it is loaded lazily
+    try:
+        with open("/proc/self/maps") as f:
+            maps = []
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and ".so" in fields[5]:
+                    low, high = (int(x, 16) for x in fields[0].split("-"))
+                    maps.append((low, high, fields[5]))
+        torch_cpu = next(path for _, _, path in maps if os.path.basename(path).startswith("libtorch_cpu"))
+        address = ctypes.cast(ctypes.CDLL(torch_cpu).sgemm_, ctypes.c_void_p).value
+        path = next(path for low, high, path in maps if low <= address < high)
+    except (OSError, AttributeError, StopIteration):
+        return "BLAS unknown"
+    name = path.lower()
+    for key, label in (("openblas", "OpenBLAS"), ("mkl", "MKL"), ("blis", "BLIS"), ("atlas", "ATLAS")):
+        if key in name:
+            return label
+    return "reference BLAS" if os.path.basename(name).startswith("libblas.so") else "BLAS unknown"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True)
@@ -218,6 +250,7 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    blas = blas_in_use()
     mid, shape = args.model, tuple(int(d) for d in args.input.split(","))
     make = peer(mid, json.loads(args.counterparts))
     if make is None:
@@ -242,7 +275,7 @@ def main():
             write_profile(run, min(5, len(millis)), "%s at batch %d" % (mid, batch),
                           os.path.join(args.profile, "%s-b%d-pytorch.txt" % (mid, batch)))
         print(json.dumps({"model": mid, "batch": batch, "millis": millis, "torch": torch.__version__,
-                          "threads": torch.get_num_threads(),
+                          "threads": torch.get_num_threads(), "blas": blas,
                           "peak_resident_bytes": peak_resident() if peak_known else None}), flush=True)
 
 

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -172,6 +174,32 @@ class BenchCommandTest {
         long torchPeak = torchRow.get("peak_resident_bytes").asLong();
         assertTrue(torchPeak > 50L << 20, "PyTorch's process holds at least Python and torch: " + torchPeak);
         assertEquals(zooRow.get("peak_resident_bytes").asDouble() / torchPeak, torchRow.get("zoo_peak_resident_over_this").asDouble(), 1e-9);
+    }
+
+    /**
+     * PyTorch's row names the BLAS its dense layers called, and a run on the netlib reference BLAS
+     * (Debian's default for torch, 30 times slower than OpenBLAS on the two-core CI machine) is warned
+     * of, since it flatters the zoo. Both libraries are picked the way the dynamic linker would pick
+     * an installed alternative, by the library path of PyTorch's process.
+     */
+    @Conformance
+    @Test
+    void pyTorchsBlasIsNamedAndTheReferenceOneWarnedOf() throws IOException, InterruptedException {
+        Path reference = Path.of("/usr/lib/x86_64-linux-gnu/blas");
+        Path openBlas = Path.of("/usr/lib/x86_64-linux-gnu/openblas-openmp");
+        Assumptions.assumeTrue(Files.isDirectory(reference) && Files.isDirectory(openBlas),
+                "Debian's libblas3 and libopenblas0-openmp (.ci/run installs both)");
+        List<String> command = ZooProcess.command("bench", "lenet5-modern", "--vs-pytorch", "--batch", "2", "--warmup", "0", "--iters", "1",
+                "--threads", "1", "--format", "json", "--no-progress");
+        ZooProcess.Result slow = ZooProcess.run(command, Map.of("LD_LIBRARY_PATH", reference.toString()));
+        assertEquals(0, slow.exit(), slow.err());
+        assertTrue(json(slow.out()).get("results").get(1).get("ran").asText().endsWith(", 1t, reference BLAS"), slow.out());
+        assertTrue(slow.err().contains("zoo: --vs-pytorch: " + PyTorchBench.REFERENCE_BLAS_WARNING), slow.err());
+
+        ZooProcess.Result fast = ZooProcess.run(command, Map.of("LD_LIBRARY_PATH", openBlas.toString()));
+        assertEquals(0, fast.exit(), fast.err());
+        assertTrue(json(fast.out()).get("results").get(1).get("ran").asText().endsWith(", 1t, OpenBLAS"), fast.out());
+        assertFalse(fast.err().contains("reference BLAS"), fast.err());
     }
 
     @Test
