@@ -100,9 +100,9 @@ class GradientRulesTest {
 
     /**
      * ConvRules.weightGradient: from 32 input maps the weight gradient is one GEMM over im2col columns
-     * that a grouped convolution writes (1-D and 2-D, up to ConvRules.LARGEST_COLUMNS an image), else
-     * one GEMM per kernel tap, a strided convolution's taps reading phases of the padded input; any
-     * stride, padding, dilation, rank.
+     * that a grouped convolution writes (1-D and 2-D, up to ConvRules.LARGEST_COLUMNS an image; 2-D
+     * beyond that, one a band of output rows), else one GEMM per kernel tap, a strided convolution's
+     * taps reading phases of the padded input; any stride, padding, dilation, rank.
      */
     @Test
     void convolutionWeightGradientOverColumnsOrPerTap() {
@@ -126,12 +126,17 @@ class GradientRulesTest {
         // the softmax's linear range, where central differences lose the second digit
         check(probe("columns-in-parts", new int[] {maps, 90, 90}, (n, x) -> n.globalAvgPool(threeByThree.apply(n, x))));
         assertEquals(2, weightGradientProducts(probe("columns-in-parts", new int[] {maps, 90, 90}, threeByThree)),
-                "32·90·90 column entries a tap an image: eight taps under 2 M, so products over taps 0-7 and 8");
-        assertEquals(3, weightGradientProducts(probe("parts", new int[] {maps, 120, 120}, threeByThree)),
-                "32·120·120 column entries a tap an image: four taps under 2 M, so products over taps 0-3, 4-7 and 8");
-        assertEquals(3, columnConvolutions(probe("parts", new int[] {maps, 120, 120}, threeByThree)));
-        assertEquals(9, weightGradientProducts(probe("taps", new int[] {maps, 150, 150}, threeByThree)),
-                "32·150·150 column entries a tap: two under 2 M, five products are too many, so nine");
+                "32·9·90 column entries an output row an image: 80 rows under 2 M, so two bands of 45 rows");
+        assertEquals(2, columnConvolutions(probe("columns-in-parts", new int[] {maps, 90, 90}, threeByThree)), "one a band");
+        assertEquals(4, weightGradientProducts(probe("bands", new int[] {maps, 150, 150}, threeByThree)),
+                "32·9·150 column entries an output row: 48 rows under 2 M, so four bands of 38 rows (the last 36)");
+        // a band's rows reach into the layer's padding only at the ends, strided and dilated
+        check(probe("bands-strided", new int[] {maps, 181, 180}, (n, x) -> n.globalAvgPool(n.conv("c", x, Conv.of(3, 3).stride(2).pad(1)))));
+        check(probe("bands-dilated", new int[] {maps, 100, 100}, (n, x) -> n.globalAvgPool(n.conv("c", x, Conv.of(3, 3).dilation(2).pad(2)))));
+        check(probe("bands-asymmetric", new int[] {maps, 184, 172}, (n, x) -> n.globalAvgPool(n.conv("c", x,
+                Conv.of(3, 3, 2).stride(2, 1).padding(Padding.explicit(new int[] {0, 1}, new int[] {1, 0}))))));
+        assertEquals(2, weightGradientProducts(probe("bands-strided", new int[] {maps, 181, 180},
+                (n, x) -> n.conv("c", x, Conv.of(3, 3).stride(2).pad(1)))), "91 output rows of 90: two bands");
         check(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))));
         Graph pointwise = TrainingGraph.build(probe("pointwise", new int[] {maps, 6, 6}, (n, x) -> n.conv("c", x, Conv.of(4, 1))),
                 Loss.crossEntropy(), Set.of(), true).graph();
