@@ -99,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vs", paramLabel = "FILE.onnx", description = "Also time this ONNX file of the same network (torchvision's export; the FP32 file beside an INT8 one), runs alternating; prints model÷file.")
     Path vs;
 
-    @Option(names = "--vs-pytorch", description = "Also time the network in PyTorch (eager, same threads and runs; needs python3-torch).")
+    @Option(names = "--vs-pytorch", description = "Also time the network in PyTorch (eager, same threads and runs; needs python3-torch, and an optimised BLAS such as libopenblas0-openmp for a fair comparison).")
     boolean vsPyTorch;
 
     @Option(names = "--python", paramLabel = "PATH", description = "The Python with torch and torchvision for --vs-pytorch (default /usr/bin/python3).")
