@@ -46,8 +46,9 @@ final class QuantizeOptions {
             description = "Layers to leave in float: node names or their prefixes (fc3 keeps fc3/Gemm).")
     List<String> keepFp32 = new ArrayList<>();
 
-    @Option(names = "--reduce-range", description = "Weights in 7 bits: for x86 CPUs without VNNI, whose integer kernels add pairs of products in 16 bits.")
-    boolean reduceRange;
+    @Option(names = "--reduce-range", negatable = true, description = {"Weights in 7 bits, for x86 CPUs without VNNI, whose integer "
+            + "kernels add pairs of products in 16 bits (default: on where this CPU is one; --no-reduce-range: 8 bits anyway)."})
+    Boolean reduceRange;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Intra-op threads of the calibration runs; 0 lets ONNX Runtime choose.")
     int threads;
@@ -62,8 +63,10 @@ final class QuantizeOptions {
             throw new ZooException("quantization needs calibration images: --calibrate DATA");
         }
         CalibrationMethod m = CalibrationMethod.parse(method);
-        Quantizer.Options options = Quantizer.Options.defaults().method(m).percentile(percentile).keepFp32(keepFp32).runtime(runtime)
-                .reduceRange(reduceRange);
+        Quantizer.Options options = Quantizer.Options.defaults().method(m).percentile(percentile).keepFp32(keepFp32).runtime(runtime);
+        if (reduceRange != null) {
+            options = options.reduceRange(reduceRange);
+        }
         CalibrationData data = CalibrationData.open(calibrate, fp32, samples, 0);
         QuantizedModel q;
         boolean bar = !noProgress && System.console() != null;
@@ -90,6 +93,8 @@ final class QuantizeOptions {
             out.printf("prepared the float model: %s%n", String.join(", ", parts));
         }
         out.printf("quantized: %s%n", counts(r.quantizedOps()));
+        out.println(r.reducedRange() ? "weights in 7 bits (±63): 8-bit weights can saturate the int8 kernels of x86 CPUs without VNNI "
+                + "(--no-reduce-range keeps 8)" : "weights in 8 bits");
         if (r.fp32Nodes().isEmpty()) {
             out.println("left in float: nothing");
         } else {
@@ -121,6 +126,6 @@ final class QuantizeOptions {
 
     /** Whether any quantization option was given (they need --int8 on export). */
     boolean anyGiven() {
-        return calibrate != null || !keepFp32.isEmpty() || reduceRange || threads != 0 || samples != Quantizer.DEFAULT_SAMPLES || !method.equals("minmax");
+        return calibrate != null || !keepFp32.isEmpty() || reduceRange != null || threads != 0 || samples != Quantizer.DEFAULT_SAMPLES || !method.equals("minmax");
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cnnzoo.runtime.bench.Machine;
 import dev.cnnzoo.training.data.SyntheticData;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -93,7 +94,16 @@ class QuantizeCommandTest {
         assertFalse(Files.exists(out), "nothing is written when quantization fails");
 
         Path once = dir.resolve("once.onnx");
-        assertEquals(0, zoo("quantize", "lenet5", "--calibrate", idx.toString(), "--samples", "4", "-o", once.toString()).exit());
+        ZooCommandTest.Result first = zoo("quantize", "lenet5", "--calibrate", idx.toString(), "--samples", "4", "-o", once.toString());
+        assertEquals(0, first.exit(), first.err());
+        // the weights' width follows the CPU unless asked: 7 bits where int8 pairs saturate (x86 without VNNI)
+        assertTrue(first.out().contains(Machine.int8PairsSaturate() ? "weights in 7 bits (±63)" : "weights in 8 bits"), first.out());
+        Path eight = dir.resolve("eight.onnx");
+        ZooCommandTest.Result asked = zoo("quantize", "lenet5", "--calibrate", idx.toString(), "--samples", "4", "--no-reduce-range",
+                "-o", eight.toString());
+        assertTrue(asked.out().contains("weights in 8 bits"), asked.out());
+        assertTrue(zoo("quantize", "lenet5", "--calibrate", idx.toString(), "--samples", "4", "--reduce-range", "-o", eight.toString())
+                .out().contains("weights in 7 bits (±63)"));
         expectError("zoo: the model is quantized already (it has ", "; quantize its float model instead",
                 "quantize", once.toString(), "--calibrate", idx.toString(), "-o", out.toString());
         assertFalse(Files.exists(out));

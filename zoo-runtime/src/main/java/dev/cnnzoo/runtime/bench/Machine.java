@@ -56,6 +56,22 @@ public record Machine(String cpu, int logicalCores, long memoryBytes, String os,
         return cpu + ", " + logicalCores + " cores" + mem + ", " + os + ", " + javaRuntime + ", ONNX Runtime " + onnxRuntime + features;
     }
 
+    /**
+     * Whether this CPU's int8 kernels can saturate with full-range weights: on x86 without VNNI,
+     * ONNX Runtime's uint8×int8 products go through {@code vpmaddubsw}, which adds each pair of
+     * products in 16 bits and saturates (255·127·2 exceeds 32,767), so int8 weights should keep to 7 bits
+     * there (ONNX Runtime's own quantizer calls that reduce_range). With VNNI the pairs are added in 32
+     * bits; other architectures have no such kernel.
+     */
+    public static boolean int8PairsSaturate() {
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("amd64") && !arch.equals("x86_64")) {
+            return false;
+        }
+        List<String> found = features();
+        return !found.contains("AVX-512 VNNI") && !found.contains("AVX-VNNI");
+    }
+
     private static List<String> features() {
         for (String line : lines(Path.of("/proc/cpuinfo"))) {
             if (line.startsWith("flags")) {
