@@ -82,10 +82,12 @@ class DataParallelTrainingTest {
     /**
      * Three steps of plain SGD on global batches of 64, no dropout, no batch norm: two workers
      * averaging their gradients every step end where one process does. The network's weights agree
-     * within 1e-5 relative, tensor by tensor (1e-8 seen). The biases of the first two convolutions
-     * agree within 1e-3 only: their gradient sums 64 × 28 × 28 = 50,176 terms that nearly cancel,
-     * and one float sum versus the mean of two half sums can move such a small total by a few 1e-4
-     * of itself (2e-7 seen). Longer runs amplify any rounding once a ReLU or max-pooling input
+     * within 1e-5 relative, tensor by tensor (1e-8 seen). The convolutions' biases agree within 1e-3
+     * only: each one's gradient sums 64 × 28 × 28 (or 64 × 14 × 14, 64 × 7 × 7) terms that nearly
+     * cancel, and one float sum versus the mean of two half sums can move such a small total by a
+     * few 1e-4 of itself (2e-7 seen on AVX-512 hosts; on a 2-core AVX2 EPYC, whose blocked
+     * convolutions take 8 maps a block, conv3.bias ended 3.2e-4 apart, every run, with or without
+     * that day's training changes). Longer runs amplify any rounding once a ReLU or max-pooling input
      * within rounding of its kink goes the other way: at five steps, one process with two intra-op
      * threads ended 1.3e-4 from itself with one thread on conv1's weights and 1e-2 on the biases,
      * exactly as far as the two workers did (the weight gradients over im2col columns sum in an
@@ -107,7 +109,7 @@ class DataParallelTrainingTest {
         Weights b = Safetensors.read(single.weights());
         for (String name : b.names()) {
             double d = relativeDistance(a, b, List.of(name));
-            boolean nearlyCancellingSum = name.equals("conv1.bias") || name.equals("conv2.bias");
+            boolean nearlyCancellingSum = name.startsWith("conv") && name.endsWith(".bias");
             assertTrue(d < (nearlyCancellingSum ? 1e-3 : 1e-5), name + ": relative distance " + d);
         }
         // ... and training did move them: the comparison is not of two starting points.
