@@ -44,9 +44,9 @@ def bench_script():
     return bench
 
 
-def fashion_cnn():
+def fashion_cnn(bench):
     """The network of zoo-cli's benchmark script, so both comparisons run one definition."""
-    model = bench_script().FashionCnn()
+    model = bench.FashionCnn()
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -100,14 +100,15 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    blas = bench_script().blas_in_use()
+    bench = bench_script()
+    blas = bench.blas_in_use()
     if blas == "reference BLAS":
         print("warning: torch's dense layers call the netlib reference BLAS, tens of times slower than an optimised one; "
               "install libopenblas0-openmp (Debian) for a fair comparison", file=sys.stderr, flush=True)
     torch.manual_seed(args.seed)
     train_x, train_y = split(args.data, "train", args.limit)
     test_x, test_y = split(args.data, "t10k", args.limit)
-    model = fashion_cnn()
+    model = fashion_cnn(bench)
     opt = torch.optim.NAdam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-7, momentum_decay=4e-3)
     per_epoch = len(train_x) // args.batch
     if per_epoch == 0:

@@ -311,11 +311,11 @@ final class ConvRules {
         int[] outSpatial = dy.shape().tail(2);
         long o = positions(outSpatial);                                                  // output positions an image
         if (savedColumns == null && groups == 1 && taps > 1 && channels >= PRODUCT_MIN_MAPS) {
-            Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
             int tapsPerProduct = (int) Math.min(taps, LARGEST_COLUMNS / (channels * o));     // C·O: one tap's columns an image
             if (geo.spatial == 2 && tapsPerProduct < taps) {
                 return weightGradientOverRowBands(d, x, dyT, geo, shape);
             }
+            Value dyRows = d.reshape(dyT, outChannels, -1);                               // M, N·O
             if (geo.spatial <= 2 && tapsPerProduct > 1 && (taps + tapsPerProduct - 1) / tapsPerProduct <= MOST_COLUMN_PRODUCTS) {
                 return weightGradientOverColumns(d, x, dyRows, geo, tapsPerProduct, o, shape);
             }
@@ -471,7 +471,8 @@ final class ConvRules {
 
     /**
      * Per image, the most im2col column entries one product of {@link #columnsByConvolution} takes,
-     * 2 M floats (8 MB an image): a layer with more takes its taps in up to
+     * 2 M floats (8 MB an image): a 2-D layer with more takes bands of output rows
+     * ({@link #weightGradientOverRowBands}), a 1-D one its taps in up to
      * {@link #MOST_COLUMN_PRODUCTS} products, each over the columns of some taps, and beyond that one
      * product per tap. At 1 M, GoogLeNet's 64-map 56×56 layer (1.8 M an image) in one product had
      * raised its step's peak from 904 to 959–961 MiB (12-01); with the activations recomputed and
